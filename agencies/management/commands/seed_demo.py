@@ -1,0 +1,23 @@
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from agencies.demo import demo_accounts_seed, demo_allowed_check
+from agencies.services import reference_data_load, role_groups_sync
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (and, later, demo complaints). Idempotent; only with DEBUG=1."
+
+    def handle(self, *args, **options):
+        try:
+            demo_allowed_check()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        reference_data_load()
+        role_groups_sync()
+        accounts = demo_accounts_seed()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo accounts:"))
+        for account in accounts:
+            self.stdout.write(
+                f"  {account.username:<26} {account.password:<18} {account.description}"
+            )

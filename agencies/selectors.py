@@ -1,0 +1,108 @@
+"""Reads for reference data, and the one answer to "what may this staff user see"."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from .models import Agency, Category, Region, RoutingRule, StaffMembership, StaffRole
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """The agencies and regions a user works for. Empty for citizens and anonymous visitors."""
+
+    is_province: bool = False
+    region_ids: frozenset[int] = field(default_factory=frozenset)
+    agency_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_province or bool(self.region_ids) or bool(self.agency_ids)
+
+    @property
+    def roles(self) -> set[str]:
+        roles = set()
+        if self.is_province:
+            roles.add(StaffRole.PROVINCE_STAFF)
+        if self.region_ids:
+            roles.add(StaffRole.REGION_COORDINATOR)
+        if self.agency_ids:
+            roles.add(StaffRole.AGENCY_OFFICER)
+        return roles
+
+    def q(self, *, agency_field: str = "agency", region_field: str = "region") -> Q:
+        """A filter for rows owned by an agency and/or lying in a region within this scope.
+
+        Later apps call this with their own field paths, e.g. ``agency_field="assigned_agency"``.
+        A coordinator sees everything of their region; an officer what their agency holds.
+        """
+        if self.is_province:
+            return Q()
+        q = Q(pk__in=[])
+        if self.region_ids:
+            q |= Q(**{f"{region_field}_id__in": self.region_ids})
+        if self.agency_ids:
+            q |= Q(**{f"{agency_field}_id__in": self.agency_ids})
+        return q
+
+    def covers_region(self, region_id: int) -> bool:
+        return self.is_province or region_id in self.region_ids
+
+    def covers_agency(self, agency: Agency) -> bool:
+        return self.covers_region(agency.region_id) or agency.pk in self.agency_ids
+
+
+NO_SCOPE = StaffScope()
+
+
+def staff_scope_for(user) -> StaffScope:
+    """What ``user`` may see as staff. Cached on the user object for the request."""
+    if user is None or not user.is_authenticated:
+        return NO_SCOPE
+    cached = getattr(user, "_lapor_staff_scope", None)
+    if cached is not None:
+        return cached
+    is_province = user.is_superuser
+    region_ids, agency_ids = set(), set()
+    for role, region_id, agency_id in StaffMembership.objects.filter(user=user).values_list(
+        "role", "region_id", "agency_id"
+    ):
+        if role == StaffRole.PROVINCE_STAFF:
+            is_province = True
+        elif role == StaffRole.REGION_COORDINATOR:
+            region_ids.add(region_id)
+        elif role == StaffRole.AGENCY_OFFICER:
+            agency_ids.add(agency_id)
+    scope = StaffScope(
+        is_province=is_province, region_ids=frozenset(region_ids), agency_ids=frozenset(agency_ids)
+    )
+    user._lapor_staff_scope = scope
+    return scope
+
+
+def agencies_visible_to(user) -> QuerySet[Agency]:
+    """The agencies whose work ``user`` may watch as staff."""
+    scope = staff_scope_for(user)
+    if not scope.is_staff:
+        return Agency.objects.none()
+    if scope.is_province:
+        return Agency.objects.select_related("region")
+    return Agency.objects.select_related("region").filter(
+        Q(region_id__in=scope.region_ids) | Q(pk__in=scope.agency_ids)
+    )
+
+
+def regions_public() -> QuerySet[Region]:
+    return Region.objects.order_by("code")
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("sort_order", "code")
+
+
+def routing_rule_for(*, region_id: int, category_id: int) -> RoutingRule | None:
+    return (
+        RoutingRule.objects.select_related("agency")
+        .filter(region_id=region_id, category_id=category_id)
+        .first()
+    )
