@@ -1,0 +1,400 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Category, Region
+
+from .querysets import ComplaintQuerySet
+from .workflow import ArchiveReason, ComplaintStatus, Role
+
+# Kalimantan Selatan's bounding box, a little generous at the edges (degrees).
+KALSEL_LAT = (Decimal("-4.95"), Decimal("-1.30"))
+KALSEL_LON = (Decimal("114.15"), Decimal("116.70"))
+
+
+class Classification(models.TextChoices):
+    PENGADUAN = "pengaduan", _("Complaint")
+    ASPIRASI = "aspirasi", _("Aspiration")
+    PERMINTAAN_INFORMASI = "permintaan_informasi", _("Information request")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Website")
+    API = "api", _("API")
+    OPEN311 = "open311", _("Open311 app")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    ONLINE_MEDIA = "online_media", _("Online media")
+    PRINT_MEDIA = "print_media", _("Print media")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("Walk-in")
+
+
+class Complaint(models.Model):
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    classification = models.CharField(
+        _("classification"), max_length=24, choices=Classification.choices
+    )
+    title = models.CharField(_("title"), max_length=150)
+    description = models.TextField(_("description"), max_length=5000)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("category"))
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("regency/city")
+    )
+    district = models.CharField(_("district (kecamatan)"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=255)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    incident_date = models.DateField(_("incident date"))
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB
+    )
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    is_confidential = models.BooleanField(_("confidential"), default=False)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("reporter account"),
+    )
+    reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
+    reporter_email = models.EmailField(_("reporter email"), blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
+    # SHA-256 of the private link's secret; the secret itself is only ever shown to the reporter.
+    access_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ComplaintStatus.choices,
+        default=ComplaintStatus.SUBMITTED,
+    )
+    assigned_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("agency"),
+    )
+    # The clocks of the current assignment (or triage), copied here for indexed sweeps.
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    follow_up_due_at = models.DateTimeField(_("follow-up due"), null=True, blank=True)
+    completion_due_at = models.DateTimeField(_("completion target"), null=True, blank=True)
+    first_follow_up_at = models.DateTimeField(_("first follow-up at"), null=True, blank=True)
+    triage_due_at = models.DateTimeField(_("verification due"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    reply_due_at = models.DateTimeField(_("reply window ends"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    archive_reason = models.CharField(
+        _("archive reason"), max_length=16, choices=ArchiveReason.choices, blank=True
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
+
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="complaint_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=KALSEL_LAT[0],
+                    latitude__lte=KALSEL_LAT[1],
+                    longitude__gte=KALSEL_LON[0],
+                    longitude__lte=KALSEL_LON[1],
+                ),
+                name="complaint_point_in_kalsel",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["follow_up_due_at"],
+                name="complaint_follow_up_open_idx",
+                condition=Q(status="assigned"),
+            ),
+            models.Index(
+                fields=["triage_due_at"],
+                name="complaint_triage_open_idx",
+                condition=Q(status="triage"),
+            ),
+            models.Index(
+                fields=["completion_due_at"],
+                name="complaint_completion_open_idx",
+                condition=Q(status__in=["assigned", "in_progress"]),
+            ),
+            models.Index(
+                fields=["reply_due_at"],
+                name="complaint_reply_open_idx",
+                condition=Q(status="resolved"),
+            ),
+            models.Index(fields=["assigned_agency", "status"], name="complaint_agency_status_idx"),
+            models.Index(fields=["region", "status"], name="complaint_region_status_idx"),
+            models.Index(fields=["reporter", "-created_at"], name="complaint_reporter_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("complaint-detail", args=[self.tracking_code])
+
+    @property
+    def is_public(self) -> bool:
+        from .workflow import PUBLIC_STATUSES
+
+        return not self.is_confidential and self.status in PUBLIC_STATUSES
+
+
+class Assignment(models.Model):
+    """One stint of a complaint with one agency; re-routing ends it and starts another."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="assignments")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="assignments")
+    assigned_at = models.DateTimeField()
+    follow_up_due_at = models.DateTimeField()
+    completion_due_at = models.DateTimeField()
+    first_follow_up_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_one_open_per_complaint",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "assigned_at"], name="assignment_agency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} → {self.agency_id}"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ROUTED = "routed", _("Routed to agency")
+    TRIAGED = "triaged", _("Sent for verification")
+    REROUTED = "rerouted", _("Re-routed")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    NOT_OURS = "not_ours", _("Not our responsibility")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    RATED = "rated", _("Rated")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+    REPLY = "reply", _("Reporter's reply")
+    PRIVACY = "privacy", _("Privacy changed")
+    BREACH = "breach", _("Deadline missed")
+    ESCALATED = "escalated", _("Escalated")
+    REMINDER = "reminder", _("Reminder sent")
+
+
+class ImmutableError(Exception):
+    pass
+
+
+class ComplaintEvent(models.Model):
+    """One change to a complaint. Written once, never edited or deleted."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_role = models.CharField(max_length=24, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    from_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    # Internal events (breaches, escalations, reminders) are shown to staff only.
+    is_internal = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["complaint", "created_at"], name="event_complaint_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableError("Complaint events are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Complaint events are never deleted.")
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(
+        ComplaintEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by_role = models.CharField(max_length=24, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class BreachKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("First follow-up")
+    COMPLETION = "completion", _("Completion target")
+    TRIAGE = "triage", _("Verification")
+
+
+class DeadlineBreach(models.Model):
+    """A missed deadline, recorded once; it stays against the agency even after re-routing."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="breaches")
+    kind = models.CharField(max_length=16, choices=BreachKind.choices)
+    due_at = models.DateTimeField()
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="breaches"
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="breaches")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    escalated_to_province_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "kind", "due_at"], name="breach_once_per_deadline"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "recorded_at"], name="breach_agency_idx"),
+            models.Index(
+                fields=["due_at"],
+                name="breach_unescalated_idx",
+                condition=Q(escalated_to_province_at__isnull=True, kind="follow_up"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind} {self.due_at:%Y-%m-%d}"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """Outbox row, written in the same transaction as the change it tells about."""
+
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_pending_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} ({self.status})"
+
+
+class NonWorkingDay(models.Model):
+    """A day off besides weekends and national holidays, e.g. cuti bersama; admins add these."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("extra non-working day")
+        verbose_name_plural = _("extra non-working days")
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"

@@ -233,5 +233,7 @@ LOGGING = {
 }
 
 # --- Lapor ----------------------------------------------------------------------------------
+# The province's rule counts the follow-up deadline in calendar days; this switches to working days.
+LAPOR_FOLLOW_UP_WORKING_DAYS = env.bool("LAPOR_FOLLOW_UP_WORKING_DAYS", default=False)
 # Shows the demo accounts' passwords on the home page and in `make run`; only with DEBUG on.
 LAPOR_DEMO = DEBUG and env.bool("LAPOR_DEMO", default=True)

@@ -1,0 +1,145 @@
+"""The complaint workflow as data: statuses, actions, who may take them, what they need.
+
+``complaints.services.complaint_transition`` is the only code that applies this table.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    TRIAGE = "triage", _("Awaiting verification")
+    ASSIGNED = "assigned", _("With the agency")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Role(models.TextChoices):
+    SYSTEM = "system", _("System")
+    REPORTER = "reporter", _("Reporter")
+    AGENCY_OFFICER = "agency_officer", _("Agency officer")
+    REGION_COORDINATOR = "region_coordinator", _("Regency/city coordinator")
+    PROVINCE_STAFF = "province_staff", _("Provincial staff")
+
+
+class Action(models.TextChoices):
+    ROUTE = "route", _("Route")
+    ROUTE_TO_TRIAGE = "route_to_triage", _("Send to triage")
+    REROUTE = "reroute", _("Re-route")
+    FOLLOW_UP = "follow_up", _("Follow up")
+    NOT_OURS = "not_ours", _("Not our responsibility")
+    RESOLVE = "resolve", _("Resolve")
+    REOPEN = "reopen", _("Reopen")
+    RATE = "rate", _("Rate")
+    CLOSE = "close", _("Close")
+    ARCHIVE = "archive", _("Archive")
+
+
+class ArchiveReason(models.TextChoices):
+    SPAM = "spam", _("Spam")
+    DUPLICATE = "duplicate", _("Duplicate")
+    OUT_OF_SCOPE = "out_of_scope", _("Out of scope")
+    TOO_GENERAL = "too_general", _("Too general")
+
+
+S = ComplaintStatus
+STAFF_OF_REGION = frozenset({Role.REGION_COORDINATOR, Role.PROVINCE_STAFF})
+HANDLERS = frozenset({Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str | None  # None: the status stays as it is
+    roles: frozenset[str]
+    requires: tuple[str, ...] = ()
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Action.ROUTE, frozenset({S.SUBMITTED}), S.ASSIGNED, frozenset({Role.SYSTEM})),
+    Transition(
+        Action.ROUTE_TO_TRIAGE, frozenset({S.SUBMITTED}), S.TRIAGE, frozenset({Role.SYSTEM})
+    ),
+    Transition(
+        Action.REROUTE,
+        frozenset({S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS}),
+        S.ASSIGNED,
+        STAFF_OF_REGION,
+        ("agency",),
+    ),
+    Transition(
+        Action.FOLLOW_UP,
+        frozenset({S.ASSIGNED, S.IN_PROGRESS}),
+        S.IN_PROGRESS,
+        HANDLERS,
+        ("note",),
+    ),
+    Transition(
+        Action.NOT_OURS,
+        frozenset({S.ASSIGNED, S.IN_PROGRESS}),
+        S.TRIAGE,
+        frozenset({Role.AGENCY_OFFICER}),
+        ("note",),
+    ),
+    Transition(
+        Action.RESOLVE, frozenset({S.ASSIGNED, S.IN_PROGRESS}), S.RESOLVED, HANDLERS, ("note",)
+    ),
+    Transition(
+        Action.REOPEN, frozenset({S.RESOLVED}), S.ASSIGNED, frozenset({Role.REPORTER}), ("note",)
+    ),
+    Transition(
+        Action.RATE, frozenset({S.RESOLVED}), S.CLOSED, frozenset({Role.REPORTER}), ("rating",)
+    ),
+    Transition(
+        Action.CLOSE, frozenset({S.RESOLVED}), S.CLOSED, frozenset({Role.REPORTER, Role.SYSTEM})
+    ),
+    Transition(
+        Action.ARCHIVE,
+        frozenset({S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS}),
+        S.ARCHIVED,
+        STAFF_OF_REGION,
+        ("reason",),
+    ),
+)
+
+TRANSITIONS_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
+
+# Statuses in which the complaint is with an agency under a running clock.
+WITH_AGENCY = frozenset({S.ASSIGNED, S.IN_PROGRESS})
+# Statuses the public may see (besides rahasia and archived, which are never public).
+PUBLIC_STATUSES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED})
+OPEN_STATUSES = frozenset({S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS})
+
+
+class WorkflowError(Exception):
+    """A move the workflow does not allow, or one missing what it needs. Safe to show."""
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def transition_for(action: str, *, status: str, role: str) -> Transition:
+    """The transition for ``action`` from ``status`` by ``role``, or a WorkflowError."""
+    transition = TRANSITIONS_BY_ACTION.get(action)
+    if transition is None:
+        raise WorkflowError(_("Unknown action."))
+    if status not in transition.sources:
+        raise WorkflowError(
+            _("This cannot be done while the complaint is “%(status)s”.")
+            % {"status": ComplaintStatus(status).label}
+        )
+    if role not in transition.roles:
+        raise WorkflowError(_("You are not allowed to do this."))
+    return transition
+
+
+def allowed_actions(*, status: str, roles: set[str]) -> list[str]:
+    return [t.action for t in TRANSITIONS if status in t.sources and roles & t.roles]
