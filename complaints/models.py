@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region
@@ -106,6 +107,13 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     reply_due_at = models.DateTimeField(_("reply window ends"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The deadline sweep's bookkeeping: set once per clock, reset when a new clock starts, so
+    # each sweep only looks at complaints newly past a deadline (see docs/deadlines.md).
+    follow_up_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    follow_up_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    province_escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completion_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    triage_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     archive_reason = models.CharField(
         _("archive reason"), max_length=16, choices=ArchiveReason.choices, blank=True
@@ -126,7 +134,7 @@ class Complaint(models.Model):
     )
     rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
 
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ComplaintQuerySet.as_manager()
@@ -152,20 +160,43 @@ class Complaint(models.Model):
             ),
         ]
         indexes = [
+            # "Overdue" on every page: assigned, past the follow-up deadline.
             models.Index(
                 fields=["follow_up_due_at"],
-                name="complaint_follow_up_open_idx",
+                name="complaint_assigned_due_idx",
                 condition=Q(status="assigned"),
             ),
+            # The sweep: clocks that have not yet been reminded / breached / escalated.
             models.Index(
-                fields=["triage_due_at"],
-                name="complaint_triage_open_idx",
-                condition=Q(status="triage"),
+                fields=["follow_up_due_at"],
+                name="complaint_remind_todo_idx",
+                condition=Q(status="assigned", follow_up_reminded_at__isnull=True),
+            ),
+            models.Index(
+                fields=["follow_up_due_at"],
+                name="complaint_breach_todo_idx",
+                condition=Q(status="assigned", follow_up_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["follow_up_due_at"],
+                name="complaint_escalate_todo_idx",
+                condition=Q(
+                    status="assigned",
+                    follow_up_breached_at__isnull=False,
+                    province_escalated_at__isnull=True,
+                ),
             ),
             models.Index(
                 fields=["completion_due_at"],
-                name="complaint_completion_open_idx",
-                condition=Q(status__in=["assigned", "in_progress"]),
+                name="complaint_completion_todo_idx",
+                condition=Q(
+                    status__in=["assigned", "in_progress"], completion_breached_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["triage_due_at"],
+                name="complaint_triage_todo_idx",
+                condition=Q(status="triage", triage_breached_at__isnull=True),
             ),
             models.Index(
                 fields=["reply_due_at"],
@@ -254,7 +285,7 @@ class ComplaintEvent(models.Model):
         related_name="+",
     )
     actor_role = models.CharField(max_length=24, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     from_agency = models.ForeignKey(
@@ -323,7 +354,7 @@ class DeadlineBreach(models.Model):
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="breaches"
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="breaches")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
     escalated_to_province_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -335,11 +366,6 @@ class DeadlineBreach(models.Model):
         ]
         indexes = [
             models.Index(fields=["agency", "recorded_at"], name="breach_agency_idx"),
-            models.Index(
-                fields=["due_at"],
-                name="breach_unescalated_idx",
-                condition=Q(escalated_to_province_at__isnull=True, kind="follow_up"),
-            ),
         ]
 
     def __str__(self) -> str:
@@ -383,6 +409,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification {self.pk} ({self.status})"
+
+
+class CitizenProfile(models.Model):
+    """A citizen account's verified email: guest complaints with that address become theirs."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="citizen_profile"
+    )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile {self.user_id}"
 
 
 class NonWorkingDay(models.Model):

@@ -1,7 +1,339 @@
-from django.shortcuts import render
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import get_usage
 
 from agencies.demo import demo_accounts_visible
 
+from .codes import access_key_hash, tracking_code_normalise
+from .filters import ComplaintFilter
+from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, TrackForm
+from .models import Attachment, Complaint
+from .selectors import (
+    complaint_figures,
+    complaint_for_detail,
+    complaints_public_list,
+    complaints_recent_public,
+)
+from .services import actor_roles, complaint_reply, complaint_submit, complaint_transition
+from .workflow import Action, ComplaintStatus, Role, WorkflowError
+
+logger = logging.getLogger(__name__)
+
+SESSION_REPORTER_CODES = "lapor_reporter_codes"
+SESSION_ACCESS_KEYS = "lapor_access_keys"
+
+
+def reporter_codes(request) -> frozenset[str]:
+    """Tracking codes whose private link this browser has opened."""
+    return frozenset(request.session.get(SESSION_REPORTER_CODES, []))
+
+
+def _remember_reporter(request, code: str, access_key: str | None = None) -> None:
+    codes = request.session.get(SESSION_REPORTER_CODES, [])
+    if code not in codes:
+        request.session[SESSION_REPORTER_CODES] = [*codes, code][-50:]
+    if access_key:
+        keys = request.session.get(SESSION_ACCESS_KEYS, {})
+        keys[code] = access_key
+        request.session[SESSION_ACCESS_KEYS] = keys
+
 
 def home(request):
-    return render(request, "home.html", {"demo_accounts": demo_accounts_visible()})
+    return render(
+        request,
+        "home.html",
+        {
+            "figures": complaint_figures(),
+            "recent": complaints_recent_public(),
+            "demo_accounts": demo_accounts_visible(),
+        },
+    )
+
+
+def _submission_limit(request, *, increment: bool):
+    return get_usage(
+        request,
+        group="complaint-submit",
+        key="ip",
+        rate=settings.LAPOR_SUBMIT_RATE,
+        method="POST",
+        increment=increment,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_new(request):
+    if request.method == "POST":
+        usage = _submission_limit(request, increment=True)
+        if usage and usage["should_limit"]:
+            minutes = max(1, -(-usage["time_left"] // 60))
+            return render(request, "complaints/rate_limited.html", {"minutes": minutes}, status=429)
+        form = ComplaintForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = complaint_submit(
+                    classification=data["classification"],
+                    title=data["title"],
+                    description=data["description"],
+                    category=data["category"],
+                    region=data["region"],
+                    district=data["district"],
+                    address=data["address"],
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
+                    incident_date=data["incident_date"],
+                    is_anonymous=data["is_anonymous"],
+                    is_confidential=data["is_confidential"],
+                    reporter=request.user,
+                    reporter_name=data["reporter_name"],
+                    reporter_email=data["reporter_email"],
+                    reporter_phone=data["reporter_phone"],
+                    files=data["attachments"],
+                    idempotency_key=data["submission_token"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                code = result.complaint.tracking_code
+                if result.created or code in reporter_codes(request):
+                    _remember_reporter(request, code, result.access_key)
+                return redirect("complaint-created", tracking_code=code)
+    else:
+        form = ComplaintForm(user=request.user)
+    return render(request, "complaints/form.html", {"form": form})
+
+
+def complaint_created(request, tracking_code):
+    if tracking_code not in reporter_codes(request):
+        raise Http404
+    complaint = get_object_or_404(
+        Complaint.objects.select_related("assigned_agency", "region", "category"),
+        tracking_code=tracking_code,
+    )
+    access_key = request.session.get(SESSION_ACCESS_KEYS, {}).get(tracking_code)
+    private_link = None
+    if access_key:
+        private_link = request.build_absolute_uri(
+            f"{complaint.get_absolute_url()}?key={access_key}"
+        )
+    return render(
+        request,
+        "complaints/created.html",
+        {"complaint": complaint, "private_link": private_link},
+    )
+
+
+def complaint_detail(request, tracking_code):
+    key = request.GET.get("key")
+    if key:
+        # The private link: remember it for this browser, then drop the secret from the URL
+        # so it stays out of history, referrers and shared screenshots.
+        match = Complaint.objects.filter(
+            tracking_code=tracking_code, access_key_hash=access_key_hash(key)
+        ).exists()
+        if match:
+            _remember_reporter(request, tracking_code)
+            return HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+    complaint = complaint_for_detail(
+        tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
+    )
+    if complaint is None:
+        raise Http404
+    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+
+
+def _detail_context(request, complaint, **forms):
+    roles = actor_roles(
+        complaint, request.user, reporter_access=complaint.tracking_code in reporter_codes(request)
+    )
+    is_reporter = Role.REPORTER in roles
+    is_staff = bool(roles - {Role.REPORTER})
+    events = [e for e in complaint.events.all() if is_staff or not e.is_internal]
+    can_reply = is_reporter and complaint.status in (
+        ComplaintStatus.ASSIGNED,
+        ComplaintStatus.IN_PROGRESS,
+        ComplaintStatus.RESOLVED,
+    )
+    in_reply_window = is_reporter and complaint.status == ComplaintStatus.RESOLVED
+    return {
+        "complaint": complaint,
+        "events": events,
+        "is_reporter": is_reporter,
+        "is_staff": is_staff,
+        # An anonim reporter's identity is shown to nobody but the reporter.
+        "show_reporter": is_reporter or (is_staff and not complaint.is_anonymous),
+        "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
+        "rating_form": forms.get("rating_form") or (RatingForm() if in_reply_window else None),
+        "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
+    }
+
+
+def _complaint_for_reporter(request, tracking_code):
+    complaint = complaint_for_detail(
+        tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
+    )
+    if complaint is None:
+        raise Http404
+    roles = actor_roles(
+        complaint, request.user, reporter_access=tracking_code in reporter_codes(request)
+    )
+    if Role.REPORTER not in roles:
+        raise Http404
+    return complaint
+
+
+def _reporter_actor(request, complaint):
+    """The account acting as reporter, or None for a guest holding the private link."""
+    if request.user.is_authenticated and complaint.reporter_id == request.user.pk:
+        return request.user
+    return None
+
+
+@require_POST
+def complaint_reply_view(request, tracking_code):
+    complaint = _complaint_for_reporter(request, tracking_code)
+    form = NoteForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            complaint_reply(
+                complaint=complaint,
+                actor=_reporter_actor(request, complaint),
+                note=form.cleaned_data["note"],
+                files=form.cleaned_data["attachments"],
+            )
+        except (WorkflowError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your reply has been sent to the agency."))
+            return redirect(complaint)
+    return render(
+        request,
+        "complaints/detail.html",
+        _detail_context(request, complaint, reply_form=form),
+        status=400,
+    )
+
+
+@require_POST
+def complaint_rate_view(request, tracking_code):
+    complaint = _complaint_for_reporter(request, tracking_code)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            complaint_transition(
+                complaint=complaint,
+                action=Action.RATE,
+                role=Role.REPORTER,
+                actor=_reporter_actor(request, complaint),
+                rating=form.cleaned_data["rating"],
+                note=form.cleaned_data["note"],
+            )
+        except (WorkflowError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Thank you for your rating. The complaint is closed."))
+            return redirect(complaint)
+    return render(
+        request,
+        "complaints/detail.html",
+        _detail_context(request, complaint, rating_form=form),
+        status=400,
+    )
+
+
+@require_POST
+def complaint_reopen_view(request, tracking_code):
+    complaint = _complaint_for_reporter(request, tracking_code)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            complaint_transition(
+                complaint=complaint,
+                action=Action.REOPEN,
+                role=Role.REPORTER,
+                actor=_reporter_actor(request, complaint),
+                note=form.cleaned_data["note"],
+            )
+        except (WorkflowError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, _("The complaint has been reopened and sent back to the agency.")
+            )
+            return redirect(complaint)
+    return render(
+        request,
+        "complaints/detail.html",
+        _detail_context(request, complaint, reopen_form=form),
+        status=400,
+    )
+
+
+def _form_error(form, exc) -> None:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, getattr(exc, "message", None) or exc.messages)
+
+
+def track(request):
+    form = TrackForm(request.GET or None)
+    not_found = False
+    if form.is_valid():
+        code = tracking_code_normalise(form.cleaned_data["code"])
+        visible = Complaint.objects.visible_to(
+            request.user, reporter_codes=reporter_codes(request)
+        ).filter(tracking_code=code)
+        if visible.exists():
+            return redirect("complaint-detail", tracking_code=code)
+        not_found = True
+    return render(
+        request,
+        "complaints/track.html",
+        {"form": form, "not_found": not_found},
+        status=404 if not_found else 200,
+    )
+
+
+def complaint_list(request):
+    filterset = ComplaintFilter(request.GET or None, queryset=complaints_public_list())
+    page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def attachment_download(request, pk):
+    """Every attachment goes through here: it is served only to who may see its complaint."""
+    attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
+    visible = Complaint.objects.visible_to(
+        request.user, reporter_codes=reporter_codes(request)
+    ).filter(pk=attachment.complaint_id)
+    if not visible.exists() or (attachment.event and attachment.event.is_internal):
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'none'"
+    return response

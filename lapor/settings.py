@@ -193,7 +193,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "complaints.tasks.sweep_deadlines",
+        "schedule": env.int("LAPOR_SWEEP_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "close-expired": {
+        "task": "complaints.tasks.close_expired",
+        "schedule": env.int("LAPOR_CLOSE_SECONDS", default=900),
+        "options": {"expires": 600},
+    },
+    "requeue-notifications": {
+        "task": "complaints.tasks.requeue_notifications",
+        "schedule": env.int("LAPOR_REQUEUE_SECONDS", default=120),
+        "options": {"expires": 100},
+    },
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -234,6 +250,10 @@ LOGGING = {
 
 # --- Lapor ----------------------------------------------------------------------------------
 # The province's rule counts the follow-up deadline in calendar days; this switches to working days.
+# Absolute address used in emails (links to complaints).
+LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Complaint submissions per IP address (django-ratelimit rate).
+LAPOR_SUBMIT_RATE = env.str("LAPOR_SUBMIT_RATE", default="10/h")
 LAPOR_FOLLOW_UP_WORKING_DAYS = env.bool("LAPOR_FOLLOW_UP_WORKING_DAYS", default=False)
 # Shows the demo accounts' passwords on the home page and in `make run`; only with DEBUG on.
 LAPOR_DEMO = DEBUG and env.bool("LAPOR_DEMO", default=True)

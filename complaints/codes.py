@@ -1,0 +1,32 @@
+"""Tracking codes: short, random, easy to read aloud and type on a phone."""
+
+import hashlib
+import secrets
+
+# No 0/O, 1/I/L: nothing a citizen can misread or mistype.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PREFIX = "LPR"
+
+
+def tracking_code_new() -> str:
+    """E.g. ``LPR-7K3M-9Q2X``: 31^8 (about 8.5e11) codes, drawn by a CSPRNG, so not guessable."""
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return f"{PREFIX}-{chars[:4]}-{chars[4:]}"
+
+
+def tracking_code_normalise(raw: str) -> str:
+    """What a citizen typed, as stored: upper case, spaces ignored, dashes put back."""
+    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
+    if cleaned.startswith(PREFIX):
+        cleaned = cleaned[len(PREFIX) :]
+    if len(cleaned) != 8:
+        return raw.strip().upper()[:20]
+    return f"{PREFIX}-{cleaned[:4]}-{cleaned[4:]}"
+
+
+def access_key_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def access_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

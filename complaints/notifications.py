@@ -1,0 +1,98 @@
+"""The notification outbox: rows written in the same transaction as the change they tell about.
+
+Delivery happens in Celery after commit; when the broker is down, the row stays pending and the
+periodic ``notifications_requeue`` task hands it over later. Nothing is lost.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from agencies.models import StaffMembership, StaffRole
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def notification_queue(
+    *, dedupe_key: str, recipient: str, template: str, context: dict, complaint=None
+) -> Notification | None:
+    """Write one outbox row (once per ``dedupe_key``) and hand it to Celery after commit."""
+    if not recipient:
+        return None
+    context = {**context, "site_url": settings.LAPOR_SITE_URL}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}_body.txt", context)
+    notification, created = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key[:120],
+        defaults={
+            "recipient": recipient,
+            "subject": " ".join(subject.split())[:200],
+            "body": body,
+            "complaint": complaint,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: notification_dispatch(notification.pk))
+    return notification if created else None
+
+
+def notification_dispatch(notification_id: int) -> bool:
+    """Hand a notification to the broker; False (and logged) when the broker cannot take it."""
+    from .tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async(args=[notification_id], retry=False)
+    except Exception as exc:  # kombu raises several kinds; the outbox row stays pending
+        logger.warning(
+            "broker unavailable, notification %s stays pending: %s", notification_id, exc
+        )
+        return False
+    return True
+
+
+def agency_recipients(agency) -> list[str]:
+    """The agency's own address and those of its officers."""
+    emails = set(
+        get_user_model()
+        .objects.filter(
+            staff_memberships__agency=agency, staff_memberships__role=StaffRole.AGENCY_OFFICER
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if agency.email:
+        emails.add(agency.email)
+    return sorted(emails)
+
+
+def coordinator_recipients(region) -> list[str]:
+    return sorted(
+        set(
+            StaffMembership.objects.filter(role=StaffRole.REGION_COORDINATOR, region=region)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def province_recipients() -> list[str]:
+    return sorted(
+        set(
+            StaffMembership.objects.filter(role=StaffRole.PROVINCE_STAFF)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def reporter_address(complaint) -> str:
+    if complaint.reporter_id and complaint.reporter.email:
+        return complaint.reporter.email
+    return complaint.reporter_email

@@ -1,0 +1,655 @@
+"""The one way to change a complaint. Views, the API, admin actions and tasks all call these.
+
+``check_*`` functions validate and raise ``ValidationError`` (field errors); ``complaint_*``
+functions change data inside a transaction and queue notifications after commit.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Category, Region
+from agencies.selectors import routing_rule_for, staff_scope_for
+
+from . import deadlines
+from .attachments import MAX_FILES, CleanFile
+from .codes import access_key_hash, access_key_new, tracking_code_new
+from .models import (
+    KALSEL_LAT,
+    KALSEL_LON,
+    Assignment,
+    Attachment,
+    Channel,
+    Classification,
+    Complaint,
+    ComplaintEvent,
+    EventKind,
+)
+from .notifications import (
+    agency_recipients,
+    coordinator_recipients,
+    notification_queue,
+    reporter_address,
+)
+from .workflow import (
+    HANDLERS,
+    Action,
+    ArchiveReason,
+    ComplaintStatus,
+    Role,
+    WorkflowError,
+    transition_for,
+)
+
+S = ComplaintStatus
+TRACKING_CODE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    complaint: Complaint
+    access_key: str | None  # the private link's secret, for guests; shown once
+    created: bool
+
+
+def check_complaint_fields(
+    *,
+    classification: str,
+    title: str,
+    description: str,
+    category: Category | None,
+    region: Region | None,
+    address: str,
+    incident_date: date | None,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    reporter=None,
+    reporter_name: str = "",
+    reporter_email: str = "",
+    reporter_phone: str = "",
+    channel: str = Channel.WEB,
+    today: date | None = None,
+) -> None:
+    """Raise ValidationError with every field error of a new complaint."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if classification not in Classification.values:
+        add("classification", _("Choose complaint, aspiration or information request."))
+    if not (title or "").strip():
+        add("title", _("Give your complaint a short title."))
+    elif len(title) > 150:
+        add("title", _("The title can be at most 150 characters long."))
+    if not (description or "").strip():
+        add("description", _("Describe the problem."))
+    elif len(description) > 5000:
+        add("description", _("The description can be at most 5000 characters long."))
+    if category is None or not category.is_active:
+        add("category", _("Choose a category."))
+    if region is None:
+        add("region", _("Choose your regency or city."))
+    if not (address or "").strip():
+        add("address", _("Say where the problem is: a street, a landmark or a village."))
+    today = today or timezone.localdate()
+    if incident_date is None:
+        add("incident_date", _("Give the date it happened, or your best guess."))
+    elif incident_date > today:
+        add("incident_date", _("The date cannot be in the future."))
+    if (latitude is None) != (longitude is None):
+        add("latitude", _("Give both latitude and longitude, or neither."))
+    elif latitude is not None:
+        if not KALSEL_LAT[0] <= latitude <= KALSEL_LAT[1]:
+            add("latitude", _("This latitude is outside Kalimantan Selatan."))
+        if not KALSEL_LON[0] <= longitude <= KALSEL_LON[1]:
+            add("longitude", _("This longitude is outside Kalimantan Selatan."))
+    guest = reporter is None or not reporter.is_authenticated
+    if guest and channel in (Channel.WEB, Channel.API, Channel.OPEN311):
+        if not (reporter_name or "").strip():
+            add("reporter_name", _("Give your name, so the agency can address you."))
+        if not (reporter_email or "").strip() and not (reporter_phone or "").strip():
+            add("reporter_email", _("Give an email address or a phone number."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def complaint_submit(
+    *,
+    classification: str,
+    title: str,
+    description: str,
+    category: Category,
+    region: Region,
+    address: str,
+    incident_date: date,
+    district: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    is_anonymous: bool = False,
+    is_confidential: bool = False,
+    reporter=None,
+    reporter_name: str = "",
+    reporter_email: str = "",
+    reporter_phone: str = "",
+    channel: str = Channel.WEB,
+    entered_by=None,
+    files: list[CleanFile] = (),
+    idempotency_key: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Store a new complaint with its first event and attachments, then route it.
+
+    A second call with the same ``idempotency_key`` returns the first complaint unchanged.
+    """
+    now = now or timezone.now()
+    if reporter is not None and not reporter.is_authenticated:
+        reporter = None
+    if idempotency_key is not None:
+        existing = Complaint.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmitResult(existing, None, created=False)
+    check_complaint_fields(
+        classification=classification,
+        title=title,
+        description=description,
+        category=category,
+        region=region,
+        address=address,
+        incident_date=incident_date,
+        latitude=latitude,
+        longitude=longitude,
+        reporter=reporter,
+        reporter_name=reporter_name,
+        reporter_email=reporter_email,
+        reporter_phone=reporter_phone,
+        channel=channel,
+        today=timezone.localdate(now),
+    )
+    if len(files) > MAX_FILES:
+        raise ValidationError({"attachments": _("You can attach at most 5 files.")})
+
+    access_key = access_key_new() if reporter is None else None
+    complaint = Complaint(
+        classification=classification,
+        title=title.strip(),
+        description=description.strip(),
+        category=category,
+        region=region,
+        district=district.strip(),
+        address=address.strip(),
+        latitude=latitude,
+        longitude=longitude,
+        incident_date=incident_date,
+        channel=channel,
+        is_anonymous=is_anonymous,
+        is_confidential=is_confidential,
+        reporter=reporter,
+        reporter_name=(reporter_name or (reporter.get_full_name() if reporter else "")).strip(),
+        reporter_email=(reporter_email or (reporter.email if reporter else "")).strip(),
+        reporter_phone=reporter_phone.strip(),
+        access_key_hash=access_key_hash(access_key) if access_key else "",
+        idempotency_key=idempotency_key,
+        entered_by=entered_by,
+        status=S.SUBMITTED,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            _save_with_unique_code(complaint)
+            event = _event(
+                complaint,
+                EventKind.SUBMITTED,
+                now=now,
+                actor=entered_by or reporter,
+                role=Role.REGION_COORDINATOR if entered_by else Role.REPORTER,
+                to_status=S.SUBMITTED,
+                data={"channel": channel},
+            )
+            _attachments_store(complaint, files, role=Role.REPORTER, event=event)
+            complaint_route(complaint=complaint, now=now)
+            recipient = reporter_address(complaint)
+            if recipient:
+                notification_queue(
+                    dedupe_key=f"submitted:{complaint.pk}",
+                    recipient=recipient,
+                    template="submitted",
+                    context={"complaint": complaint, "access_key": access_key},
+                    complaint=complaint,
+                )
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race.
+        if idempotency_key is not None:
+            existing = Complaint.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return SubmitResult(existing, None, created=False)
+        raise
+    return SubmitResult(complaint, access_key, created=True)
+
+
+def _save_with_unique_code(complaint: Complaint) -> None:
+    """Save with a fresh tracking code, drawing again on the (rare) collision."""
+    for attempt in range(TRACKING_CODE_ATTEMPTS):
+        complaint.tracking_code = tracking_code_new()
+        try:
+            with transaction.atomic():
+                complaint.save()
+            return
+        except IntegrityError:
+            if attempt == TRACKING_CODE_ATTEMPTS - 1:
+                raise
+            code_taken = Complaint.objects.filter(tracking_code=complaint.tracking_code).exists()
+            if not code_taken:
+                raise
+            complaint.pk = None
+            complaint._state.adding = True
+
+
+def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> None:
+    """Route a submitted complaint: to the agency of its routing rule, or to triage.
+
+    The caller holds the transaction; the complaint is new or locked.
+    """
+    now = now or timezone.now()
+    transition_for(Action.ROUTE, status=complaint.status, role=Role.SYSTEM)
+    rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
+    if rule is not None and rule.agency.is_active:
+        _assign(complaint, rule.agency, now=now)
+        complaint.status = S.ASSIGNED
+        complaint.save()
+        _event(
+            complaint,
+            EventKind.ROUTED,
+            now=now,
+            role=Role.SYSTEM,
+            from_status=S.SUBMITTED,
+            to_status=S.ASSIGNED,
+            to_agency=rule.agency,
+            data=_deadline_data(complaint),
+        )
+    else:
+        _to_triage(complaint, now=now)
+        complaint.save()
+        _event(
+            complaint,
+            EventKind.TRIAGED,
+            now=now,
+            role=Role.SYSTEM,
+            from_status=S.SUBMITTED,
+            to_status=S.TRIAGE,
+            data={"triage_due_at": complaint.triage_due_at.isoformat()},
+        )
+
+
+def complaint_transition(
+    *,
+    complaint: Complaint,
+    action: str,
+    role: str,
+    actor=None,
+    note: str = "",
+    agency: Agency | None = None,
+    reason: str = "",
+    duplicate_of: Complaint | None = None,
+    rating: int | None = None,
+    files: list[CleanFile] = (),
+    now: datetime | None = None,
+) -> Complaint:
+    """Apply one workflow action: lock the row, check the move, write status and event.
+
+    ``role`` is the capacity the actor acts in; staff roles are checked against the actor's
+    scope here, the reporter role against the complaint's account (or the caller has checked
+    the private link). Raises WorkflowError or ValidationError; on error nothing is written.
+    """
+    now = now or timezone.now()
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        transition = transition_for(action, status=locked.status, role=role)
+        _check_actor(locked, actor=actor, role=role)
+        _check_requirements(
+            locked, transition.requires, note=note, agency=agency, reason=reason, rating=rating
+        )
+        old_status, old_agency = locked.status, locked.assigned_agency
+        kind, event_data = _apply(
+            locked,
+            action,
+            now=now,
+            note=note,
+            agency=agency,
+            reason=reason,
+            duplicate_of=duplicate_of,
+            rating=rating,
+        )
+        if transition.target is not None:
+            locked.status = transition.target
+        locked.save()
+        event = _event(
+            locked,
+            kind,
+            now=now,
+            actor=actor,
+            role=role,
+            from_status=old_status,
+            to_status=locked.status,
+            from_agency=old_agency,
+            to_agency=locked.assigned_agency,
+            note=note,
+            data=event_data,
+        )
+        _attachments_store(locked, files, role=role, event=event)
+        _notify_after(locked, action, event=event, old_agency=old_agency)
+    complaint.refresh_from_db()
+    return complaint
+
+
+def complaint_reply(
+    *, complaint: Complaint, actor=None, note: str, files=(), now: datetime | None = None
+) -> ComplaintEvent:
+    """The reporter answers a follow-up; the complaint's status does not change."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Write your reply.")})
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status not in (S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED):
+            raise WorkflowError(_("You can reply only while the agency handles the complaint."))
+        _check_actor(locked, actor=actor, role=Role.REPORTER)
+        event = _event(locked, EventKind.REPLY, now=now, actor=actor, role=Role.REPORTER, note=note)
+        _attachments_store(locked, files, role=Role.REPORTER, event=event)
+        if locked.assigned_agency_id:
+            for recipient in agency_recipients(locked.assigned_agency):
+                notification_queue(
+                    dedupe_key=f"reply:{event.pk}:{recipient}",
+                    recipient=recipient,
+                    template="reply",
+                    context={"complaint": locked},
+                    complaint=locked,
+                )
+    return event
+
+
+def complaint_privacy_change(
+    *, complaint: Complaint, actor, role: str, is_anonymous: bool, is_confidential: bool
+) -> Complaint:
+    """The reporter (or a coordinator on their behalf) changes anonim/rahasia."""
+    if role not in (Role.REPORTER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF):
+        raise WorkflowError(_("You are not allowed to do this."))
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_actor(locked, actor=actor, role=role)
+        before = {"is_anonymous": locked.is_anonymous, "is_confidential": locked.is_confidential}
+        after = {"is_anonymous": is_anonymous, "is_confidential": is_confidential}
+        if before == after:
+            return locked
+        locked.is_anonymous, locked.is_confidential = is_anonymous, is_confidential
+        locked.save(update_fields=["is_anonymous", "is_confidential", "updated_at"])
+        _event(
+            locked,
+            EventKind.PRIVACY,
+            now=timezone.now(),
+            actor=actor,
+            role=role,
+            data={"from": before, "to": after},
+        )
+    complaint.refresh_from_db()
+    return complaint
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _check_actor(complaint: Complaint, *, actor, role: str) -> None:
+    if role == Role.SYSTEM:
+        return
+    if role == Role.REPORTER:
+        # A guest proves ownership with the private link (checked by the caller, actor None).
+        if actor is not None and actor.is_authenticated and complaint.reporter_id != actor.pk:
+            raise WorkflowError(_("Only the reporter can do this."))
+        return
+    scope = staff_scope_for(actor)
+    allowed = {
+        Role.PROVINCE_STAFF: scope.is_province,
+        Role.REGION_COORDINATOR: scope.covers_region(complaint.region_id),
+        Role.AGENCY_OFFICER: complaint.assigned_agency_id in scope.agency_ids,
+    }.get(role, False)
+    if not allowed:
+        raise WorkflowError(_("You are not allowed to do this."))
+
+
+def _check_requirements(
+    complaint: Complaint, requires, *, note: str, agency, reason: str, rating
+) -> None:
+    if "note" in requires and not note:
+        raise ValidationError({"note": _("Write a note: it is required for this step.")})
+    if "agency" in requires:
+        if agency is None or not agency.is_active:
+            raise ValidationError({"agency": _("Choose an active agency.")})
+        if agency.region_id != complaint.region_id and not agency.region.is_province:
+            raise ValidationError(
+                {"agency": _("Choose an agency of this regency or city, or of the province.")}
+            )
+        if agency.pk == complaint.assigned_agency_id:
+            raise ValidationError({"agency": _("The complaint is already with this agency.")})
+    if "reason" in requires and reason not in ArchiveReason.values:
+        raise ValidationError({"reason": _("Choose why the complaint is archived.")})
+    if "rating" in requires and (rating is None or not 1 <= int(rating) <= 5):
+        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
+
+
+def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, duplicate_of, rating):
+    """The effects of ``action`` beyond the status; returns (event kind, event data)."""
+    if action == Action.REROUTE:
+        _assign(complaint, agency, now=now)
+        return EventKind.REROUTED, _deadline_data(complaint)
+    if action == Action.FOLLOW_UP:
+        _first_follow_up(complaint, now)
+        return EventKind.FOLLOW_UP, {}
+    if action == Action.NOT_OURS:
+        _end_assignment(complaint, now)
+        _to_triage(complaint, now=now)
+        return EventKind.NOT_OURS, {"triage_due_at": complaint.triage_due_at.isoformat()}
+    if action == Action.RESOLVE:
+        _first_follow_up(complaint, now)
+        complaint.resolved_at = now
+        complaint.reply_due_at = deadlines.reply_window_end(now)
+        return EventKind.RESOLVED, {"reply_due_at": complaint.reply_due_at.isoformat()}
+    if action == Action.REOPEN:
+        if complaint.reply_due_at and now > complaint.reply_due_at:
+            raise WorkflowError(_("The ten days to reopen this complaint have passed."))
+        agency = complaint.assigned_agency
+        complaint.resolved_at = complaint.reply_due_at = None
+        _assign(complaint, agency, now=now)
+        return EventKind.REOPENED, _deadline_data(complaint)
+    if action == Action.RATE:
+        complaint.rating = int(rating)
+        complaint.rating_comment = note
+        complaint.closed_at = now
+        return EventKind.RATED, {"rating": int(rating)}
+    if action == Action.CLOSE:
+        complaint.closed_at = now
+        return EventKind.CLOSED, {}
+    if action == Action.ARCHIVE:
+        if reason == ArchiveReason.DUPLICATE:
+            if duplicate_of is None or duplicate_of.pk == complaint.pk:
+                raise ValidationError(
+                    {"duplicate_of": _("Give the tracking code of the original complaint.")}
+                )
+            complaint.duplicate_of = duplicate_of
+        complaint.archive_reason = reason
+        _end_assignment(complaint, now)
+        complaint.triage_due_at = None
+        data = {"reason": reason}
+        if complaint.duplicate_of_id:
+            data["duplicate_of"] = duplicate_of.tracking_code
+        return EventKind.ARCHIVED, data
+    raise WorkflowError(_("Unknown action."))
+
+
+def _assign(complaint: Complaint, agency: Agency, *, now: datetime) -> None:
+    """Start a fresh assignment with its own clocks; the old one (and its breaches) stays."""
+    _end_assignment(complaint, now)
+    follow_up_due = deadlines.follow_up_due(now, days=complaint.category.follow_up_days)
+    completion_due = deadlines.completion_due(now, classification=complaint.classification)
+    Assignment.objects.create(
+        complaint=complaint,
+        agency=agency,
+        assigned_at=now,
+        follow_up_due_at=follow_up_due,
+        completion_due_at=completion_due,
+    )
+    complaint.assigned_agency = agency
+    complaint.assigned_at = now
+    complaint.follow_up_due_at = follow_up_due
+    complaint.completion_due_at = completion_due
+    complaint.first_follow_up_at = None
+    complaint.triage_due_at = None
+    complaint.follow_up_reminded_at = complaint.follow_up_breached_at = None
+    complaint.province_escalated_at = complaint.completion_breached_at = None
+
+
+def _end_assignment(complaint: Complaint, now: datetime) -> None:
+    Assignment.objects.filter(complaint=complaint, ended_at__isnull=True).update(ended_at=now)
+    complaint.assigned_agency = None
+
+
+def _to_triage(complaint: Complaint, *, now: datetime) -> None:
+    complaint.status = S.TRIAGE
+    complaint.assigned_agency = None
+    complaint.assigned_at = complaint.follow_up_due_at = complaint.completion_due_at = None
+    complaint.first_follow_up_at = None
+    complaint.triage_due_at = deadlines.triage_due(now)
+    complaint.triage_breached_at = None
+
+
+def _first_follow_up(complaint: Complaint, now: datetime) -> None:
+    if complaint.first_follow_up_at is None:
+        complaint.first_follow_up_at = now
+        Assignment.objects.filter(
+            complaint=complaint, ended_at__isnull=True, first_follow_up_at__isnull=True
+        ).update(first_follow_up_at=now)
+
+
+def _deadline_data(complaint: Complaint) -> dict:
+    return {
+        "follow_up_due_at": complaint.follow_up_due_at.isoformat(),
+        "completion_due_at": complaint.completion_due_at.isoformat(),
+    }
+
+
+def _event(
+    complaint: Complaint,
+    kind: str,
+    *,
+    now: datetime,
+    role: str,
+    actor=None,
+    from_status: str = "",
+    to_status: str = "",
+    from_agency=None,
+    to_agency=None,
+    note: str = "",
+    data: dict | None = None,
+    is_internal: bool = False,
+) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        created_at=now,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_role=role,
+        from_status=from_status if from_status != to_status else "",
+        to_status=to_status if from_status != to_status else "",
+        from_agency=from_agency if from_agency != to_agency else None,
+        to_agency=to_agency if from_agency != to_agency else None,
+        note=note,
+        data=data or {},
+        is_internal=is_internal,
+    )
+
+
+def _attachments_store(complaint, files, *, role: str, event=None) -> list[Attachment]:
+    stored = []
+    for clean in files:
+        attachment = Attachment(
+            complaint=complaint,
+            event=event,
+            original_name=clean.original_name,
+            content_type=clean.content_type,
+            size=clean.size,
+            uploaded_by_role=role,
+        )
+        attachment.file.save(clean.name, ContentFile(clean.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _notify_after(complaint: Complaint, action: str, *, event, old_agency) -> None:
+    context = {"complaint": complaint, "event": event}
+    if action in (Action.REROUTE, Action.REOPEN) and complaint.assigned_agency_id:
+        for recipient in agency_recipients(complaint.assigned_agency):
+            notification_queue(
+                dedupe_key=f"assigned:{event.pk}:{recipient}",
+                recipient=recipient,
+                template="assigned",
+                context=context,
+                complaint=complaint,
+            )
+    if action == Action.NOT_OURS:
+        for recipient in coordinator_recipients(complaint.region):
+            notification_queue(
+                dedupe_key=f"triage:{event.pk}:{recipient}",
+                recipient=recipient,
+                template="triage",
+                context=context,
+                complaint=complaint,
+            )
+    if action in (Action.FOLLOW_UP, Action.RESOLVE, Action.ARCHIVE):
+        recipient = reporter_address(complaint)
+        if recipient:
+            notification_queue(
+                dedupe_key=f"status:{event.pk}",
+                recipient=recipient,
+                template="status",
+                context=context,
+                complaint=complaint,
+            )
+
+
+def actor_roles(complaint: Complaint, user, *, reporter_access: bool = False) -> set[str]:
+    """The capacities in which ``user`` may act on ``complaint``."""
+    roles = set()
+    if reporter_access or (
+        user is not None and user.is_authenticated and complaint.reporter_id == user.pk
+    ):
+        roles.add(Role.REPORTER)
+    scope = staff_scope_for(user)
+    if scope.is_province:
+        roles.add(Role.PROVINCE_STAFF)
+    if complaint.region_id in scope.region_ids:
+        roles.add(Role.REGION_COORDINATOR)
+    if complaint.assigned_agency_id in scope.agency_ids:
+        roles.add(Role.AGENCY_OFFICER)
+    return roles
+
+
+__all__ = [
+    "HANDLERS",
+    "SubmitResult",
+    "actor_roles",
+    "check_complaint_fields",
+    "complaint_privacy_change",
+    "complaint_reply",
+    "complaint_route",
+    "complaint_submit",
+    "complaint_transition",
+]
