@@ -16,6 +16,10 @@ class Command(BaseCommand):
         reference_data_load()
         role_groups_sync()
         accounts = demo_accounts_seed()
+        from complaints.demo import demo_complaints_seed
+
+        created = demo_complaints_seed()
+        self.stdout.write(f"Demo complaints created: {created}.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo accounts:"))
         for account in accounts:
             self.stdout.write(
