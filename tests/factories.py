@@ -43,3 +43,54 @@ def province_staff(**kwargs):
     user = UserFactory(**kwargs)
     staff_membership_grant(user=user, role=StaffRole.PROVINCE_STAFF)
     return user
+
+
+# --- complaints ---------------------------------------------------------------------------------
+
+
+def category(code: str):
+    from agencies.models import Category
+
+    return Category.objects.get(code=code)
+
+
+def complaint_fields(*, region_code: str = "63.72", category_code: str = "pju", now=None, **kw):
+    """Valid keyword arguments for ``complaint_submit`` by a guest; ``kw`` overrides any of them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate(now) if now is not None else timezone.localdate()
+    fields = {
+        "classification": "pengaduan",
+        "title": "Lampu jalan mati di depan sekolah",
+        "description": "Sudah seminggu lampu penerangan jalan mati, jalan gelap di malam hari.",
+        "category": category(category_code),
+        "region": region(region_code),
+        "address": "Jl. Ahmad Yani km 33, dekat SDN 1",
+        "incident_date": today - timedelta(days=1),
+        "reporter_name": "Siti Aminah",
+        "reporter_email": "siti.aminah@example.id",
+        "reporter_phone": "081234567890",
+    }
+    fields.update(kw)
+    return fields
+
+
+def complaint_submitted(*, region_code: str = "63.72", category_code: str = "pju", now=None, **kw):
+    """A complaint filed through ``complaint_submit`` (so routed); returns the SubmitResult."""
+    from complaints.services import complaint_submit
+
+    fields = complaint_fields(region_code=region_code, category_code=category_code, now=now, **kw)
+    return complaint_submit(now=now, **fields)
+
+
+def complaint_new(*, now, region_code: str = "63.72", category_code: str = "jalan", **kw):
+    """A guest's complaint submitted at ``now`` (routed, or sent to triage); returns the complaint.
+
+    Without an email address, so that only the notifications under test are in the outbox.
+    """
+    kw.setdefault("reporter_email", "")
+    return complaint_submitted(
+        region_code=region_code, category_code=category_code, now=now, **kw
+    ).complaint
