@@ -1,7 +1,7 @@
 """Complaint queries in domain words. ``visible_to`` is the one answer to "who may see this"."""
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, When
 from django.utils import timezone
 
 from agencies.selectors import staff_scope_for
@@ -77,6 +77,15 @@ class ComplaintQuerySet(models.QuerySet):
         """Due in the past with no follow-up (or no verification): right before any task runs."""
         now = now or timezone.now()
         return self.filter(overdue_q(now))
+
+    def with_overdue(self, now=None):
+        """Annotate ``is_overdue`` with the same rule as ``overdue()``, for lists and pages."""
+        now = now or timezone.now()
+        return self.annotate(
+            is_overdue=Case(
+                When(overdue_q(now), then=True), default=False, output_field=BooleanField()
+            )
+        )
 
     def followed_up(self):
         return self.filter(first_follow_up_at__isnull=False)

@@ -11,7 +11,12 @@ LIST_RELATED = ("category", "region", "assigned_agency")
 
 
 def complaints_public_list():
-    return Complaint.objects.public().select_related(*LIST_RELATED).order_by("-created_at")
+    return (
+        Complaint.objects.public()
+        .with_overdue()
+        .select_related(*LIST_RELATED)
+        .order_by("-created_at")
+    )
 
 
 def complaints_recent_public(limit: int = 5):
@@ -40,6 +45,7 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
     """The complaint with its timeline, or None when this visitor may not see it."""
     return (
         Complaint.objects.visible_to(user, reporter_codes=reporter_codes)
+        .with_overdue()
         .select_related(*LIST_RELATED, "reporter", "duplicate_of")
         .prefetch_related(
             Prefetch(
@@ -58,6 +64,7 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
 def complaints_of_reporter(user):
     return (
         Complaint.objects.filter(reporter=user)
+        .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )

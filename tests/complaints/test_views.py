@@ -469,3 +469,24 @@ def test_a_signed_in_citizen_reports_without_giving_contact_details(client):
     complaint = Complaint.objects.get()
     assert complaint.reporter == user
     assert complaint.title in client.get("/accounts/complaints/").content.decode()
+
+
+def test_an_overdue_complaint_says_so_on_its_page_and_in_the_list(client):
+    late = complaint_submitted(now=timezone.now() - timedelta(days=4), title="Lampu mati lama")
+    page = client.get(late.complaint.get_absolute_url()).content.decode()
+    assert "terlambat" in page
+    listing = client.get("/complaints/").content.decode()
+    assert 'class="badge overdue"' in listing
+    fresh = complaint_submitted(title="Lampu mati baru").complaint
+    assert "terlambat" not in client.get(fresh.get_absolute_url()).content.decode()
+
+
+def test_the_admin_hides_an_anonymous_reporter_even_from_administrators(client):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("admin", "admin@example.id", "x")
+    client.force_login(admin_user)
+    complaint = complaint_submitted(is_anonymous=True, reporter_name="Nama Tersembunyi").complaint
+    page = client.get(f"/admin/complaints/complaint/{complaint.pk}/change/")
+    assert page.status_code == 200
+    assert "Nama Tersembunyi" not in page.content.decode()

@@ -1,0 +1,67 @@
+"""Admin: reference-like data is editable; complaints are read-only here.
+
+A complaint changes only through ``complaints.services`` (which writes its events), so the admin
+shows complaints, events, breaches and notifications without letting anyone edit them.
+"""
+
+from django.contrib import admin
+
+from .models import Complaint, ComplaintEvent, DeadlineBreach, NonWorkingDay, Notification
+
+
+@admin.register(NonWorkingDay)
+class NonWorkingDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = ComplaintEvent
+    fields = ["created_at", "kind", "actor_role", "from_status", "to_status", "to_agency", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = ["tracking_code", "title", "region", "category", "status", "assigned_agency"]
+    list_filter = ["status", "region", "category", "classification", "is_confidential"]
+    search_fields = ["tracking_code", "title"]
+    list_select_related = ["region", "category", "assigned_agency"]
+    inlines = [EventInline]
+
+    def get_exclude(self, request, obj=None):
+        # An anonim reporter's identity is shown to nobody, administrators included.
+        hidden = ["access_key_hash", "idempotency_key"]
+        if obj is not None and obj.is_anonymous:
+            hidden += ["reporter", "reporter_name", "reporter_email", "reporter_phone"]
+        return hidden
+
+
+@admin.register(DeadlineBreach)
+class DeadlineBreachAdmin(ReadOnlyAdmin):
+    list_display = ["complaint", "kind", "due_at", "agency", "region", "recorded_at"]
+    list_filter = ["kind", "region"]
+    list_select_related = ["complaint", "agency", "region"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "subject", "status", "attempts"]
+    list_filter = ["status"]
+    search_fields = ["recipient", "subject"]
