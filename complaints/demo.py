@@ -197,7 +197,7 @@ def demo_complaints_seed(*, now: datetime | None = None, per_region: int = PER_R
     plans = []
     for region in regions:
         count = per_region * (2 if region.code in ("63.71", "63.72") else 1)
-        for n in range(count):
+        for _n in range(count):
             scenario = rng.choices([s for s, _ in SCENARIOS], [w for _, w in SCENARIOS])[0]
             days_ago = rng.uniform(0.2, 12) if scenario in RECENT_ONLY else rng.uniform(12, 360)
             plans.append(

@@ -2,15 +2,18 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Category, Region
+from agencies.models import Agency, Category, Region, RegionKind
 from agencies.selectors import categories_active, regions_public
 
 from .attachments import AttachmentsField
-from .models import Classification
+from .codes import tracking_code_normalise
+from .models import Classification, Complaint
 from .services import check_complaint_fields
+from .workflow import Action, ArchiveReason
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -196,3 +199,74 @@ class TrackForm(forms.Form):
         max_length=20,
         help_text=_("As shown after you sent your complaint, e.g. LPR-7K3M-9Q2X."),
     )
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class StaffActionForm(forms.Form):
+    """One form for every staff action; the workflow table says which fields an action needs."""
+
+    action = forms.ChoiceField(
+        choices=[
+            (a.value, a.label)
+            for a in (
+                Action.FOLLOW_UP,
+                Action.RESOLVE,
+                Action.NOT_OURS,
+                Action.REROUTE,
+                Action.ARCHIVE,
+            )
+        ],
+        widget=forms.HiddenInput,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Shown to the reporter and the public on the timeline."),
+    )
+    attachments = AttachmentsField(label=_("Evidence photos or documents"))
+    agency = AgencyChoiceField(
+        label=_("New agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— choose an agency —"),
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("— choose a reason —")), *ArchiveReason.choices],
+        required=False,
+    )
+    duplicate_of = forms.CharField(
+        label=_("Tracking code of the original complaint"), max_length=20, required=False
+    )
+
+    def __init__(self, *args, complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(is_active=True)
+            .filter(Q(region_id=complaint.region_id) | Q(region__kind=RegionKind.PROVINCE))
+            .exclude(pk=complaint.assigned_agency_id or 0)
+            .select_related("region")
+            .order_by("region__code", "name")
+        )
+
+    def clean_duplicate_of(self):
+        code = (self.cleaned_data.get("duplicate_of") or "").strip()
+        if not code:
+            return None
+        original = (
+            Complaint.objects.filter(
+                tracking_code=tracking_code_normalise(code), region_id=self.complaint.region_id
+            )
+            .exclude(pk=self.complaint.pk)
+            .first()
+        )
+        if original is None:
+            raise ValidationError(_("No other complaint of this regency or city has this code."))
+        return original

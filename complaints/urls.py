@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import accounts, views
+from . import accounts, dashboard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,6 +25,8 @@ urlpatterns = [
     ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("track/", views.track, name="track"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("complaints/<str:tracking_code>/act/", dashboard.complaint_act, name="complaint-act"),
 ]
 
 urlpatterns += [

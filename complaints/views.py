@@ -15,7 +15,7 @@ from agencies.demo import demo_accounts_visible
 
 from .codes import access_key_hash, tracking_code_normalise
 from .filters import ComplaintFilter
-from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, TrackForm
+from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
 from .models import Attachment, Complaint
 from .selectors import (
     complaint_figures,
@@ -24,7 +24,7 @@ from .selectors import (
     complaints_recent_public,
 )
 from .services import actor_roles, complaint_reply, complaint_submit, complaint_transition
-from .workflow import Action, ComplaintStatus, Role, WorkflowError
+from .workflow import Action, ComplaintStatus, Role, WorkflowError, allowed_actions
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ def _detail_context(request, complaint, **forms):
         ComplaintStatus.RESOLVED,
     )
     in_reply_window = is_reporter and complaint.status == ComplaintStatus.RESOLVED
+    staff_actions = set(allowed_actions(status=complaint.status, roles=roles - {Role.REPORTER}))
     return {
         "complaint": complaint,
         "events": events,
@@ -176,6 +177,9 @@ def _detail_context(request, complaint, **forms):
         "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
         "rating_form": forms.get("rating_form") or (RatingForm() if in_reply_window else None),
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
+        "staff_actions": staff_actions,
+        "staff_form": forms.get("staff_form")
+        or (StaffActionForm(complaint=complaint) if staff_actions else None),
     }
 
 

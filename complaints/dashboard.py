@@ -1,0 +1,161 @@
+"""Staff pages: the agency queue, the regency triage and overview, the province overview,
+and the staff actions on a complaint. Every read starts from ``handled_by(user)``."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agencies.models import Agency, Region
+from agencies.selectors import staff_scope_for
+
+from .forms import StaffActionForm
+from .models import Complaint, DeadlineBreach
+from .selectors import LIST_RELATED
+from .services import actor_roles, complaint_transition
+from .views import _detail_context, reporter_codes
+from .workflow import Action, ComplaintStatus, Role, WorkflowError
+
+S = ComplaintStatus
+
+# Which role acts, when the user holds several, for each action (most specific first).
+ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
+
+
+def _staff_scope_or_403(request):
+    scope = staff_scope_for(request.user)
+    if not scope.is_staff:
+        raise PermissionDenied(_("This page is for agency and Kominfo staff."))
+    return scope
+
+
+@login_required
+def dashboard(request):
+    scope = _staff_scope_or_403(request)
+    now = timezone.now()
+    handled = Complaint.objects.handled_by(request.user).with_overdue(now)
+    context = {"scope": scope}
+    if scope.agency_ids:
+        queue = (
+            handled.filter(
+                assigned_agency_id__in=scope.agency_ids, status__in=[S.ASSIGNED, S.IN_PROGRESS]
+            )
+            .select_related(*LIST_RELATED)
+            .order_by(
+                "-is_overdue", F("follow_up_due_at").asc(nulls_last=True), "completion_due_at"
+            )
+        )
+        context["queue"] = Paginator(queue, 50).get_page(request.GET.get("page"))
+    if scope.region_ids or scope.is_province:
+        triage = handled.filter(status=S.TRIAGE).select_related(*LIST_RELATED)
+        if not scope.is_province:
+            triage = triage.filter(region_id__in=scope.region_ids)
+        context["triage"] = triage.order_by("triage_due_at")[:100]
+        context["agency_rows"] = _agency_overview(scope, now)
+    if scope.is_province:
+        context["region_rows"] = _region_overview(now)
+    return render(request, "dashboard/index.html", context)
+
+
+def _agency_overview(scope, now):
+    """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
+    if scope.is_province:
+        return []  # the province starts from the regions; 150 agencies at once are noise
+    rows = list(
+        Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
+        .annotate(
+            open=Count("complaints", filter=Q(complaints__status__in=[S.ASSIGNED, S.IN_PROGRESS]))
+        )
+        .filter(open__gt=0)
+        .select_related("region")
+        .order_by("-open")
+    )
+    overdue = _count_by(Complaint.objects.overdue(now), "assigned_agency_id")
+    for row in rows:
+        row.overdue = overdue.get(row.pk, 0)
+    return sorted(rows, key=lambda row: (-row.overdue, -row.open))
+
+
+def _count_by(queryset, field: str) -> dict:
+    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+
+
+def _region_overview(now):
+    year = timezone.localdate(now).year
+    rows = Region.objects.annotate(
+        received=Count("complaints", filter=Q(complaints__created_at__year=year)),
+        open=Count(
+            "complaints",
+            filter=Q(complaints__status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS]),
+        ),
+        triage=Count("complaints", filter=Q(complaints__status=S.TRIAGE)),
+    ).order_by("code")
+    overdue = _count_by(Complaint.objects.overdue(now), "region_id")
+    breaches = _count_by(DeadlineBreach.objects.filter(recorded_at__year=year), "region_id")
+    result = list(rows)
+    for row in result:
+        row.overdue = overdue.get(row.pk, 0)
+        row.breach_count = breaches.get(row.pk, 0)
+    return result
+
+
+@login_required
+@require_POST
+def complaint_act(request, tracking_code):
+    """A staff action on one complaint; the workflow table decides whether it is allowed."""
+    complaint = (
+        Complaint.objects.handled_by(request.user)
+        .select_related("region", "assigned_agency", "category")
+        .filter(tracking_code=tracking_code)
+        .first()
+    )
+    if complaint is None:
+        raise Http404
+    roles = actor_roles(complaint, request.user) - {Role.REPORTER}
+    form = StaffActionForm(request.POST, request.FILES, complaint=complaint)
+    if form.is_valid():
+        action = form.cleaned_data["action"]
+        role = next((r for r in ROLE_PREFERENCE if r in roles and _allows(action, r)), None)
+        try:
+            if role is None:
+                raise WorkflowError(_("You are not allowed to do this."))
+            complaint_transition(
+                complaint=complaint,
+                action=action,
+                role=role,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                agency=form.cleaned_data.get("agency"),
+                reason=form.cleaned_data.get("reason") or "",
+                duplicate_of=form.cleaned_data.get("duplicate_of"),
+                files=form.cleaned_data["attachments"],
+            )
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
+            return redirect(complaint)
+    complaint = (
+        Complaint.objects.visible_to(request.user, reporter_codes=reporter_codes(request))
+        .with_overdue()
+        .get(pk=complaint.pk)
+    )
+    context = _detail_context(request, complaint)
+    context["staff_form"] = form
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+def _allows(action: str, role: str) -> bool:
+    from .workflow import TRANSITIONS_BY_ACTION
+
+    transition = TRANSITIONS_BY_ACTION.get(action)
+    return transition is not None and role in transition.roles

@@ -1,0 +1,148 @@
+"""Staff pages: queues scoped to the caller, and staff actions through the workflow."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from complaints.models import ComplaintEvent
+from complaints.workflow import ComplaintStatus
+from tests.factories import (
+    UserFactory,
+    agency,
+    complaint_submitted,
+    coordinator,
+    officer,
+    province_staff,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(media_root):
+    return media_root
+
+
+def test_citizens_and_visitors_cannot_open_the_dashboard(client):
+    assert client.get("/dashboard/").status_code == 302  # to sign in
+    client.force_login(UserFactory())
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_an_officer_sees_their_agency_queue_most_urgent_first(client):
+    late = complaint_submitted(now=timezone.now() - timedelta(days=5), title="Lampu mati lama")
+    fresh = complaint_submitted(title="Lampu mati baru")
+    other = complaint_submitted(region_code="63.71", title="Lampu mati Banjarmasin")
+    client.force_login(officer("63.72", "perkim"))
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    queue = list(response.context["queue"].object_list)
+    assert queue == [late.complaint, fresh.complaint]
+    assert other.complaint not in queue
+    assert "Lampu mati Banjarmasin" not in response.content.decode()
+
+
+def test_a_coordinator_sees_the_triage_of_their_region_and_routes_from_it(client):
+    complaint = complaint_submitted().complaint
+    agency_officer = officer("63.72", "perkim")
+    client.force_login(agency_officer)
+    response = client.post(
+        f"/complaints/{complaint.tracking_code}/act/",
+        {"action": "not_ours", "note": "Ini urusan Dinas PUPR."},
+    )
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.TRIAGE
+
+    client.force_login(coordinator("63.72"))
+    page = client.get("/dashboard/")
+    assert list(page.context["triage"]) == [complaint]
+    pupr = agency("63.72", "pupr")
+    response = client.post(
+        f"/complaints/{complaint.tracking_code}/act/", {"action": "reroute", "agency": pupr.pk}
+    )
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.assigned_agency) == (ComplaintStatus.ASSIGNED, pupr)
+
+    client.force_login(coordinator("63.71", username="coord-bjm"))
+    assert list(client.get("/dashboard/").context["triage"]) == []
+
+
+def test_an_officer_follows_up_with_evidence_and_resolves(client):
+    complaint = complaint_submitted().complaint
+    client.force_login(officer("63.72", "perkim"))
+    missing_note = client.post(
+        f"/complaints/{complaint.tracking_code}/act/", {"action": "follow_up", "note": ""}
+    )
+    assert missing_note.status_code == 400
+    assert not ComplaintEvent.objects.filter(complaint=complaint, kind="follow_up").exists()
+    ok = client.post(
+        f"/complaints/{complaint.tracking_code}/act/",
+        {"action": "follow_up", "note": "Tim ke lokasi besok pagi."},
+    )
+    assert ok.status_code == 302
+    resolved = client.post(
+        f"/complaints/{complaint.tracking_code}/act/",
+        {"action": "resolve", "note": "Lampu sudah diganti."},
+    )
+    assert resolved.status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.RESOLVED
+    assert complaint.first_follow_up_at is not None
+
+
+def test_staff_cannot_act_outside_their_scope_or_beyond_their_role(client):
+    complaint = complaint_submitted().complaint
+    client.force_login(officer("63.71", "uptd-pju"))
+    assert (
+        client.post(
+            f"/complaints/{complaint.tracking_code}/act/", {"action": "resolve", "note": "x"}
+        ).status_code
+        == 404
+    )
+    client.force_login(officer("63.72", "perkim", username="perkim2"))
+    archived = client.post(
+        f"/complaints/{complaint.tracking_code}/act/", {"action": "archive", "reason": "spam"}
+    )
+    assert archived.status_code == 400
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.ASSIGNED
+
+
+def test_archiving_as_a_duplicate_needs_a_real_original(client):
+    original = complaint_submitted(title="Lampu mati pertama").complaint
+    duplicate = complaint_submitted(title="Lampu mati kedua").complaint
+    client.force_login(coordinator("63.72"))
+    url = f"/complaints/{duplicate.tracking_code}/act/"
+    bad = client.post(
+        url, {"action": "archive", "reason": "duplicate", "duplicate_of": "LPR-2222-2222"}
+    )
+    assert bad.status_code == 400
+    assert "duplicate_of" in bad.context["staff_form"].errors
+    good = client.post(
+        url, {"action": "archive", "reason": "duplicate", "duplicate_of": original.tracking_code}
+    )
+    assert good.status_code == 302
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.duplicate_of) == (ComplaintStatus.ARCHIVED, original)
+
+
+def test_the_province_sees_every_region(client):
+    complaint_submitted(now=timezone.now() - timedelta(days=5))
+    complaint_submitted(region_code="63.71")
+    client.force_login(province_staff())
+    response = client.get("/dashboard/")
+    rows = {row.code: row for row in response.context["region_rows"]}
+    assert len(rows) == 14
+    assert (rows["63.72"].received, rows["63.72"].overdue) == (1, 1)
+    assert (rows["63.71"].received, rows["63.71"].overdue) == (1, 0)
+
+
+def test_the_agency_never_sees_an_anonymous_reporter_while_handling(client):
+    complaint = complaint_submitted(is_anonymous=True, reporter_name="Warga Tanpa Nama").complaint
+    client.force_login(officer("63.72", "perkim"))
+    page = client.get(complaint.get_absolute_url()).content.decode()
+    assert "Warga Tanpa Nama" not in page
+    assert f"/complaints/{complaint.tracking_code}/act/" in page  # the officer may act on it
