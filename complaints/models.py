@@ -272,6 +272,16 @@ class ImmutableError(Exception):
     pass
 
 
+class EventQuerySet(models.QuerySet):
+    """Events are history: bulk updates and deletes are refused like single ones."""
+
+    def update(self, **kwargs):
+        raise ImmutableError("Complaint events are never edited.")
+
+    def delete(self):
+        raise ImmutableError("Complaint events are never deleted.")
+
+
 class ComplaintEvent(models.Model):
     """One change to a complaint. Written once, never edited or deleted."""
 
@@ -298,6 +308,8 @@ class ComplaintEvent(models.Model):
     # Internal events (breaches, escalations, reminders) are shown to staff only.
     is_internal = models.BooleanField(default=False)
     data = models.JSONField(default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -1,7 +1,7 @@
 """Complaint queries in domain words. ``visible_to`` is the one answer to "who may see this"."""
 
 from django.db import models
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, When
+from django.db.models import BooleanField, Case, Q, When
 from django.utils import timezone
 
 from agencies.selectors import staff_scope_for
@@ -21,15 +21,10 @@ class ComplaintQuerySet(models.QuerySet):
             return self.none()
         if scope.is_province:
             return self.all()
-        from .models import Assignment
-
-        held_before = Exists(
-            Assignment.objects.filter(complaint=OuterRef("pk"), agency_id__in=scope.agency_ids)
-        )
+        # An agency handles what it holds now; once re-routed, a complaint is no longer its
+        # business (its breaches stay on record in DeadlineBreach, not in this view).
         return self.filter(
-            Q(region_id__in=scope.region_ids)
-            | Q(assigned_agency_id__in=scope.agency_ids)
-            | (held_before if scope.agency_ids else Q(pk__in=[]))
+            Q(region_id__in=scope.region_ids) | Q(assigned_agency_id__in=scope.agency_ids)
         )
 
     def visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):

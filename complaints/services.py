@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import MaxLengthValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -75,6 +76,7 @@ def check_complaint_fields(
     reporter_email: str = "",
     reporter_phone: str = "",
     channel: str = Channel.WEB,
+    district: str = "",
     today: date | None = None,
 ) -> None:
     """Raise ValidationError with every field error of a new complaint."""
@@ -82,6 +84,13 @@ def check_complaint_fields(
 
     def add(field, message):
         errors.setdefault(field, []).append(message)
+
+    def check(field, value, validator):
+        try:
+            validator(value)
+        except ValidationError as exc:
+            for message in exc.messages:
+                add(field, message)
 
     if classification not in Classification.values:
         add("classification", _("Choose complaint, aspiration or information request."))
@@ -117,6 +126,18 @@ def check_complaint_fields(
             add("reporter_name", _("Give your name, so the agency can address you."))
         if not (reporter_email or "").strip() and not (reporter_phone or "").strip():
             add("reporter_email", _("Give an email address or a phone number."))
+    # The form checks these too; callers without it (API, Open311) must get a field error, not
+    # a database error (PostgreSQL refuses an over-long value) or an address mail cannot reach.
+    for field, value in (
+        ("address", address),
+        ("district", district),
+        ("reporter_name", reporter_name),
+        ("reporter_phone", reporter_phone),
+    ):
+        limit = Complaint._meta.get_field(field).max_length
+        check(field, (value or "").strip(), MaxLengthValidator(limit))
+    if (reporter_email or "").strip():
+        check("reporter_email", reporter_email.strip(), validate_email)
     if errors:
         raise ValidationError(errors)
 
@@ -171,6 +192,7 @@ def complaint_submit(
         reporter_email=reporter_email,
         reporter_phone=reporter_phone,
         channel=channel,
+        district=district,
         today=timezone.localdate(now),
     )
     if len(files) > MAX_FILES:
@@ -441,8 +463,13 @@ def _check_requirements(
             raise ValidationError({"agency": _("The complaint is already with this agency.")})
     if "reason" in requires and reason not in ArchiveReason.values:
         raise ValidationError({"reason": _("Choose why the complaint is archived.")})
-    if "rating" in requires and (rating is None or not 1 <= int(rating) <= 5):
-        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
+    if "rating" in requires:
+        try:
+            valid = rating is not None and 1 <= int(rating) <= 5
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
 
 
 def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, duplicate_of, rating):

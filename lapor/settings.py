@@ -107,6 +107,8 @@ def _database_from_env() -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        # A file, not memory, so tests with threads and a live server share one database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test_lapor.sqlite3")}
     else:
         if not config.get("NAME"):
             raise ImproperlyConfigured(
