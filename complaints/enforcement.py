@@ -6,6 +6,7 @@ and writes breach rows under a unique constraint. A second sweep, or two at once
 left to do. Work grows with the number of new breaches, not with the table.
 """
 
+import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -62,22 +63,26 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = BATCH) -> Sweep
     """One pass of the deadline enforcement. Safe to run twice, and twice at once."""
     now = now or timezone.now()
     result = SweepResult()
-    digests = _Digests()
-    result.follow_up_breaches = _drain(_breach_follow_up, now, batch, digests)
-    result.province_escalations = _drain(_escalate_to_province, now, batch, digests)
-    result.completion_breaches = _drain(_breach_completion, now, batch, digests)
-    result.triage_breaches = _drain(_breach_triage, now, batch, digests)
-    result.reminders = _drain(_remind, now, batch, digests)
-    result.notifications = digests.send(now)
+    result.follow_up_breaches = _drain(_breach_follow_up, now, batch, result)
+    result.province_escalations = _drain(_escalate_to_province, now, batch, result)
+    result.completion_breaches = _drain(_breach_completion, now, batch, result)
+    result.triage_breaches = _drain(_breach_triage, now, batch, result)
+    result.reminders = _drain(_remind, now, batch, result)
     return result
 
 
-def _drain(step, now, batch, digests) -> int:
-    """Run ``step`` in short transactions of at most ``batch`` complaints until none is left."""
+def _drain(step, now, batch, result: SweepResult) -> int:
+    """Run ``step`` in short transactions of at most ``batch`` complaints until none is left.
+
+    The digests are outbox rows written in the same transaction as the breaches they tell
+    about: a sweep that dies after a commit cannot leave a breach nobody is told of.
+    """
     total = 0
     while True:
+        digests = _Digests()
         with transaction.atomic():
             done = step(now, batch, digests)
+            result.notifications += digests.send(now)
         total += done
         if done < batch:
             return total
@@ -281,9 +286,14 @@ class _Digests:
         sent = 0
         for (template, audience), rows in self.items.items():
             for email in recipients.get(audience, []):
+                # Each complaint is claimed by one sweep only, so the batch's first complaint
+                # tells this digest apart from those of another sweep run at the same ``now``.
+                key = f"{template}:{now.isoformat()}:{rows[0]['pk']}:{email}"
+                if len(key) > 120:
+                    key = f"{key[:56]}:{hashlib.sha256(key.encode()).hexdigest()}"
                 with transaction.atomic():
                     queued = notification_queue(
-                        dedupe_key=f"{template}:{email}:{now.isoformat()}",
+                        dedupe_key=key,
                         recipient=email,
                         template="digest",
                         context={"kind": template, "rows": rows[:200], "count": len(rows)},

@@ -165,15 +165,17 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+_EMAIL_URL = env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = env.email_url_config(_EMAIL_URL)
+if _EMAIL_URL.startswith("filemail://"):
+    # filemail:///var/mail is the absolute path /var/mail (django-environ drops the slash).
+    EMAIL_FILE_PATH = _EMAIL_URL.removeprefix("filemail://") or str(VAR_DIR / "mail")
 vars().update({k: v for k, v in EMAIL_CONFIG.items() if k != "EMAIL_FILE_PATH"})
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lapor Paman <noreply@lapor.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
+BROKER_DIR = Path(env.str("LAPOR_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://")
 )
@@ -190,6 +192,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that changes a complaint must not hang on a broker that is down: the outbox
+# row is already committed and the requeue task hands it over later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240

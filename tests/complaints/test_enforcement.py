@@ -1,0 +1,483 @@
+"""The deadline sweep and auto-close (PRODUCT.md section 4), with the time injected as ``now=``.
+
+Every test drives the services the way Celery beat does: ``deadlines_sweep(now=...)`` and
+``complaints_close_expired(now=...)``, with complaints made through ``complaint_submit`` and
+``complaint_transition`` at fixed WITA times, so no test depends on the wall clock.
+"""
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connections
+
+from agencies.models import RoutingRule
+from complaints import notifications
+from complaints.enforcement import (
+    PROVINCE_ESCALATION_AFTER,
+    complaints_close_expired,
+    deadlines_sweep,
+)
+from complaints.models import (
+    BreachKind,
+    Complaint,
+    ComplaintEvent,
+    DeadlineBreach,
+    EventKind,
+    Notification,
+    NotificationStatus,
+)
+from complaints.services import complaint_transition
+from complaints.workflow import Action, ComplaintStatus, Role
+from tests.factories import agency, complaint_new, coordinator, officer, province_staff
+
+WITA = ZoneInfo("Asia/Makassar")
+# A Monday morning in Banjarbaru, far from holidays.
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
+
+
+def notifications_to(email: str):
+    return Notification.objects.filter(recipient=email)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff(db):
+    """A coordinator for Banjarbaru and one for Banjarmasin, an officer of Banjarbaru's PUPR
+    (which handles "jalan" there) and one of its Perkim, and a provincial staff member."""
+    return {
+        "coordinator": coordinator("63.72", username="koord.bjb"),
+        "other_coordinator": coordinator("63.71", username="koord.bjm"),
+        "officer": officer("63.72", "pupr", username="pupr.bjb"),
+        "other_officer": officer("63.72", "perkim", username="perkim.bjb"),
+        "province": province_staff(username="prov.kalsel"),
+    }
+
+
+@pytest.fixture
+def assigned(db):
+    """A "jalan" complaint of Banjarbaru, routed to its PUPR at T0."""
+    complaint = complaint_new(now=T0)
+    assert complaint.status == ComplaintStatus.ASSIGNED
+    assert complaint.assigned_agency == agency("63.72", "pupr")
+    assert complaint.follow_up_due_at == T0 + timedelta(days=3)
+    return complaint
+
+
+# --- overdue before any sweep ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_overdue_queryset_is_right_before_any_sweep(assigned):
+    due = assigned.follow_up_due_at
+    followed_up = complaint_new(now=T0)
+    complaint_transition(
+        complaint=followed_up,
+        action=Action.FOLLOW_UP,
+        role=Role.AGENCY_OFFICER,
+        actor=officer("63.72", "pupr", username="pupr.bjb"),
+        note="Tim sudah dijadwalkan ke lokasi.",
+        now=T0 + timedelta(hours=2),
+    )
+    RoutingRule.objects.filter(region__code="63.72", category__code="jalan").delete()
+    triage = complaint_new(now=T0 + timedelta(days=1))
+    assert triage.status == ComplaintStatus.TRIAGE
+    assert triage.triage_due_at > due
+
+    def overdue(now):
+        return set(Complaint.objects.overdue(now=now).values_list("pk", flat=True))
+
+    assert overdue(due - timedelta(seconds=1)) == set()
+    assert overdue(due + timedelta(seconds=1)) == {assigned.pk}
+    assert overdue(triage.triage_due_at + timedelta(seconds=1)) == {assigned.pk, triage.pk}
+    assert Complaint.objects.follow_up_overdue(now=due + timedelta(days=30)).count() == 1
+    # Nothing has been swept: overdue comes from the due dates alone.
+    assert not DeadlineBreach.objects.exists()
+    assert Complaint.objects.filter(follow_up_breached_at__isnull=False).count() == 0
+
+
+# --- follow-up breach ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_follow_up_breach_recorded_once_when_the_sweep_runs_twice(assigned, staff):
+    due = assigned.follow_up_due_at
+
+    assert deadlines_sweep(now=due - timedelta(minutes=1)).follow_up_breaches == 0
+    assert not DeadlineBreach.objects.exists()
+    reminders = Notification.objects.count()
+
+    first = deadlines_sweep(now=due + timedelta(minutes=5))
+    assert first.follow_up_breaches == 1
+    breach = DeadlineBreach.objects.get()
+    assert breach.complaint_id == assigned.pk
+    assert breach.kind == BreachKind.FOLLOW_UP
+    assert breach.due_at == due
+    assert breach.agency == agency("63.72", "pupr")
+    assert breach.region_id == assigned.region_id
+    assert breach.escalated_to_province_at is None
+    assigned.refresh_from_db()
+    assert assigned.follow_up_breached_at == due + timedelta(minutes=5)
+    events = ComplaintEvent.objects.filter(complaint=assigned, kind=EventKind.BREACH)
+    assert events.count() == 1
+    assert events.get().is_internal
+    assert events.get().actor_role == Role.SYSTEM
+    notifications_after_first = Notification.objects.count()
+    assert notifications_after_first == reminders + first.notifications
+    assert first.notifications == 2  # the agency's officer and the coordinator
+
+    second = deadlines_sweep(now=due + timedelta(minutes=10))
+    assert second.total == 0
+    assert second.notifications == 0
+    assert DeadlineBreach.objects.count() == 1
+    assert events.count() == 1
+    assert Notification.objects.count() == notifications_after_first
+
+
+@pytest.mark.django_db
+def test_breach_escalates_to_the_coordinator_of_the_complaints_region(assigned, staff):
+    in_banjarmasin = complaint_new(now=T0, region_code="63.71", category_code="jalan")
+
+    deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=5))
+
+    to_coordinator = notifications_to(staff["coordinator"].email).get()
+    assert to_coordinator.status == NotificationStatus.PENDING
+    assert assigned.tracking_code in to_coordinator.body
+    assert in_banjarmasin.tracking_code not in to_coordinator.body
+    # Emails are written in the site's language (Indonesian): "1 pengaduan melewati batas ...".
+    assert to_coordinator.subject.startswith("1 ")
+    assert "melewati" in to_coordinator.subject
+
+    to_other = notifications_to(staff["other_coordinator"].email).get()
+    assert in_banjarmasin.tracking_code in to_other.body
+    assert assigned.tracking_code not in to_other.body
+
+    # The agency hears of its breach; another agency and the province do not (yet).
+    to_officer = notifications_to(staff["officer"].email).get()
+    assert assigned.tracking_code in to_officer.body
+    assert not notifications_to(staff["other_officer"].email).exists()
+    assert not notifications_to(staff["province"].email).exists()
+
+
+@pytest.mark.django_db
+def test_breach_without_a_coordinator_email_still_recorded(assigned):
+    result = deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=5))
+    assert result.follow_up_breaches == 1
+    assert result.notifications == 0
+    assert DeadlineBreach.objects.count() == 1
+
+
+# --- province escalation -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_province_escalation_only_after_three_more_days_and_once(assigned, staff):
+    due = assigned.follow_up_due_at
+    assert timedelta(days=3) == PROVINCE_ESCALATION_AFTER
+
+    deadlines_sweep(now=due + timedelta(minutes=5))
+    early = deadlines_sweep(now=due + timedelta(days=3) - timedelta(minutes=1))
+    assert early.province_escalations == 0
+    assert not notifications_to(staff["province"].email).exists()
+    assert not ComplaintEvent.objects.filter(kind=EventKind.ESCALATED).exists()
+
+    escalated_at = due + timedelta(days=3, minutes=1)
+    result = deadlines_sweep(now=escalated_at)
+    assert result.province_escalations == 1
+    assert result.follow_up_breaches == 0
+    to_province = notifications_to(staff["province"].email).get()
+    assert assigned.tracking_code in to_province.body
+    event = ComplaintEvent.objects.get(kind=EventKind.ESCALATED)
+    assert event.complaint_id == assigned.pk
+    assert event.data["to"] == "province"
+    breach = DeadlineBreach.objects.get()
+    assert breach.escalated_to_province_at == escalated_at
+    assigned.refresh_from_db()
+    assert assigned.province_escalated_at == escalated_at
+
+    again = deadlines_sweep(now=due + timedelta(days=5))
+    assert again.total == 0
+    assert notifications_to(staff["province"].email).count() == 1
+    assert ComplaintEvent.objects.filter(kind=EventKind.ESCALATED).count() == 1
+    assert DeadlineBreach.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_followed_up_complaint_is_not_escalated_to_the_province(assigned, staff):
+    due = assigned.follow_up_due_at
+    deadlines_sweep(now=due + timedelta(minutes=5))
+    complaint_transition(
+        complaint=assigned,
+        action=Action.FOLLOW_UP,
+        role=Role.AGENCY_OFFICER,
+        actor=staff["officer"],
+        note="Maaf terlambat, tim ke lokasi besok.",
+        now=due + timedelta(days=1),
+    )
+    result = deadlines_sweep(now=due + timedelta(days=4))
+    assert result.province_escalations == 0
+    assert not notifications_to(staff["province"].email).exists()
+    # The breach stays on record although the agency followed up later.
+    assert DeadlineBreach.objects.filter(kind=BreachKind.FOLLOW_UP).count() == 1
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reminder_24_hours_before_the_follow_up_deadline_once(assigned, staff):
+    due = assigned.follow_up_due_at
+
+    too_early = deadlines_sweep(now=due - timedelta(hours=24, minutes=1))
+    assert too_early.reminders == 0
+
+    result = deadlines_sweep(now=due - timedelta(hours=23))
+    assert result.reminders == 1
+    assert result.follow_up_breaches == 0
+    reminder = notifications_to(staff["officer"].email).get()
+    assert assigned.tracking_code in reminder.body
+    assert "24" in reminder.subject
+    event = ComplaintEvent.objects.get(kind=EventKind.REMINDER)
+    assert event.complaint_id == assigned.pk
+    assert event.to_agency == agency("63.72", "pupr")
+    # Only the agency is reminded: no coordinator, no province.
+    assert not notifications_to(staff["coordinator"].email).exists()
+    assert not notifications_to(staff["province"].email).exists()
+
+    assert deadlines_sweep(now=due - timedelta(hours=2)).reminders == 0
+    assert notifications_to(staff["officer"].email).count() == 1
+    assert ComplaintEvent.objects.filter(kind=EventKind.REMINDER).count() == 1
+
+    # At the breach there is a breach notice, not a second reminder.
+    deadlines_sweep(now=due + timedelta(minutes=1))
+    assert ComplaintEvent.objects.filter(kind=EventKind.REMINDER).count() == 1
+    assert notifications_to(staff["officer"].email).count() == 2
+
+
+@pytest.mark.django_db
+def test_no_reminder_once_the_deadline_has_passed(assigned, staff):
+    result = deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=1))
+    assert result.follow_up_breaches == 1
+    assert result.reminders == 0
+    assert not ComplaintEvent.objects.filter(kind=EventKind.REMINDER).exists()
+
+
+# --- re-routing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reroute_keeps_the_old_breach_and_gives_a_fresh_deadline(assigned, staff):
+    agency_a, agency_b = agency("63.72", "pupr"), agency("63.72", "perkim")
+    due_a = assigned.follow_up_due_at
+    deadlines_sweep(now=due_a + timedelta(minutes=5))
+
+    rerouted_at = due_a + timedelta(hours=2)
+    complaint_transition(
+        complaint=assigned,
+        action=Action.REROUTE,
+        role=Role.REGION_COORDINATOR,
+        actor=staff["coordinator"],
+        agency=agency_b,
+        note="Ini urusan Perkim.",
+        now=rerouted_at,
+    )
+    assigned.refresh_from_db()
+    assert assigned.assigned_agency == agency_b
+    due_b = assigned.follow_up_due_at
+    assert due_b == rerouted_at + timedelta(days=3)
+    assert assigned.follow_up_breached_at is None
+
+    # The sweep after the re-route does not count B as late, and A's breach stays.
+    assert deadlines_sweep(now=rerouted_at + timedelta(minutes=5)).follow_up_breaches == 0
+    old = DeadlineBreach.objects.get()
+    assert (old.agency, old.due_at) == (agency_a, due_a)
+
+    # B misses its own deadline: a second, separate breach against B.
+    result = deadlines_sweep(now=due_b + timedelta(minutes=5))
+    assert result.follow_up_breaches == 1
+    breaches = DeadlineBreach.objects.filter(kind=BreachKind.FOLLOW_UP).order_by("due_at")
+    assert [(b.agency, b.due_at) for b in breaches] == [(agency_a, due_a), (agency_b, due_b)]
+    # B's officers heard of the new assignment and then of B's own breach.
+    to_b = notifications_to(staff["other_officer"].email).exclude(complaint=assigned)
+    assert to_b.count() == 1
+    assert assigned.tracking_code in to_b.get().body
+
+    # The province escalation concerns B's breach, not A's old one.
+    assert deadlines_sweep(now=due_b + timedelta(days=3, minutes=5)).province_escalations == 1
+    old.refresh_from_db()
+    assert old.escalated_to_province_at is None
+    assert DeadlineBreach.objects.get(due_at=due_b).escalated_to_province_at is not None
+
+
+# --- triage and completion ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_triage_breach(staff):
+    RoutingRule.objects.filter(region__code="63.72", category__code="jalan").delete()
+    triage = complaint_new(now=T0)
+    assert triage.status == ComplaintStatus.TRIAGE
+    due = triage.triage_due_at
+    assert due is not None
+
+    assert deadlines_sweep(now=due - timedelta(minutes=1)).triage_breaches == 0
+    result = deadlines_sweep(now=due + timedelta(minutes=1))
+    assert result.triage_breaches == 1
+    breach = DeadlineBreach.objects.get()
+    assert (breach.kind, breach.due_at, breach.agency, breach.region_id) == (
+        BreachKind.TRIAGE,
+        due,
+        None,
+        triage.region_id,
+    )
+    assert ComplaintEvent.objects.filter(complaint=triage, kind=EventKind.BREACH).count() == 1
+    assert triage.tracking_code in notifications_to(staff["coordinator"].email).get().body
+    assert not notifications_to(staff["other_coordinator"].email).exists()
+
+    assert deadlines_sweep(now=due + timedelta(days=2)).total == 0
+    assert DeadlineBreach.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_completion_breach(assigned, staff):
+    complaint_transition(
+        complaint=assigned,
+        action=Action.FOLLOW_UP,
+        role=Role.AGENCY_OFFICER,
+        actor=staff["officer"],
+        note="Sudah kami cek, perbaikan dijadwalkan.",
+        now=T0 + timedelta(hours=3),
+    )
+    assigned.refresh_from_db()
+    assert assigned.status == ComplaintStatus.IN_PROGRESS
+    due = assigned.completion_due_at
+    assert due > assigned.follow_up_due_at
+
+    assert deadlines_sweep(now=due - timedelta(minutes=1)).total == 0
+    result = deadlines_sweep(now=due + timedelta(minutes=1))
+    assert result.completion_breaches == 1
+    assert result.follow_up_breaches == 0
+    breach = DeadlineBreach.objects.get()
+    assert (breach.kind, breach.due_at, breach.agency) == (
+        BreachKind.COMPLETION,
+        due,
+        agency("63.72", "pupr"),
+    )
+    assert assigned.tracking_code in notifications_to(staff["officer"].email).get().body
+
+    assert deadlines_sweep(now=due + timedelta(days=1)).total == 0
+    assert DeadlineBreach.objects.count() == 1
+
+
+# --- auto-close ----------------------------------------------------------------------------------
+
+
+def resolve(complaint, officer_user, now):
+    return complaint_transition(
+        complaint=complaint,
+        action=Action.RESOLVE,
+        role=Role.AGENCY_OFFICER,
+        actor=officer_user,
+        note="Jalan sudah ditambal.",
+        now=now,
+    )
+
+
+@pytest.mark.django_db
+def test_close_expired_closes_with_an_event_and_leaves_open_windows_alone(staff):
+    old = resolve(complaint_new(now=T0), staff["officer"], T0 + timedelta(days=1))
+    recent = resolve(complaint_new(now=T0), staff["officer"], T0 + timedelta(days=5))
+    assert old.reply_due_at == T0 + timedelta(days=11)
+
+    assert complaints_close_expired(now=old.reply_due_at - timedelta(minutes=1)) == 0
+    old.refresh_from_db()
+    assert old.status == ComplaintStatus.RESOLVED
+
+    closed_at = old.reply_due_at + timedelta(minutes=1)
+    assert complaints_close_expired(now=closed_at) == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.status == ComplaintStatus.CLOSED
+    assert old.closed_at == closed_at
+    assert recent.status == ComplaintStatus.RESOLVED
+    assert recent.closed_at is None
+    event = ComplaintEvent.objects.get(complaint=old, kind=EventKind.CLOSED)
+    assert (event.from_status, event.to_status, event.actor_role) == (
+        ComplaintStatus.RESOLVED,
+        ComplaintStatus.CLOSED,
+        Role.SYSTEM,
+    )
+    assert event.created_at == closed_at
+    assert not ComplaintEvent.objects.filter(complaint=recent, kind=EventKind.CLOSED).exists()
+
+    assert complaints_close_expired(now=closed_at + timedelta(minutes=5)) == 0
+    assert ComplaintEvent.objects.filter(kind=EventKind.CLOSED).count() == 1
+
+
+# --- two sweeps at once --------------------------------------------------------------------------
+
+
+def run_concurrently(count: int, target) -> list:
+    """Run ``target(i)`` in ``count`` threads released together; each closes its connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list = []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = target(i)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test thread below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("same_now", [True, False], ids=["same-now", "different-now"])
+def test_two_concurrent_sweeps_record_each_breach_once(monkeypatch, same_now):
+    dispatched: list[int] = []
+    # Stay off the shared broker: record what would be handed to Celery after commit.
+    monkeypatch.setattr(notifications, "notification_dispatch", dispatched.append)
+    staff_coordinator = coordinator("63.72", username="koord.bjb")
+    officer("63.72", "pupr", username="pupr.bjb")
+    complaints = [complaint_new(now=T0 + timedelta(minutes=i)) for i in range(30)]
+    dispatched.clear()
+    base = T0 + timedelta(days=3, hours=1)
+
+    # Small batches, so that the sweeps interleave and share out the complaints.
+    results = run_concurrently(
+        4,
+        lambda i: deadlines_sweep(now=base if same_now else base + timedelta(seconds=i), batch=4),
+    )
+    assert sum(bool(r.follow_up_breaches) for r in results) >= 1
+
+    assert sum(r.follow_up_breaches for r in results) == len(complaints)
+    assert DeadlineBreach.objects.count() == len(complaints)
+    assert DeadlineBreach.objects.values("complaint").distinct().count() == len(complaints)
+    assert ComplaintEvent.objects.filter(kind=EventKind.BREACH).count() == len(complaints)
+    assert Complaint.objects.filter(follow_up_breached_at__isnull=True).count() == 0
+    # Each complaint is in exactly one digest to its coordinator, whichever sweep took it.
+    digests = list(notifications_to(staff_coordinator.email))
+    for complaint in complaints:
+        assert sum(complaint.tracking_code in n.body for n in digests) == 1, complaint
+    # Every outbox row was handed to the broker after its commit, once.
+    assert sorted(dispatched) == sorted(Notification.objects.values_list("pk", flat=True))
+
+    again = deadlines_sweep(now=base + timedelta(minutes=5))
+    assert again.total == 0
+    assert DeadlineBreach.objects.count() == len(complaints)
