@@ -378,7 +378,7 @@ def notifications_requeue(*, now: datetime | None = None, older_than=timedelta(m
     )
     handed = 0
     for notification_id in pending.values_list("pk", flat=True)[:1000]:
-        if not notification_dispatch(notification_id):
+        if not notification_dispatch(notification_id, force=True):
             break  # the broker is still down; try again on the next beat
         handed += 1
     return handed

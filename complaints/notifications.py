@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -43,17 +44,31 @@ def notification_queue(
     return notification if created else None
 
 
-def notification_dispatch(notification_id: int) -> bool:
-    """Hand a notification to the broker; False (and logged) when the broker cannot take it."""
+BROKER_DOWN_KEY = "lapor:broker-down"
+BROKER_DOWN_SECONDS = 30
+
+
+def notification_dispatch(notification_id: int, *, force: bool = False) -> bool:
+    """Hand a notification to the broker; False (and logged) when the broker cannot take it.
+
+    After a failure the broker is taken for down for half a minute, so that web requests do
+    not each wait for a connection timeout; the rows stay pending and the requeue task (which
+    passes ``force``) hands them over once the broker answers again.
+    """
     from .tasks import deliver_notification
 
+    if not force and cache.get(BROKER_DOWN_KEY):
+        return False
     try:
         deliver_notification.apply_async(args=[notification_id], retry=False)
     except Exception as exc:  # kombu raises several kinds; the outbox row stays pending
         logger.warning(
             "broker unavailable, notification %s stays pending: %s", notification_id, exc
         )
+        cache.set(BROKER_DOWN_KEY, True, BROKER_DOWN_SECONDS)
         return False
+    if force:
+        cache.delete(BROKER_DOWN_KEY)
     return True
 
 

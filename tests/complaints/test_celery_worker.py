@@ -164,7 +164,9 @@ def test_failing_email_backend_backs_off_then_marks_failed(settings):
 def notification_ids_requeued(*, now) -> list[int]:
     handed: list[int] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(enforcement, "notification_dispatch", lambda pk: handed.append(pk) or True)
+        patch.setattr(
+            enforcement, "notification_dispatch", lambda pk, **_: handed.append(pk) or True
+        )
         notifications_requeue(now=now)
     return handed
 
@@ -195,7 +197,7 @@ def test_requeue_stops_while_the_broker_is_down(monkeypatch):
         outbox_row(f"test:{i}")
     calls: list[int] = []
 
-    def broker_down(pk: int) -> bool:
+    def broker_down(pk: int, **_options) -> bool:
         calls.append(pk)
         return False
 
@@ -425,3 +427,25 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
     assert len(celery_worker.emails()) == 1
     notification.refresh_from_db()
     assert notification.attempts == 1
+
+
+@pytest.mark.django_db
+def test_after_a_broker_failure_requests_do_not_wait_for_it_again(monkeypatch):
+    """A dead broker costs one connection timeout per half minute, not one per request."""
+    row = outbox_row("test:breaker")
+    attempts: list[int] = []
+
+    def refused(*args, **kwargs):
+        attempts.append(1)
+        raise ConnectionRefusedError("broker down")
+
+    delivery = app.tasks["complaints.tasks.deliver_notification"]
+    monkeypatch.setattr(delivery, "apply_async", refused)
+    assert notification_dispatch(row.pk) is False
+    assert notification_dispatch(row.pk) is False
+    assert len(attempts) == 1  # the second one did not even try
+    assert notification_dispatch(row.pk, force=True) is False  # the requeue task still tries
+    assert len(attempts) == 2
+    monkeypatch.setattr(delivery, "apply_async", lambda *a, **k: None)
+    assert notification_dispatch(row.pk, force=True) is True  # the broker is back
+    assert notification_dispatch(row.pk) is True
