@@ -117,6 +117,8 @@ class ComplaintForm(forms.Form):
             {"autocomplete": "tel", "inputmode": "tel", "type": "tel"}
         )
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
+        # A guest must say who they are; a signed-in citizen is known by their account.
+        self.fields["reporter_name"].required = self.is_guest
         self.fields["incident_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 

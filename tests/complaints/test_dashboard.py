@@ -1,9 +1,10 @@
 """Staff pages: queues scoped to the caller, and staff actions through the workflow."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from complaints.models import ComplaintEvent
 from complaints.workflow import ComplaintStatus
@@ -44,7 +45,7 @@ def test_an_officer_sees_their_agency_queue_most_urgent_first(client):
 
 
 def test_a_coordinator_sees_the_triage_of_their_region_and_routes_from_it(client):
-    complaint = complaint_submitted().complaint
+    complaint = complaint_submitted(now=timezone.now() - timedelta(hours=5)).complaint
     agency_officer = officer("63.72", "perkim")
     client.force_login(agency_officer)
     response = client.post(
@@ -65,6 +66,16 @@ def test_a_coordinator_sees_the_triage_of_their_region_and_routes_from_it(client
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert (complaint.status, complaint.assigned_agency) == (ComplaintStatus.ASSIGNED, pupr)
+    # The timeline keeps each routing's own deadline, not the current one twice.
+    routed = complaint.events.get(kind="routed")
+    page = client.get(complaint.get_absolute_url()).content.decode()
+    dues = {routed.data["follow_up_due_at"], complaint.follow_up_due_at.isoformat()}
+    assert len(dues) == 2
+    for due in dues:
+        shown = date_format(
+            timezone.localtime(datetime.fromisoformat(due)), "j F Y, H:i", use_l10n=True
+        )
+        assert shown in page
 
     client.force_login(coordinator("63.71", username="coord-bjm"))
     assert list(client.get("/dashboard/").context["triage"]) == []
