@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate messages bench clean
+.PHONY: run test lint format migrate messages bench bench-deadlines clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lapor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -43,3 +43,12 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf var/ .pytest_cache
+
+# Benchmarks report figures and assert nothing; they need PostgreSQL (their own database, created
+# if missing). `make bench-deadlines BENCH_ARGS=--refill` fills the million complaints again.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
+
+bench: bench-deadlines
+
+bench-deadlines: $(VENV)/.installed
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
