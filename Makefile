@@ -51,4 +51,4 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
 bench: bench-deadlines
 
 bench-deadlines: $(VENV)/.installed
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)

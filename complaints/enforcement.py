@@ -27,13 +27,13 @@ from .models import (
     Notification,
     NotificationStatus,
 )
-from .notifications import notification_dispatch, notification_queue
+from .notifications import notification_dispatch, notification_render, notifications_queue_many
 from .workflow import Action, ComplaintStatus, Role, transition_for
 
 logger = logging.getLogger(__name__)
 
 S = ComplaintStatus
-BATCH = 5000
+BATCH = 10000
 REMINDER_BEFORE = timedelta(hours=24)
 PROVINCE_ESCALATION_AFTER = timedelta(days=3)
 
@@ -89,15 +89,12 @@ def _drain(step, now, batch, result: SweepResult) -> int:
 
 
 def _claim(queryset, order_field: str, batch: int, fields: list[str]) -> list[dict]:
-    """Lock up to ``batch`` rows of ``queryset`` that no other sweep holds, and read them."""
-    ids = list(
+    """Lock and read up to ``batch`` rows of ``queryset`` that no other sweep holds."""
+    return list(
         queryset.order_by(order_field)
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", flat=True)[:batch]
+        .values("pk", *fields)[:batch]
     )
-    if not ids:
-        return []
-    return list(Complaint.objects.filter(pk__in=ids).values("pk", *fields))
 
 
 def _breach_follow_up(now, batch, digests) -> int:
@@ -280,26 +277,29 @@ class _Digests:
         self.items[(template, audience)].append(row)
 
     def send(self, now: datetime) -> int:
+        """Outbox rows for every digest: rendered once per audience, written in one statement."""
         if not self.items:
             return 0
         recipients = self._recipients({audience for _template, audience in self.items})
-        sent = 0
-        for (template, audience), rows in self.items.items():
-            for email in recipients.get(audience, []):
+        rows = []
+        for (template, audience), complaints in self.items.items():
+            emails = recipients.get(audience, [])
+            if not emails:
+                continue
+            subject, body = notification_render(
+                "digest",
+                {"kind": template, "rows": complaints[:200], "count": len(complaints)},
+            )
+            for email in emails:
                 # Each complaint is claimed by one sweep only, so the batch's first complaint
                 # tells this digest apart from those of another sweep run at the same ``now``.
-                key = f"{template}:{now.isoformat()}:{rows[0]['pk']}:{email}"
+                key = f"{template}:{now.isoformat()}:{complaints[0]['pk']}:{email}"
                 if len(key) > 120:
                     key = f"{key[:56]}:{hashlib.sha256(key.encode()).hexdigest()}"
-                with transaction.atomic():
-                    queued = notification_queue(
-                        dedupe_key=key,
-                        recipient=email,
-                        template="digest",
-                        context={"kind": template, "rows": rows[:200], "count": len(rows)},
-                    )
-                sent += queued is not None
-        return sent
+                rows.append(
+                    Notification(dedupe_key=key, recipient=email, subject=subject, body=body)
+                )
+        return notifications_queue_many(rows)
 
     @staticmethod
     def _recipients(audiences: set[tuple]) -> dict[tuple, list[str]]:

@@ -26,22 +26,39 @@ def notification_queue(
     """Write one outbox row (once per ``dedupe_key``) and hand it to Celery after commit."""
     if not recipient:
         return None
-    context = {**context, "site_url": settings.LAPOR_SITE_URL}
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{template}_body.txt", context)
+    subject, body = notification_render(template, context)
     notification, created = Notification.objects.get_or_create(
         dedupe_key=dedupe_key[:120],
-        defaults={
-            "recipient": recipient,
-            "subject": " ".join(subject.split())[:200],
-            "body": body,
-            "complaint": complaint,
-        },
+        defaults={"recipient": recipient, "subject": subject, "body": body, "complaint": complaint},
     )
     if created:
         transaction.on_commit(lambda: notification_dispatch(notification.pk))
     return notification if created else None
+
+
+def notification_render(template: str, context: dict) -> tuple[str, str]:
+    """Subject and body of an email, in the site's language (Indonesian)."""
+    context = {**context, "site_url": settings.LAPOR_SITE_URL}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}_subject.txt", context)
+        body = render_to_string(f"emails/{template}_body.txt", context)
+    return " ".join(subject.split())[:200], body
+
+
+def notifications_queue_many(rows: list[Notification]) -> int:
+    """Write many unsaved outbox rows in one statement; each key is written once. The caller
+    holds the transaction; the new rows go to Celery after commit. Returns how many."""
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    keys = [row.dedupe_key for row in rows]
+    ids = list(
+        Notification.objects.filter(
+            dedupe_key__in=keys, attempts=0, sent_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: [notification_dispatch(pk) for pk in ids])
+    return len(ids)
 
 
 BROKER_DOWN_KEY = "lapor:broker-down"
