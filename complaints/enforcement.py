@@ -1,19 +1,23 @@
 """Deadline enforcement, run by Celery beat: reminders, breaches, escalation, auto-close.
 
-Every step is set-based: it selects only complaints *newly* past a point in time through a
-partial index (the ``*_todo`` indexes of ``Complaint``), marks them in the same transaction,
-and writes breach rows under a unique constraint. A second sweep, or two at once, find nothing
-left to do. Work grows with the number of new breaches, not with the table.
+Each step of the sweep keeps a watermark (``SweepMark``): every complaint whose due time lies
+at or before it has been handled. A step reads only the complaints whose due time falls between
+its watermark and now, in (due time, id) order through a partial index, handles them, and moves
+the watermark, all in one short transaction that holds the watermark's row lock. The sweep
+never writes to the complaints it reads. Its work grows with the number of complaints newly
+past a deadline, not with the table; a second sweep, or one running at the same time (it waits
+for the lock), finds nothing left. Breach rows are also unique per (complaint, kind, due time).
 """
 
 import hashlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agencies.models import StaffMembership, StaffRole
@@ -26,6 +30,7 @@ from .models import (
     EventKind,
     Notification,
     NotificationStatus,
+    SweepMark,
 )
 from .notifications import notification_dispatch, notification_render, notifications_queue_many
 from .workflow import Action, ComplaintStatus, Role, transition_for
@@ -36,6 +41,9 @@ S = ComplaintStatus
 BATCH = 10000
 REMINDER_BEFORE = timedelta(hours=24)
 PROVINCE_ESCALATION_AFTER = timedelta(days=3)
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+ALL_IDS = 2**62  # a watermark's last_id once every complaint due at its time is handled
+ROW_FIELDS = ("pk", "assigned_agency_id", "region_id", "tracking_code", "title")
 
 
 @dataclass
@@ -46,7 +54,6 @@ class SweepResult:
     triage_breaches: int = 0
     province_escalations: int = 0
     notifications: int = 0
-    details: dict = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -59,180 +66,195 @@ class SweepResult:
         )
 
 
+@dataclass(frozen=True)
+class Step:
+    name: str
+    statuses: tuple[str, ...]
+    due_field: str
+    # The watermark's target for a sweep at ``now``: complaints due up to it are handled.
+    boundary: Callable[[datetime], datetime]
+    handle: Callable
+
+
 def deadlines_sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
     """One pass of the deadline enforcement. Safe to run twice, and twice at once."""
     now = now or timezone.now()
     result = SweepResult()
-    result.follow_up_breaches = _drain(_breach_follow_up, now, batch, result)
-    result.province_escalations = _drain(_escalate_to_province, now, batch, result)
-    result.completion_breaches = _drain(_breach_completion, now, batch, result)
-    result.triage_breaches = _drain(_breach_triage, now, batch, result)
-    result.reminders = _drain(_remind, now, batch, result)
+    result.follow_up_breaches = _run(STEPS["follow_up"], now, batch, result)
+    result.province_escalations = _run(STEPS["escalation"], now, batch, result)
+    result.completion_breaches = _run(STEPS["completion"], now, batch, result)
+    result.triage_breaches = _run(STEPS["triage"], now, batch, result)
+    result.reminders = _run(STEPS["reminder"], now, batch, result)
     return result
 
 
-def _drain(step, now, batch, result: SweepResult) -> int:
-    """Run ``step`` in short transactions of at most ``batch`` complaints until none is left.
+def _run(step: Step, now: datetime, batch: int, result: SweepResult) -> int:
+    """Handle the complaints newly due for ``step``, in transactions of at most ``batch``.
 
-    The digests are outbox rows written in the same transaction as the breaches they tell
-    about: a sweep that dies after a commit cannot leave a breach nobody is told of.
+    The digests are outbox rows written in the same transaction as the breaches they tell of,
+    and the watermark moves in that transaction too: a sweep that dies loses nothing.
     """
+    boundary = step.boundary(now)
     total = 0
     while True:
         digests = _Digests()
         with transaction.atomic():
-            done = step(now, batch, digests)
-            result.notifications += digests.send(now)
-        total += done
-        if done < batch:
+            mark = _mark_locked(step.name)
+            if boundary <= mark.until and mark.last_id == ALL_IDS:
+                return total
+            after = Q(**{f"{step.due_field}__gt": mark.until}) | Q(
+                **{step.due_field: mark.until, "pk__gt": mark.last_id}
+            )
+            rows = list(
+                Complaint.objects.filter(
+                    after,
+                    status__in=step.statuses,
+                    **{f"{step.due_field}__lte": boundary},
+                )
+                .order_by(step.due_field, "pk")
+                .values(*ROW_FIELDS, step.due_field)[:batch]
+            )
+            if rows:
+                total += step.handle(rows, now, digests)
+                result.notifications += digests.send(now)
+            if len(rows) == batch:
+                mark.until, mark.last_id = rows[-1][step.due_field], rows[-1]["pk"]
+            else:
+                mark.until, mark.last_id = max(boundary, mark.until), ALL_IDS
+            mark.save(update_fields=["until", "last_id"])
+        if len(rows) < batch:
             return total
 
 
-def _claim(queryset, order_field: str, batch: int, fields: list[str]) -> list[dict]:
-    """Lock and read up to ``batch`` rows of ``queryset`` that no other sweep holds."""
-    return list(
-        queryset.order_by(order_field)
-        .select_for_update(skip_locked=True, of=("self",))
-        .values("pk", *fields)[:batch]
-    )
+def _mark_locked(name: str) -> SweepMark:
+    """The step's watermark, locked until the transaction ends (the first sweep creates it)."""
+    mark = SweepMark.objects.select_for_update().filter(step=name).first()
+    if mark is None:
+        try:
+            with transaction.atomic():
+                SweepMark.objects.create(step=name, until=BEGINNING, last_id=0)
+        except IntegrityError:
+            pass  # another sweep created it first
+        mark = SweepMark.objects.select_for_update().get(step=name)
+    return mark
 
 
-def _breach_follow_up(now, batch, digests) -> int:
-    rows = _claim(
-        Complaint.objects.filter(
-            status=S.ASSIGNED, follow_up_breached_at__isnull=True, follow_up_due_at__lt=now
-        ),
-        "follow_up_due_at",
-        batch,
-        ["follow_up_due_at", "assigned_agency_id", "region_id", "tracking_code", "title"],
-    )
-    if not rows:
-        return 0
-    ids = [row["pk"] for row in rows]
-    # No reminder is due once the deadline has passed.
-    Complaint.objects.filter(pk__in=ids).update(
-        follow_up_breached_at=now, follow_up_reminded_at=now
-    )
-    _record(rows, BreachKind.FOLLOW_UP, "follow_up_due_at", now)
+def _breach_follow_up(rows, now, digests) -> int:
+    rows = _record(rows, BreachKind.FOLLOW_UP, "follow_up_due_at", now)
     for row in rows:
         digests.add("breach_agency", ("agency", row["assigned_agency_id"]), row)
         digests.add("breach_coordinator", ("region", row["region_id"]), row)
     return len(rows)
 
 
-def _escalate_to_province(now, batch, digests) -> int:
-    rows = _claim(
-        Complaint.objects.filter(
-            status=S.ASSIGNED,
-            follow_up_breached_at__isnull=False,
-            province_escalated_at__isnull=True,
-            follow_up_due_at__lt=now - PROVINCE_ESCALATION_AFTER,
-        ),
-        "follow_up_due_at",
-        batch,
-        ["follow_up_due_at", "assigned_agency_id", "region_id", "tracking_code", "title"],
-    )
-    if not rows:
-        return 0
+def _escalate_to_province(rows, now, digests) -> int:
     ids = [row["pk"] for row in rows]
-    Complaint.objects.filter(pk__in=ids).update(province_escalated_at=now)
-    DeadlineBreach.objects.filter(
+    breaches = DeadlineBreach.objects.filter(
         complaint_id__in=ids,
         kind=BreachKind.FOLLOW_UP,
         due_at=F("complaint__follow_up_due_at"),
         escalated_to_province_at__isnull=True,
-    ).update(escalated_to_province_at=now)
+    )
+    escalated = set(breaches.values_list("complaint_id", flat=True))
+    breaches.update(escalated_to_province_at=now)
+    rows = [row for row in rows if row["pk"] in escalated]
     ComplaintEvent.objects.bulk_create(
-        ComplaintEvent(
-            complaint_id=row["pk"],
-            kind=EventKind.ESCALATED,
-            actor_role=Role.SYSTEM,
-            created_at=now,
-            is_internal=True,
-            data={"to": "province", "due_at": row["follow_up_due_at"].isoformat()},
-        )
-        for row in rows
+        (
+            ComplaintEvent(
+                complaint_id=row["pk"],
+                kind=EventKind.ESCALATED,
+                actor_role=Role.SYSTEM,
+                created_at=now,
+                is_internal=True,
+                data={"to": "province", "due_at": row["follow_up_due_at"].isoformat()},
+            )
+            for row in rows
+        ),
+        batch_size=1000,
     )
     for row in rows:
         digests.add("escalation_province", ("province", None), row)
     return len(rows)
 
 
-def _breach_completion(now, batch, digests) -> int:
-    rows = _claim(
-        Complaint.objects.filter(
-            status__in=[S.ASSIGNED, S.IN_PROGRESS],
-            completion_breached_at__isnull=True,
-            completion_due_at__lt=now,
-        ),
-        "completion_due_at",
-        batch,
-        ["completion_due_at", "assigned_agency_id", "region_id", "tracking_code", "title"],
-    )
-    if not rows:
-        return 0
-    Complaint.objects.filter(pk__in=[row["pk"] for row in rows]).update(completion_breached_at=now)
-    _record(rows, BreachKind.COMPLETION, "completion_due_at", now)
+def _breach_completion(rows, now, digests) -> int:
+    rows = _record(rows, BreachKind.COMPLETION, "completion_due_at", now)
     for row in rows:
         digests.add("completion_agency", ("agency", row["assigned_agency_id"]), row)
     return len(rows)
 
 
-def _breach_triage(now, batch, digests) -> int:
-    rows = _claim(
-        Complaint.objects.filter(
-            status=S.TRIAGE, triage_breached_at__isnull=True, triage_due_at__lt=now
-        ),
-        "triage_due_at",
-        batch,
-        ["triage_due_at", "region_id", "tracking_code", "title"],
-    )
-    if not rows:
-        return 0
-    Complaint.objects.filter(pk__in=[row["pk"] for row in rows]).update(triage_breached_at=now)
-    for row in rows:
-        row["assigned_agency_id"] = None
-    _record(rows, BreachKind.TRIAGE, "triage_due_at", now)
+def _breach_triage(rows, now, digests) -> int:
+    rows = _record(rows, BreachKind.TRIAGE, "triage_due_at", now)
     for row in rows:
         digests.add("triage_coordinator", ("region", row["region_id"]), row)
         digests.add("triage_province", ("province", None), row)
     return len(rows)
 
 
-def _remind(now, batch, digests) -> int:
-    rows = _claim(
-        Complaint.objects.filter(
-            status=S.ASSIGNED,
-            follow_up_reminded_at__isnull=True,
-            follow_up_due_at__gte=now,
-            follow_up_due_at__lte=now + REMINDER_BEFORE,
-        ),
-        "follow_up_due_at",
-        batch,
-        ["follow_up_due_at", "assigned_agency_id", "region_id", "tracking_code", "title"],
-    )
-    if not rows:
-        return 0
-    Complaint.objects.filter(pk__in=[row["pk"] for row in rows]).update(follow_up_reminded_at=now)
+def _remind(rows, now, digests) -> int:
+    rows = [row for row in rows if row["follow_up_due_at"] > now]  # past due: a breach instead
     ComplaintEvent.objects.bulk_create(
-        ComplaintEvent(
-            complaint_id=row["pk"],
-            kind=EventKind.REMINDER,
-            actor_role=Role.SYSTEM,
-            created_at=now,
-            is_internal=True,
-            to_agency_id=row["assigned_agency_id"],
-            data={"due_at": row["follow_up_due_at"].isoformat()},
-        )
-        for row in rows
+        (
+            ComplaintEvent(
+                complaint_id=row["pk"],
+                kind=EventKind.REMINDER,
+                actor_role=Role.SYSTEM,
+                created_at=now,
+                is_internal=True,
+                to_agency_id=row["assigned_agency_id"],
+                data={"due_at": row["follow_up_due_at"].isoformat()},
+            )
+            for row in rows
+        ),
+        batch_size=1000,
     )
     for row in rows:
         digests.add("reminder_agency", ("agency", row["assigned_agency_id"]), row)
     return len(rows)
 
 
-def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> None:
-    """Breach rows (once per complaint, kind and deadline) and their timeline events."""
+STEPS = {
+    "follow_up": Step(
+        "follow_up", (S.ASSIGNED,), "follow_up_due_at", lambda now: now, _breach_follow_up
+    ),
+    "escalation": Step(
+        "escalation",
+        (S.ASSIGNED,),
+        "follow_up_due_at",
+        lambda now: now - PROVINCE_ESCALATION_AFTER,
+        _escalate_to_province,
+    ),
+    "completion": Step(
+        "completion",
+        (S.ASSIGNED, S.IN_PROGRESS),
+        "completion_due_at",
+        lambda now: now,
+        _breach_completion,
+    ),
+    "triage": Step("triage", (S.TRIAGE,), "triage_due_at", lambda now: now, _breach_triage),
+    "reminder": Step(
+        "reminder",
+        (S.ASSIGNED,),
+        "follow_up_due_at",
+        lambda now: now + REMINDER_BEFORE,
+        _remind,
+    ),
+}
+
+
+def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[dict]:
+    """Breach rows (once per complaint, kind and deadline) and their timeline events.
+
+    Returns the rows newly breached; one already on record (e.g. written at a re-route) is
+    left alone, so no event or email repeats.
+    """
+    known = set(
+        DeadlineBreach.objects.filter(
+            complaint_id__in=[row["pk"] for row in rows], kind=kind
+        ).values_list("complaint_id", "due_at")
+    )
+    rows = [row for row in rows if (row["pk"], row[due_field]) not in known]
     DeadlineBreach.objects.bulk_create(
         (
             DeadlineBreach(
@@ -263,6 +285,7 @@ def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> None:
         ),
         batch_size=1000,
     )
+    return rows
 
 
 class _Digests:
@@ -341,14 +364,13 @@ def complaints_close_expired(*, now: datetime | None = None, batch: int = BATCH)
     total = 0
     while True:
         with transaction.atomic():
-            rows = _claim(
-                Complaint.objects.filter(status=S.RESOLVED, reply_due_at__lt=now),
-                "reply_due_at",
-                batch,
-                ["status"],
+            ids = list(
+                Complaint.objects.filter(status=S.RESOLVED, reply_due_at__lt=now)
+                .order_by("reply_due_at")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)[:batch]
             )
-            ids = [row["pk"] for row in rows]
-            Complaint.objects.filter(pk__in=ids).update(
+            Complaint.objects.filter(pk__in=ids, status=S.RESOLVED).update(
                 status=transition.target, closed_at=now, updated_at=now
             )
             ComplaintEvent.objects.bulk_create(

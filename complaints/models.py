@@ -115,13 +115,6 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     reply_due_at = models.DateTimeField(_("reply window ends"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    # The deadline sweep's bookkeeping: set once per clock, reset when a new clock starts, so
-    # each sweep only looks at complaints newly past a deadline (see docs/deadlines.md).
-    follow_up_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    follow_up_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
-    province_escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    completion_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
-    triage_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     archive_reason = models.CharField(
         _("archive reason"), max_length=16, choices=ArchiveReason.choices, blank=True
@@ -168,43 +161,21 @@ class Complaint(models.Model):
             ),
         ]
         indexes = [
-            # "Overdue" on every page: assigned, past the follow-up deadline.
+            # "Overdue" on every page, and the deadline sweep's range scans in (due, id) order.
             models.Index(
-                fields=["follow_up_due_at"],
-                name="complaint_assigned_due_idx",
+                fields=["follow_up_due_at", "id"],
+                name="complaint_follow_up_due_idx",
                 condition=Q(status="assigned"),
             ),
-            # The sweep: clocks that have not yet been reminded / breached / escalated.
             models.Index(
-                fields=["follow_up_due_at"],
-                name="complaint_remind_todo_idx",
-                condition=Q(status="assigned", follow_up_reminded_at__isnull=True),
+                fields=["completion_due_at", "id"],
+                name="complaint_completion_due_idx",
+                condition=Q(status__in=["assigned", "in_progress"]),
             ),
             models.Index(
-                fields=["follow_up_due_at"],
-                name="complaint_breach_todo_idx",
-                condition=Q(status="assigned", follow_up_breached_at__isnull=True),
-            ),
-            models.Index(
-                fields=["follow_up_due_at"],
-                name="complaint_escalate_todo_idx",
-                condition=Q(
-                    status="assigned",
-                    follow_up_breached_at__isnull=False,
-                    province_escalated_at__isnull=True,
-                ),
-            ),
-            models.Index(
-                fields=["completion_due_at"],
-                name="complaint_completion_todo_idx",
-                condition=Q(
-                    status__in=["assigned", "in_progress"], completion_breached_at__isnull=True
-                ),
-            ),
-            models.Index(
-                fields=["triage_due_at"],
-                name="complaint_triage_todo_idx",
-                condition=Q(status="triage", triage_breached_at__isnull=True),
+                fields=["triage_due_at", "id"],
+                name="complaint_triage_due_idx",
+                condition=Q(status="triage"),
             ),
             models.Index(
                 fields=["reply_due_at"],
@@ -390,6 +361,21 @@ class DeadlineBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.kind} {self.due_at:%Y-%m-%d}"
+
+
+class SweepMark(models.Model):
+    """How far one step of the deadline sweep has got (see ``complaints.enforcement``).
+
+    Every complaint due at or before ``until`` has been handled, and at ``until`` itself every
+    complaint with an id up to ``last_id``.
+    """
+
+    step = models.CharField(max_length=32, primary_key=True)
+    until = models.DateTimeField()
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.step} until {self.until:%Y-%m-%d %H:%M}"
 
 
 class NotificationStatus(models.TextChoices):

@@ -27,10 +27,12 @@ from .models import (
     KALSEL_LON,
     Assignment,
     Attachment,
+    BreachKind,
     Channel,
     Classification,
     Complaint,
     ComplaintEvent,
+    DeadlineBreach,
     EventKind,
 )
 from .notifications import (
@@ -539,11 +541,40 @@ def _assign(complaint: Complaint, agency: Agency, *, now: datetime) -> None:
     complaint.completion_due_at = completion_due
     complaint.first_follow_up_at = None
     complaint.triage_due_at = None
-    complaint.follow_up_reminded_at = complaint.follow_up_breached_at = None
-    complaint.province_escalated_at = complaint.completion_breached_at = None
 
 
 def _end_assignment(complaint: Complaint, now: datetime) -> None:
+    """End the current assignment; a follow-up deadline it already missed goes on record
+    against its agency now, before the sweep could see it, so re-routing cannot erase it."""
+    if (
+        complaint.assigned_agency_id
+        and complaint.status == S.ASSIGNED
+        and complaint.follow_up_due_at
+        and complaint.follow_up_due_at < now
+    ):
+        _, created = DeadlineBreach.objects.get_or_create(
+            complaint=complaint,
+            kind=BreachKind.FOLLOW_UP,
+            due_at=complaint.follow_up_due_at,
+            defaults={
+                "agency_id": complaint.assigned_agency_id,
+                "region_id": complaint.region_id,
+                "recorded_at": now,
+            },
+        )
+        if created:
+            _event(
+                complaint,
+                EventKind.BREACH,
+                now=now,
+                role=Role.SYSTEM,
+                from_agency=complaint.assigned_agency,
+                is_internal=True,
+                data={
+                    "deadline": BreachKind.FOLLOW_UP,
+                    "due_at": complaint.follow_up_due_at.isoformat(),
+                },
+            )
     Assignment.objects.filter(complaint=complaint, ended_at__isnull=True).update(ended_at=now)
     complaint.assigned_agency = None
 
@@ -554,7 +585,6 @@ def _to_triage(complaint: Complaint, *, now: datetime) -> None:
     complaint.assigned_at = complaint.follow_up_due_at = complaint.completion_due_at = None
     complaint.first_follow_up_at = None
     complaint.triage_due_at = deadlines.triage_due(now)
-    complaint.triage_breached_at = None
 
 
 def _first_follow_up(complaint: Complaint, now: datetime) -> None:

@@ -6,27 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0002_reference_data'),
-        ('complaints', '0001_initial'),
+        ("agencies", "0002_reference_data"),
+        ("complaints", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='complaint',
-            name='assigned_agency',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='agencies.agency', verbose_name='agency'),
+            model_name="complaint",
+            name="assigned_agency",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="complaints",
+                to="agencies.agency",
+                verbose_name="agency",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='region',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='agencies.region', verbose_name='regency/city'),
+            model_name="complaint",
+            name="region",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="complaints",
+                to="agencies.region",
+                verbose_name="regency/city",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='reporter',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='complaints', to=settings.AUTH_USER_MODEL, verbose_name='reporter account'),
+            model_name="complaint",
+            name="reporter",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="complaints",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="reporter account",
+            ),
         ),
     ]
