@@ -158,19 +158,11 @@ def _escalate_to_province(rows, now, digests) -> int:
     escalated = set(breaches.values_list("complaint_id", flat=True))
     breaches.update(escalated_to_province_at=now)
     rows = [row for row in rows if row["pk"] in escalated]
-    ComplaintEvent.objects.bulk_create(
-        (
-            ComplaintEvent(
-                complaint_id=row["pk"],
-                kind=EventKind.ESCALATED,
-                actor_role=Role.SYSTEM,
-                created_at=now,
-                is_internal=True,
-                data={"to": "province", "due_at": row["follow_up_due_at"].isoformat()},
-            )
-            for row in rows
-        ),
-        batch_size=1000,
+    _internal_events(
+        rows,
+        EventKind.ESCALATED,
+        now,
+        lambda row: {"data": {"to": "province", "due_at": row["follow_up_due_at"].isoformat()}},
     )
     for row in rows:
         digests.add("escalation_province", ("province", None), row)
@@ -194,20 +186,14 @@ def _breach_triage(rows, now, digests) -> int:
 
 def _remind(rows, now, digests) -> int:
     rows = [row for row in rows if row["follow_up_due_at"] > now]  # past due: a breach instead
-    ComplaintEvent.objects.bulk_create(
-        (
-            ComplaintEvent(
-                complaint_id=row["pk"],
-                kind=EventKind.REMINDER,
-                actor_role=Role.SYSTEM,
-                created_at=now,
-                is_internal=True,
-                to_agency_id=row["assigned_agency_id"],
-                data={"due_at": row["follow_up_due_at"].isoformat()},
-            )
-            for row in rows
-        ),
-        batch_size=1000,
+    _internal_events(
+        rows,
+        EventKind.REMINDER,
+        now,
+        lambda row: {
+            "to_agency_id": row["assigned_agency_id"],
+            "data": {"due_at": row["follow_up_due_at"].isoformat()},
+        },
     )
     for row in rows:
         digests.add("reminder_agency", ("agency", row["assigned_agency_id"]), row)
@@ -270,22 +256,34 @@ def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[
         ignore_conflicts=True,
         batch_size=1000,
     )
+    _internal_events(
+        rows,
+        EventKind.BREACH,
+        now,
+        lambda row: {
+            "from_agency_id": row["assigned_agency_id"],
+            "data": {"deadline": kind, "due_at": row[due_field].isoformat()},
+        },
+    )
+    return rows
+
+
+def _internal_events(rows: list[dict], kind: str, now: datetime, fields) -> None:
+    """Staff-only timeline events written by the system, one per row, in bulk."""
     ComplaintEvent.objects.bulk_create(
         (
             ComplaintEvent(
                 complaint_id=row["pk"],
-                kind=EventKind.BREACH,
+                kind=kind,
                 actor_role=Role.SYSTEM,
                 created_at=now,
                 is_internal=True,
-                from_agency_id=row["assigned_agency_id"],
-                data={"deadline": kind, "due_at": row[due_field].isoformat()},
+                **fields(row),
             )
             for row in rows
         ),
         batch_size=1000,
     )
-    return rows
 
 
 class _Digests:

@@ -14,6 +14,17 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 
+# The periodic tasks are idempotent, so a redelivery after a crash (acks_late) is harmless;
+# a lost database connection or a lock timeout is retried with back-off.
+PERIODIC = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+    "soft_time_limit": 240,
+    "time_limit": 300,
+}
+
 
 @shared_task(
     acks_late=True,
@@ -58,14 +69,7 @@ def deliver_notification(notification_id: int) -> str:
     return "sent"
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=240,
-    time_limit=300,
-)
+@shared_task(**PERIODIC)
 def sweep_deadlines() -> dict:
     """Reminders, breaches and escalations. Safe to run twice, and twice at once."""
     from .enforcement import deadlines_sweep
@@ -83,14 +87,7 @@ def sweep_deadlines() -> dict:
     }
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=240,
-    time_limit=300,
-)
+@shared_task(**PERIODIC)
 def close_expired() -> int:
     """Close resolved complaints whose ten-day reply window has passed."""
     from .enforcement import complaints_close_expired

@@ -204,83 +204,70 @@ def _reporter_actor(request, complaint):
     return None
 
 
-@require_POST
-def complaint_reply_view(request, tracking_code):
+def _reporter_action(request, tracking_code, *, form_class, form_key, apply, success):
+    """A reporter's POST: check who asks, validate, call the service, answer like a form."""
     complaint = _complaint_for_reporter(request, tracking_code)
-    form = NoteForm(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
-            complaint_reply(
-                complaint=complaint,
-                actor=_reporter_actor(request, complaint),
-                note=form.cleaned_data["note"],
-                files=form.cleaned_data["attachments"],
-            )
+            apply(complaint, _reporter_actor(request, complaint), form.cleaned_data)
         except (WorkflowError, ValidationError) as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("Your reply has been sent to the agency."))
+            messages.success(request, success)
             return redirect(complaint)
-    return render(
+    context = _detail_context(request, complaint, **{form_key: form})
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+@require_POST
+def complaint_reply_view(request, tracking_code):
+    return _reporter_action(
         request,
-        "complaints/detail.html",
-        _detail_context(request, complaint, reply_form=form),
-        status=400,
+        tracking_code,
+        form_class=NoteForm,
+        form_key="reply_form",
+        apply=lambda complaint, actor, data: complaint_reply(
+            complaint=complaint, actor=actor, note=data["note"], files=data["attachments"]
+        ),
+        success=_("Your reply has been sent to the agency."),
     )
 
 
 @require_POST
 def complaint_rate_view(request, tracking_code):
-    complaint = _complaint_for_reporter(request, tracking_code)
-    form = RatingForm(request.POST)
-    if form.is_valid():
-        try:
-            complaint_transition(
-                complaint=complaint,
-                action=Action.RATE,
-                role=Role.REPORTER,
-                actor=_reporter_actor(request, complaint),
-                rating=form.cleaned_data["rating"],
-                note=form.cleaned_data["note"],
-            )
-        except (WorkflowError, ValidationError) as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("Thank you for your rating. The complaint is closed."))
-            return redirect(complaint)
-    return render(
+    return _reporter_action(
         request,
-        "complaints/detail.html",
-        _detail_context(request, complaint, rating_form=form),
-        status=400,
+        tracking_code,
+        form_class=RatingForm,
+        form_key="rating_form",
+        apply=lambda complaint, actor, data: complaint_transition(
+            complaint=complaint,
+            action=Action.RATE,
+            role=Role.REPORTER,
+            actor=actor,
+            rating=data["rating"],
+            note=data["note"],
+        ),
+        success=_("Thank you for your rating. The complaint is closed."),
     )
 
 
 @require_POST
 def complaint_reopen_view(request, tracking_code):
-    complaint = _complaint_for_reporter(request, tracking_code)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            complaint_transition(
-                complaint=complaint,
-                action=Action.REOPEN,
-                role=Role.REPORTER,
-                actor=_reporter_actor(request, complaint),
-                note=form.cleaned_data["note"],
-            )
-        except (WorkflowError, ValidationError) as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(
-                request, _("The complaint has been reopened and sent back to the agency.")
-            )
-            return redirect(complaint)
-    return render(
+    return _reporter_action(
         request,
-        "complaints/detail.html",
-        _detail_context(request, complaint, reopen_form=form),
-        status=400,
+        tracking_code,
+        form_class=ReopenForm,
+        form_key="reopen_form",
+        apply=lambda complaint, actor, data: complaint_transition(
+            complaint=complaint,
+            action=Action.REOPEN,
+            role=Role.REPORTER,
+            actor=actor,
+            note=data["note"],
+        ),
+        success=_("The complaint has been reopened and sent back to the agency."),
     )
 
 
