@@ -489,3 +489,11 @@ def test_the_admin_hides_an_anonymous_reporter_even_from_administrators(client):
     page = client.get(f"/admin/complaints/complaint/{complaint.pk}/change/")
     assert page.status_code == 200
     assert "Nama Tersembunyi" not in page.content.decode()
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_plain_answer():
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/complaints/new/", form_data())
+    assert response.status_code == 403
+    assert "Silakan kirim formulir lagi" in response.content.decode()
+    assert Complaint.objects.count() == 0
