@@ -10,18 +10,27 @@ What it does:
    (13 regencies and cities, three years, a realistic status mix, deadlines derived from each
    complaint's ``created_at``) in set-based SQL (``INSERT ... SELECT generate_series``), with
    the secondary indexes dropped during the load and rebuilt after it, all in one transaction.
-   Old complaints past a deadline carry the flags and breach rows earlier sweeps would have left:
-   the steady state. A second run reuses the data (``--refill`` forces a new fill).
+   The steady state is what earlier sweeps would have left: breach rows and timeline events for
+   the complaints past a deadline, and the five ``SweepMark`` watermarks where a sweep at "now"
+   leaves them (each step's boundary, ``last_id`` = ``enforcement.ALL_IDS``). A second run
+   reuses the data (``--refill`` forces a new fill); it sets the watermarks if they are missing
+   (a database filled before migration 0003) and checks that a first sweep, from no watermark
+   at all, would record no breach.
 2. Times the sweep at the data's own "now" (30 minutes after the newest complaint, so figures
    do not drift with the wall clock) in three scenarios: A, 10,000 complaints newly past their
    follow-up deadline (then a repeat sweep that finds nothing new); B, nothing newly past due
-   (median of 5, target under 100 ms); C, 1,000 newly past due. It prints the EXPLAIN (ANALYZE,
-   BUFFERS) plans of the sweep's claim queries in the no-breach case.
+   (median of 5, target under 100 ms); C, 1,000 newly past due. "Newly past due": the
+   follow-up watermark is set back 10 minutes and old backlog complaints get follow-up due
+   times in those 10 minutes; the other watermarks stay where a sweep at "now" left them. It
+   prints the EXPLAIN (ANALYZE, BUFFERS) plans of the sweep's range queries (the complaints
+   between a watermark and its boundary): scenario A's follow-up range, and every step's range
+   for a sweep five minutes (one beat) after the last.
 3. Each scenario runs inside an outer transaction that is rolled back (the sweep's own
    ``transaction.atomic`` blocks become savepoints), so nothing persists and no notification is
    handed to the broker (``on_commit`` callbacks never run). A last run of scenario A commits for
-   real, as in production, and is then undone by explicit SQL. Every scenario checks that the
-   database is back to where it started.
+   real, as in production, and is then undone by explicit SQL (the complaints' due times and the
+   watermarks are saved first). Every scenario checks that the database, watermarks included,
+   is back to where it started.
 
 The figures go to stdout and to ``bench-results/deadlines.json``.
 
@@ -37,6 +46,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -70,7 +80,8 @@ from django.db import connection, transaction  # noqa: E402
 from psycopg2 import sql as pgsql  # noqa: E402
 
 from agencies.models import Agency, Category, Region, StaffMembership, StaffRole  # noqa: E402
-from complaints.enforcement import BATCH, deadlines_sweep  # noqa: E402
+from complaints.enforcement import ALL_IDS, BATCH, STEPS, deadlines_sweep  # noqa: E402
+from complaints.models import SweepMark  # noqa: E402
 
 # Production runs with DEBUG off: no SQL log kept in memory, no template debug information.
 settings.DEBUG = False
@@ -78,6 +89,11 @@ settings.DEBUG = False
 PREFIX = "BEN-"
 SPAN_DAYS = 3 * 365
 TABLES = ["complaints_complaint", "complaints_complaintevent", "complaints_deadlinebreach"]
+# Scenarios A and C: the follow-up watermark is set this far back, and the complaints made
+# newly past due get due times spread over (now - WINDOW, now - 1 minute].
+WINDOW = timedelta(minutes=10)
+# The sweep runs every 5 minutes: the ranges a sweep one beat after the last reads.
+BEAT = timedelta(minutes=5)
 
 # Complaints per regency or city, roughly in proportion to the population (thousands).
 REGION_WEIGHTS = {
@@ -110,8 +126,9 @@ CATEGORY_WEIGHTS = {
 }
 
 # One chunk of complaints, ids %(lo)s..%(hi)s of %(n)s, as of %(now)s. Status by age: recent
-# complaints are mostly open, those older than a month mostly closed. Every deadline flag is
-# what a sweep at %(now)s would have left ("steady state"): a sweep at %(now)s finds nothing.
+# complaints are mostly open, those older than a month mostly closed. The deadline sweep keeps
+# nothing on the complaint: what earlier sweeps left is in the breach rows and events (HISTORY)
+# and in the watermarks.
 FILL_COMPLAINTS = """
 INSERT INTO complaints_complaint (
     id, tracking_code, classification, title, description, category_id, region_id, district,
@@ -119,9 +136,7 @@ INSERT INTO complaints_complaint (
     reporter_id, reporter_name, reporter_email, reporter_phone, access_key_hash,
     idempotency_key, entered_by_id, status, assigned_agency_id, assigned_at, follow_up_due_at,
     completion_due_at, first_follow_up_at, triage_due_at, resolved_at, reply_due_at, closed_at,
-    follow_up_reminded_at, follow_up_breached_at, province_escalated_at, completion_breached_at,
-    triage_breached_at, archive_reason, duplicate_of_id, rating, rating_comment, created_at,
-    updated_at
+    archive_reason, duplicate_of_id, rating, rating_comment, created_at, updated_at
 )
 SELECT
     i, 'BEN-' || lpad(i::text, 10, '0'), classification,
@@ -143,13 +158,11 @@ SELECT
         CASE WHEN rating IS NOT NULL THEN resolved_at + r_misc * interval '10 days'
              ELSE reply_due_at END
     END,
-    reminded_at, breached_at, escalated_at, completion_breached_at, triage_breached_at,
     archive_reason,
     CASE WHEN archive_reason = 'duplicate' AND i > 1
          THEN greatest(1, i - 1 - floor(r_rate * 500)::bigint) END,
     rating, '', created_at,
-    greatest(created_at, assigned_at, first_follow_up_at, resolved_at, reminded_at, breached_at,
-             escalated_at, completion_breached_at, triage_breached_at)
+    greatest(created_at, assigned_at, first_follow_up_at, resolved_at)
 FROM (
     SELECT f.*,
         CASE WHEN kind = 'done' THEN
@@ -157,22 +170,7 @@ FROM (
         ELSE kind END AS status,
         resolved_at + interval '10 days' AS reply_due_at,
         CASE WHEN kind = 'done' AND resolved_at + interval '10 days' <= now AND r_rate < 0.35
-             THEN 1 + floor(r_rate / 0.35 * 5)::int END AS rating,
-        CASE WHEN coalesce(first_follow_up_at, now) >= follow_up_due_at - interval '24 hours'
-             THEN least(greatest(assigned_at, follow_up_due_at - interval '24 hours')
-                        + interval '2 minutes', coalesce(first_follow_up_at, now)) END
-            AS reminded_at,
-        CASE WHEN coalesce(first_follow_up_at, now) > follow_up_due_at
-             THEN least(follow_up_due_at + interval '2 minutes',
-                        coalesce(first_follow_up_at, now)) END AS breached_at,
-        CASE WHEN coalesce(first_follow_up_at, now) > follow_up_due_at + interval '3 days'
-             THEN least(follow_up_due_at + interval '3 days 2 minutes',
-                        coalesce(first_follow_up_at, now)) END AS escalated_at,
-        CASE WHEN coalesce(resolved_at, now) > completion_due_at
-             THEN least(completion_due_at + interval '2 minutes', coalesce(resolved_at, now))
-        END AS completion_breached_at,
-        CASE WHEN now > triage_due_at
-             THEN least(triage_due_at + interval '2 minutes', now) END AS triage_breached_at
+             THEN 1 + floor(r_rate / 0.35 * 5)::int END AS rating
     FROM (
         SELECT e.*,
             CASE WHEN kind = 'done' THEN first_follow_up_at
@@ -262,20 +260,44 @@ FROM (
 ) g
 """
 
+# When earlier sweeps (each two minutes after a deadline) would have recorded each breach and
+# escalation as of %(now)s, derived from the complaints' own clocks (a follow-up or resolution
+# before the deadline means no breach). The complaint table keeps no such column; a temporary
+# table holds them for the two statements below.
+HISTORY = """
+CREATE TEMPORARY TABLE bench_history ON COMMIT DROP AS
+SELECT * FROM (
+    SELECT id, assigned_agency_id, region_id, follow_up_due_at, completion_due_at, triage_due_at,
+        CASE WHEN coalesce(first_follow_up_at, now) > follow_up_due_at
+             THEN least(follow_up_due_at + interval '2 minutes',
+                        coalesce(first_follow_up_at, now)) END AS follow_up_breached_at,
+        CASE WHEN coalesce(first_follow_up_at, now) > follow_up_due_at + interval '3 days'
+             THEN least(follow_up_due_at + interval '3 days 2 minutes',
+                        coalesce(first_follow_up_at, now)) END AS province_escalated_at,
+        CASE WHEN coalesce(resolved_at, now) > completion_due_at
+             THEN least(completion_due_at + interval '2 minutes', coalesce(resolved_at, now))
+        END AS completion_breached_at,
+        CASE WHEN now > triage_due_at
+             THEN least(triage_due_at + interval '2 minutes', now) END AS triage_breached_at
+    FROM complaints_complaint, (SELECT %(now)s::timestamptz AS now) n
+) h
+WHERE follow_up_breached_at IS NOT NULL OR completion_breached_at IS NOT NULL
+    OR triage_breached_at IS NOT NULL
+"""
 # The history earlier sweeps and handlers left: the breach rows and the main timeline events.
 FILL_BREACHES = """
 INSERT INTO complaints_deadlinebreach
     (complaint_id, kind, due_at, agency_id, region_id, recorded_at, escalated_to_province_at)
 SELECT id, 'follow_up', follow_up_due_at, assigned_agency_id, region_id, follow_up_breached_at,
        province_escalated_at
-FROM complaints_complaint WHERE follow_up_breached_at IS NOT NULL
+FROM bench_history WHERE follow_up_breached_at IS NOT NULL
 UNION ALL
 SELECT id, 'completion', completion_due_at, assigned_agency_id, region_id,
        completion_breached_at, NULL
-FROM complaints_complaint WHERE completion_breached_at IS NOT NULL
+FROM bench_history WHERE completion_breached_at IS NOT NULL
 UNION ALL
 SELECT id, 'triage', triage_due_at, NULL::bigint, region_id, triage_breached_at, NULL
-FROM complaints_complaint WHERE triage_breached_at IS NOT NULL
+FROM bench_history WHERE triage_breached_at IS NOT NULL
 """
 FILL_EVENTS = """
 INSERT INTO complaints_complaintevent (complaint_id, kind, actor_id, actor_role, created_at,
@@ -292,19 +314,19 @@ FROM complaints_complaint WHERE assigned_at IS NOT NULL
 UNION ALL
 SELECT id, 'breach', NULL, 'system', follow_up_breached_at, '', '', assigned_agency_id, NULL, '',
        true, jsonb_build_object('deadline', 'follow_up', 'due_at', follow_up_due_at)
-FROM complaints_complaint WHERE follow_up_breached_at IS NOT NULL
+FROM bench_history WHERE follow_up_breached_at IS NOT NULL
 UNION ALL
 SELECT id, 'escalated', NULL, 'system', province_escalated_at, '', '', NULL, NULL, '', true,
        jsonb_build_object('to', 'province', 'due_at', follow_up_due_at)
-FROM complaints_complaint WHERE province_escalated_at IS NOT NULL
+FROM bench_history WHERE province_escalated_at IS NOT NULL
 UNION ALL
 SELECT id, 'breach', NULL, 'system', completion_breached_at, '', '', assigned_agency_id, NULL,
        '', true, jsonb_build_object('deadline', 'completion', 'due_at', completion_due_at)
-FROM complaints_complaint WHERE completion_breached_at IS NOT NULL
+FROM bench_history WHERE completion_breached_at IS NOT NULL
 UNION ALL
 SELECT id, 'breach', NULL, 'system', triage_breached_at, '', '', NULL, NULL, '', true,
        jsonb_build_object('deadline', 'triage', 'due_at', triage_due_at)
-FROM complaints_complaint WHERE triage_breached_at IS NOT NULL
+FROM bench_history WHERE triage_breached_at IS NOT NULL
 """
 
 # Old backlog complaints, long breached and escalated: the candidates made "newly past due".
@@ -319,36 +341,60 @@ TARGET_WHERE = (
     "complaints_complaint.status = 'assigned' AND complaints_complaint.follow_up_due_at < %(old)s "
     "AND complaints_complaint.id BETWEEN %(lo)s AND %(hi)s"
 )
-# As if re-routed one follow-up period ago, reminded yesterday, never followed up: each becomes
-# newly past its follow-up deadline one minute before the sweep.
+# As if re-routed one follow-up period ago and never followed up: each becomes newly past its
+# follow-up deadline in the last minutes before the sweep, due times spread over the eight
+# minutes up to %(due)s (one minute before "now"), about 20 complaints a second for 10,000.
 MAKE_PAST_DUE = (
     """
-UPDATE complaints_complaint SET
-    assigned_at = %(due)s - cat.follow_up_days * interval '1 day',
-    follow_up_due_at = %(due)s,
-    completion_due_at = %(due)s - cat.follow_up_days * interval '1 day'
-        + CASE classification WHEN 'pengaduan' THEN 20 ELSE 7 END * interval '1 day',
-    first_follow_up_at = NULL,
-    follow_up_reminded_at = %(due)s - interval '24 hours' + interval '2 minutes',
-    follow_up_breached_at = NULL,
-    province_escalated_at = NULL,
-    completion_breached_at = NULL,
-    updated_at = %(due)s - cat.follow_up_days * interval '1 day'
-FROM agencies_category cat
-WHERE cat.id = complaints_complaint.category_id AND """
+UPDATE complaints_complaint c SET
+    assigned_at = t.assigned_at,
+    follow_up_due_at = t.due,
+    completion_due_at = t.assigned_at + t.completion_days * interval '1 day',
+    updated_at = t.assigned_at
+FROM (
+SELECT complaints_complaint.id, due, due - cat.follow_up_days * interval '1 day' AS assigned_at,
+    CASE classification WHEN 'pengaduan' THEN 20 ELSE 7 END AS completion_days
+FROM complaints_complaint
+JOIN agencies_category cat ON cat.id = complaints_complaint.category_id
+CROSS JOIN LATERAL (
+    SELECT %(due)s - ((complaints_complaint.id - %(lo)s) %% 481) * interval '1 second' AS due
+) d
+WHERE """
     + TARGET_WHERE
+    + """
+) t
+WHERE c.id = t.id"""
 )
-# The committed run keeps the targets' columns here until it has undone its work.
+# ... and the follow-up watermark goes back to the start of that window (the other steps'
+# watermarks stay where a sweep at "now" left them, so they find nothing).
+OPEN_WINDOW = (
+    "UPDATE complaints_sweepmark SET until = %(start)s, last_id = %(all_ids)s "
+    "WHERE step = 'follow_up'"
+)
+# What the follow-up step will find in the window: the targets and any other complaint due
+# there (the fill's own, already breached), and those without a breach row for that due time.
+WINDOW_CONTENTS = """
+SELECT count(*),
+    count(*) FILTER (WHERE NOT EXISTS (
+        SELECT 1 FROM complaints_deadlinebreach b
+        WHERE b.complaint_id = c.id AND b.kind = 'follow_up' AND b.due_at = c.follow_up_due_at))
+FROM complaints_complaint c
+WHERE c.status = 'assigned' AND c.follow_up_due_at > %(start)s AND c.follow_up_due_at <= %(now)s
+"""
+# The committed run keeps the targets' columns and the watermarks here until it has undone
+# its work.
 SAVED_TABLE = "bench_saved_complaints"
-SAVE_TARGETS = (
+SAVED_MARKS_TABLE = "bench_saved_sweepmarks"
+SAVE_TARGETS = [
     """
 CREATE TABLE bench_saved_complaints AS
-SELECT id, status, assigned_at, follow_up_due_at, completion_due_at, first_follow_up_at,
-       follow_up_reminded_at, follow_up_breached_at, province_escalated_at,
-       completion_breached_at, updated_at, now() AS saved_at
+SELECT id, assigned_at, follow_up_due_at, completion_due_at, updated_at, now() AS saved_at
 FROM complaints_complaint WHERE """
-    + TARGET_WHERE
-)
+    + TARGET_WHERE,
+    """
+CREATE TABLE bench_saved_sweepmarks AS
+SELECT step, until, last_id FROM complaints_sweepmark""",
+]
 UNDO_COMMITTED = [
     """DELETE FROM complaints_notification
        WHERE created_at >= (SELECT min(saved_at) FROM bench_saved_complaints)""",
@@ -359,28 +405,30 @@ UNDO_COMMITTED = [
        WHERE created_at = %(now)s AND kind IN ('breach', 'escalated', 'reminder')
          AND complaint_id IN (SELECT id FROM bench_saved_complaints)""",
     """UPDATE complaints_complaint c SET
-           status = s.status, assigned_at = s.assigned_at,
-           follow_up_due_at = s.follow_up_due_at, completion_due_at = s.completion_due_at,
-           first_follow_up_at = s.first_follow_up_at,
-           follow_up_reminded_at = s.follow_up_reminded_at,
-           follow_up_breached_at = s.follow_up_breached_at,
-           province_escalated_at = s.province_escalated_at,
-           completion_breached_at = s.completion_breached_at, updated_at = s.updated_at
+           assigned_at = s.assigned_at, follow_up_due_at = s.follow_up_due_at,
+           completion_due_at = s.completion_due_at, updated_at = s.updated_at
        FROM bench_saved_complaints s WHERE s.id = c.id""",
     "DROP TABLE bench_saved_complaints",
+]
+UNDO_MARKS = [
+    "DELETE FROM complaints_sweepmark",
+    """INSERT INTO complaints_sweepmark (step, until, last_id)
+       SELECT step, until, last_id FROM bench_saved_sweepmarks""",
+    "DROP TABLE bench_saved_sweepmarks",
 ]
 SIGNATURE = """
 SELECT
     (SELECT count(*) FROM complaints_complaint),
     (SELECT count(*) FROM complaints_deadlinebreach),
+    (SELECT count(escalated_to_province_at) FROM complaints_deadlinebreach),
     (SELECT count(*) FROM complaints_complaintevent),
     (SELECT count(*) FROM complaints_notification),
     (SELECT md5(string_agg(concat_ws('|', id, status, assigned_at, follow_up_due_at,
-                                     completion_due_at, first_follow_up_at,
-                                     follow_up_reminded_at, follow_up_breached_at,
-                                     province_escalated_at, completion_breached_at,
-                                     triage_breached_at, updated_at), ',' ORDER BY id))
-     FROM complaints_complaint WHERE id BETWEEN %(lo)s AND %(hi)s)
+                                     completion_due_at, first_follow_up_at, triage_due_at,
+                                     updated_at), ',' ORDER BY id))
+     FROM complaints_complaint WHERE id BETWEEN %(lo)s AND %(hi)s),
+    (SELECT string_agg(concat_ws('|', step, until, last_id), ',' ORDER BY step)
+     FROM complaints_sweepmark)
 """
 
 
@@ -552,6 +600,7 @@ def fill(rows: int, now: datetime) -> dict:
             log(f"  complaints {hi:>9,} / {rows:,}  ({time.perf_counter() - started:5.1f} s)")
         timings["complaints_s"] = time.perf_counter() - started
         mark = time.perf_counter()
+        cursor.execute(HISTORY, {"now": now})
         cursor.execute(FILL_BREACHES)
         cursor.execute(FILL_EVENTS)
         timings["history_s"] = time.perf_counter() - mark
@@ -567,6 +616,7 @@ def fill(rows: int, now: datetime) -> dict:
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('complaints_complaint', 'id'), %s)", [rows]
         )
+        set_marks(steady_marks(now))
     timings["vacuum_analyze_s"] = vacuum()
     log(f"  VACUUM (ANALYZE)                ({time.perf_counter() - started:5.1f} s)")
     timings["total_s"] = time.perf_counter() - started
@@ -583,6 +633,41 @@ def last_fill(output: Path, now: datetime) -> dict | None:
         return None
     fill_info = previous.get("fill", {})
     return fill_info if fill_info.get("filled") else fill_info.get("last_fill")
+
+
+def steady_marks(now: datetime) -> dict[str, tuple[datetime, int]]:
+    """The watermarks a sweep at ``now`` leaves: each step's boundary, every id handled."""
+    return {name: (step.boundary(now), ALL_IDS) for name, step in STEPS.items()}
+
+
+def current_marks() -> dict[str, tuple[datetime, int]]:
+    return {mark.step: (mark.until, mark.last_id) for mark in SweepMark.objects.order_by("step")}
+
+
+def set_marks(marks: dict[str, tuple[datetime, int]]) -> None:
+    """Replace every watermark row by ``marks`` (step: (until, last_id))."""
+    with transaction.atomic():
+        SweepMark.objects.all().delete()
+        SweepMark.objects.bulk_create(
+            SweepMark(step=step, until=until, last_id=last_id)
+            for step, (until, last_id) in marks.items()
+        )
+
+
+def ensure_marks(now: datetime) -> str:
+    """Watermarks in their steady state: set when missing (data filled before migration 0003)."""
+    marks, steady = current_marks(), steady_marks(now)
+    if marks == steady:
+        return "steady"
+    if marks:
+        sys.exit(
+            f"the sweep watermarks are not where a sweep at {now.isoformat()} leaves them "
+            f"({ {step: until.isoformat() for step, (until, _id) in marks.items()} }); "
+            "run with --refill"
+        )
+    set_marks(steady)
+    log(f"set the five sweep watermarks to their steady state at {now.isoformat()}")
+    return "set"
 
 
 def anchor() -> datetime:
@@ -656,6 +741,14 @@ def proc_status_kib(field: str) -> int | None:
     return None
 
 
+BREACH_COUNTS = (
+    "follow_up_breaches",
+    "province_escalations",
+    "completion_breaches",
+    "triage_breaches",
+)
+
+
 def counts(result) -> dict:
     return {
         "follow_up_breaches": result.follow_up_breaches,
@@ -713,13 +806,38 @@ def targets(now: datetime, k: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(TARGETS, {"old": old, "k": k})
         lo, hi, found = cursor.fetchone()
-    return {"lo": lo, "hi": hi, "count": found, "old": old, "due": now - timedelta(minutes=1)}
+    return {
+        "lo": lo,
+        "hi": hi,
+        "count": found,
+        "old": old,
+        "now": now,
+        "due": now - timedelta(minutes=1),
+        "start": now - WINDOW,
+        "all_ids": ALL_IDS,
+    }
 
 
-def make_past_due(target: dict) -> int:
+def make_past_due(target: dict) -> dict:
+    """Make the targets newly past due, set the follow-up watermark back; what the step finds.
+
+    Every complaint in the window but the targets already has its breach row (the fill's steady
+    state), and no target has one for its new due time: the sweep must record one per target.
+    """
     with connection.cursor() as cursor:
         cursor.execute(MAKE_PAST_DUE, target)
-        return cursor.rowcount
+        updated = cursor.rowcount
+        cursor.execute(OPEN_WINDOW, target)
+        marks = cursor.rowcount
+        cursor.execute(WINDOW_CONTENTS, target)
+        in_window, without_breach = cursor.fetchone()
+    if updated != target["count"] or marks != 1 or without_breach != updated:
+        raise RuntimeError(
+            f"made {updated} complaints past due (not {target['count']}), moved {marks} "
+            f"watermarks (not 1); {in_window} complaints in the window, {without_breach} of them "
+            "without a breach row"
+        )
+    return {"in_window": in_window, "others_in_window": in_window - updated}
 
 
 def signature(span: dict) -> tuple:
@@ -744,19 +862,29 @@ def record_sql(function) -> tuple:
     return value, statements
 
 
+LOCK = "lock watermark (SELECT ... FOR UPDATE)"
+RANGE = "range read (complaints due since the watermark)"
+
+
 def sql_kind(query: str) -> str:
     words = query.split()
     verb = words[0].upper()
-    if "FOR UPDATE" in query:
-        return "claim (SELECT ... FOR UPDATE SKIP LOCKED)"
     if verb in {"SAVEPOINT", "RELEASE", "ROLLBACK"}:
         return "savepoints"
-    if "complaints_notification" in query:
-        return "notifications (get_or_create)"
-    if "agencies_" in query and verb == "SELECT":
-        return "digest recipients"
+    if verb == "COMMIT":
+        return "COMMIT (deferred FK checks, WAL flush)"
     if verb == "SELECT":
-        return "read claimed rows"
+        if '"complaints_sweepmark"' in query:
+            return LOCK
+        if 'FROM "complaints_complaint"' in query:
+            return RANGE
+        if 'FROM "complaints_deadlinebreach"' in query:
+            return "breaches on record (SELECT)"
+        if '"complaints_notification"' in query:
+            return "new notification ids (SELECT)"
+        if "agencies_" in query:
+            return "digest recipients"
+        return "select"
     table = words[1] if verb == "UPDATE" else words[2] if verb == "INSERT" else ""
     return f"{verb.lower()} {table.strip(chr(34))}".strip()
 
@@ -781,7 +909,9 @@ def sql_breakdown(statements: list, total_seconds: float) -> dict:
     }
 
 
-def breach_scenario(now: datetime, k: int, runs: int, baseline: tuple, span: dict) -> dict:
+def breach_scenario(
+    now: datetime, k: int, runs: int, baseline: tuple, span: dict, *, explain: bool = False
+) -> dict:
     """``k`` complaints newly past due: timed runs, a repeat sweep, peak memory; rolled back."""
     target = targets(now, k)
     if target["count"] < k:
@@ -791,13 +921,11 @@ def breach_scenario(now: datetime, k: int, runs: int, baseline: tuple, span: dic
     for run in range(runs):
 
         def scenario():
-            updated = make_past_due(target)
-            if updated != target["count"]:
-                raise RuntimeError(f"made {updated} complaints past due, not {target['count']}")
-            return timed_sweep(now, memory="rss"), timed_sweep(now)
+            window = make_past_due(target)
+            return window, timed_sweep(now, memory="rss"), timed_sweep(now)
 
         outcome = in_rollback(scenario)
-        first, second = outcome["value"]
+        window, first, second = outcome["value"]
         first["on_commit_discarded"] = outcome["on_commit_discarded"]
         timed.append(first)
         repeats.append(second)
@@ -820,6 +948,14 @@ def breach_scenario(now: datetime, k: int, runs: int, baseline: tuple, span: dic
     seconds = [run["seconds"] for run in timed]
     figures.update(
         {
+            "window": {
+                "start": target["start"].isoformat(),
+                "due_times": [
+                    (target["due"] - timedelta(seconds=480)).isoformat(),
+                    target["due"].isoformat(),
+                ],
+                **window,
+            },
             "runs_ms": [round(s * 1000, 1) for s in seconds],
             "median_ms": round(statistics.median(seconds) * 1000, 1),
             "first_run_ms": round(seconds[0] * 1000, 1),
@@ -838,9 +974,11 @@ def breach_scenario(now: datetime, k: int, runs: int, baseline: tuple, span: dic
             "tracemalloc_peak_mib": round(traced_run["tracemalloc_peak_bytes"] / 2**20, 1),
             "on_commit_discarded": timed[0]["on_commit_discarded"],
             "breakdown": sql_breakdown(statements, profiled_run["seconds"]),
-            "verified_reset": signature(span) == baseline,
         }
     )
+    if explain:
+        figures["_explain"] = explain_ranges(statements, "A", lambda: make_past_due(target))
+    figures["verified_reset"] = signature(span) == baseline
     return figures
 
 
@@ -858,38 +996,88 @@ def no_breach_scenario(now: datetime, runs: int, baseline: tuple, span: dict) ->
         "counts": profiled_run["counts"],
         "breakdown": sql_breakdown(statements, profiled_run["seconds"]),
         "verified_reset": signature(span) == baseline,
-        "_statements": statements,
     }
 
 
-def explain_claims(statements: list) -> list[dict]:
-    """EXPLAIN (ANALYZE, BUFFERS) of each claim query the no-breach sweep sent, in order."""
+def one_beat_later_scenario(now: datetime, runs: int, baseline: tuple, span: dict) -> dict:
+    """The sweep 5 minutes (one beat) after the last: every step reads its last 5 minutes.
+
+    The fill already holds the breach rows for those minutes, so only the reminder step has
+    anything new to do. Also the source of the EXPLAIN plans of every step's range query.
+    """
+    earlier = steady_marks(now - BEAT)
+
+    def sweep():
+        set_marks(earlier)
+        return timed_sweep(now)
+
+    def profiled():
+        set_marks(earlier)
+        return record_sql(lambda: timed_sweep(now))
+
+    seconds = [in_rollback(sweep)["value"]["seconds"] for _ in range(runs)]
+    profiled_run, statements = in_rollback(profiled)["value"]
+    return {
+        "marks_at": (now - BEAT).isoformat(),
+        "runs_ms": [round(s * 1000, 2) for s in seconds],
+        "median_ms": round(statistics.median(seconds) * 1000, 2),
+        "counts": profiled_run["counts"],
+        "breakdown": sql_breakdown(statements, profiled_run["seconds"]),
+        "_explain": explain_ranges(statements, "one beat later"),
+        "verified_reset": signature(span) == baseline,
+    }
+
+
+def first_sweep_check(now: datetime) -> dict:
+    """A sweep with no watermark at all (as the first after migration 0003), rolled back.
+
+    Every step then reads every complaint up to its boundary; in the steady state each breach
+    and escalation is already on record, so it must record none (the reminder step has no
+    record to consult: it reminds of every follow-up due in the next 24 hours).
+    """
+
+    def sweep():
+        SweepMark.objects.all().delete()
+        return timed_sweep(now)
+
+    run = in_rollback(sweep)["value"]
+    return {"ms": round(run["seconds"] * 1000, 1), "counts": run["counts"]}
+
+
+INDEX_SCAN = re.compile(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\S+)")
+
+
+def explain_ranges(statements: list, source: str, setup=None) -> list[dict]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each range query in ``statements`` (after ``setup()``)."""
     plans = []
+    step = None
     for query, params, _seconds in statements:
-        if "FOR UPDATE" not in query:
+        kind = sql_kind(query)
+        if kind == LOCK:
+            step = params[0]
+        if kind != RANGE:
             continue
 
         def explain(query=query, params=params):
+            if setup is not None:
+                setup()
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
                 return [line for (line,) in cursor.fetchall()]
 
         lines = in_rollback(explain)["value"]
         text = "\n".join(lines)
-        index = next(
-            (
-                line.split(" using ")[1].split(" ")[0]
-                for line in lines
-                if " using " in line and "Index" in line
-            ),
-            None,
-        )
+        index = next((match.group(1) for line in lines if (match := INDEX_SCAN.search(line))), None)
+        rows = re.search(r"actual time=\S+ rows=([\d.]+)", lines[0])
         where = query.split(" WHERE ", 1)[1].split(" ORDER BY ")[0] if " WHERE " in query else ""
         plans.append(
             {
+                "source": source,
+                "step": step,
                 "where": where,
                 "params": [str(p) for p in params],
                 "index": index,
+                "rows": int(float(rows.group(1))) if rows else None,
                 "seq_scan": "Seq Scan" in text,
                 "execution_ms": float(lines[-1].split(":")[1].split()[0]),
                 "plan": text,
@@ -900,17 +1088,55 @@ def explain_claims(statements: list) -> list[dict]:
 
 
 # --- The committed run -----------------------------------------------------------------------
+def table_exists(name: str) -> bool:
+    return scalar("SELECT to_regclass(%s) IS NOT NULL", [name])
+
+
 def undo_committed_run(now: datetime) -> bool:
     """Undo what a committed scenario-A run left (also after a crash); True if there was one."""
-    if not scalar("SELECT to_regclass(%s) IS NOT NULL", [SAVED_TABLE]):
+    complaints, marks = table_exists(SAVED_TABLE), table_exists(SAVED_MARKS_TABLE)
+    if not (complaints or marks):
         return False
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in UNDO_COMMITTED:
+        for statement in (UNDO_COMMITTED if complaints else []) + (UNDO_MARKS if marks else []):
             cursor.execute(statement, {"now": now})
     return True
 
 
-def committed_scenario(now: datetime, k: int, *, memory: str = "") -> dict:
+def profiled_committed_sweep(now: datetime) -> dict:
+    """A committed sweep with its SQL statements, its COMMITs (WAL flush and the deferred
+    foreign-key checks) and its on_commit hooks (the hand-over to the broker) timed apart."""
+    commits, hooks = [], []
+
+    def timed(function, into):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                into.append(time.perf_counter() - started)
+
+        return wrapper
+
+    wal_before = scalar("SELECT pg_current_wal_lsn()")
+    # Instance attributes shadow the methods for this one run.
+    connection._commit = timed(connection._commit, commits)
+    connection.run_and_clear_commit_hooks = timed(connection.run_and_clear_commit_hooks, hooks)
+    try:
+        run, statements = record_sql(lambda: timed_sweep(now))
+    finally:
+        del connection._commit, connection.run_and_clear_commit_hooks
+    wal = scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [wal_before])
+    breakdown = sql_breakdown(
+        statements + [("COMMIT", None, seconds) for seconds in commits], run["seconds"]
+    )
+    breakdown["on_commit_ms"] = round(sum(hooks) * 1000, 1)
+    breakdown["python_ms"] = round(breakdown["python_ms"] - breakdown["on_commit_ms"], 1)
+    breakdown["wal_mib"] = round(float(wal) / 2**20, 1)
+    return {**run, "breakdown": breakdown}
+
+
+def committed_scenario(now: datetime, k: int, *, memory: str = "", profile: bool = False) -> dict:
     """Scenario A as production runs it: real commits, notifications handed to the broker.
 
     Undone afterwards by SQL (and the broker's message files deleted); the caller verifies.
@@ -919,17 +1145,23 @@ def committed_scenario(now: datetime, k: int, *, memory: str = "") -> dict:
     queue = RESULTS_DIR / "var" / "broker" / "queue"
     queued_before = set(queue.iterdir()) if queue.exists() else set()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(SAVE_TARGETS, target)
-        make_past_due(target)
+        for statement in SAVE_TARGETS:
+            cursor.execute(statement, target)
+        window = make_past_due(target)
     try:
-        run = timed_sweep(now, memory=memory)
+        run = profiled_committed_sweep(now) if profile else timed_sweep(now, memory=memory)
     finally:
         undo_committed_run(now)
         queued = set(queue.iterdir()) - queued_before if queue.exists() else set()
         for path in queued:
             path.unlink(missing_ok=True)
     vacuum()
-    return {**run, "newly_past_due": target["count"], "broker_messages_written": len(queued)}
+    return {
+        **run,
+        "newly_past_due": target["count"],
+        "others_in_window": window["others_in_window"],
+        "broker_messages_written": len(queued),
+    }
 
 
 def committed_rss_in_fresh_process(k: int) -> dict:
@@ -953,11 +1185,13 @@ def committed_scenarios(now: datetime, k: int, baseline: tuple, span: dict) -> d
     timed = committed_scenario(now, k)
     log(f"  committed: {timed['seconds'] * 1000:8.1f} ms")
     traced = committed_scenario(now, k, memory="tracemalloc")
+    profiled = committed_scenario(now, k, profile=True)
     fresh = committed_rss_in_fresh_process(k)
     return {
         "newly_past_due": timed["newly_past_due"],
         "ms": round(timed["seconds"] * 1000, 1),
         "counts": timed["counts"],
+        "breakdown": profiled["breakdown"],
         "broker_messages_written": timed["broker_messages_written"],
         "tracemalloc_peak_mib": round(traced["tracemalloc_peak_bytes"] / 2**20, 1),
         "rss_peak_growth_mib_fresh_process": round(fresh.get("rss_peak_growth_kib", 0) / 1024, 1),
@@ -1046,8 +1280,20 @@ def print_report(report: dict) -> None:
         previous = fill_info.get("last_fill")
         took = f"; the fill took {previous['total_s']:.0f} s" if previous else ""
         print(f"  fill  skipped: the bench rows are already there{took} (--refill fills again)")
+    steady = report["steady_state"]
+    first = steady["first_sweep_without_watermarks"]
+    print(
+        f"  steady state  watermarks {steady['watermarks']} (a sweep at now finds nothing); a "
+        f"first sweep with no watermark: {first['ms']:,.0f} ms, {describe_counts(first['counts'])}"
+    )
     print()
+    window = a["window"]
     print(f"A  {a['newly_past_due']:,} complaints newly past the follow-up deadline (rolled back)")
+    print(
+        f"   window        follow-up watermark set back to {window['start']}; the sweep reads "
+        f"{window['in_window']:,} complaints ({window['others_in_window']} of the fill's own, "
+        "already breached)"
+    )
     print(
         f"   sweep         median {a['median_ms']:,.0f} ms (runs {runs} ms; "
         f"{a['ms_per_breach']:.2f} ms per breach)"
@@ -1061,6 +1307,10 @@ def print_report(report: dict) -> None:
         print(
             f"   committed     {ac['ms']:,.0f} ms with real COMMITs and "
             f"{ac['broker_messages_written']} notifications handed to the broker (then undone)"
+        )
+        print(
+            f"   time goes to  {describe_breakdown(ac['breakdown'])}; on_commit hand-over "
+            f"{ac['breakdown']['on_commit_ms']:,.0f} ms; {ac['breakdown']['wal_mib']} MiB of WAL"
         )
         print(
             f"   peak memory   committed, as in production: Python allocations (tracemalloc "
@@ -1088,6 +1338,13 @@ def print_report(report: dict) -> None:
     if churn:
         runs = " / ".join(f"{ms:.1f}" for ms in churn["runs_ms"])
         print(f"   right after A's rollbacks, before VACUUM: {runs} ms")
+    beat = scenarios["B_one_beat_later"]
+    runs = " / ".join(f"{ms:.1f}" for ms in beat["runs_ms"])
+    print(
+        f"   one beat (5 min) after the last sweep: median {beat['median_ms']:.1f} ms "
+        f"(runs {runs} ms), {beat['breakdown']['statements']} SQL statements, returned "
+        f"{describe_counts(beat['counts'])}"
+    )
     print()
     runs = " / ".join(f"{ms:,.0f}" for ms in c["runs_ms"])
     print(f"C  {c['newly_past_due']:,} complaints newly past due")
@@ -1099,14 +1356,20 @@ def print_report(report: dict) -> None:
     print(f"   time goes to  {describe_breakdown(c['breakdown'])}")
     print()
     main = report["explain"][0]
-    print("EXPLAIN (ANALYZE, BUFFERS) of the follow-up breach claim, nothing newly past due:")
+    print(
+        f"EXPLAIN (ANALYZE, BUFFERS) of scenario A's follow-up range query "
+        f"(the first batch, {main['rows']:,} rows):"
+    )
     for line in main["plan"].splitlines():
         print(f"   {line}")
-    print("   the sweep's other claims:")
-    for plan in report["explain"][1:]:
+    print("   every range query (scenario A; one beat after the last sweep, step by step):")
+    for plan in report["explain"]:
         using = plan["index"] or "NO INDEX"
         scan = ", SEQ SCAN" if plan["seq_scan"] else ""
-        print(f"     {using:<32} {plan['execution_ms']:.3f} ms{scan}")
+        print(
+            f"     {plan['source']:<15} {plan['step']:<11} {using:<29} "
+            f"{plan['rows'] or 0:>6,} rows {plan['execution_ms']:8.3f} ms{scan}"
+        )
     print()
     resets = [name for name, s in scenarios.items() if "verified_reset" in s]
     failed = [name for name in resets if not scenarios[name]["verified_reset"]]
@@ -1151,25 +1414,44 @@ def main() -> None:
         fill_info["last_fill"] = last_fill(Path(args.output), now)
     if undo_committed_run(now):
         log("undid an interrupted committed run")
+    watermarks = ensure_marks(now)
     vacuum()
 
     span = targets(now, args.breaches)
     baseline = signature(span)
     steady = in_rollback(lambda: deadlines_sweep(now=now))["value"]
-    if steady.total:
+    if steady.total or steady.notifications:
         sys.exit(
             f"the data is not in its steady state at {now.isoformat()} (a sweep would find "
             f"{counts(steady)}); run with --refill"
         )
+    log("steady state: a first sweep with no watermark must record no breach ...")
+    first_sweep = first_sweep_check(now)
+    missing = {kind: first_sweep["counts"][kind] for kind in BREACH_COUNTS}
+    if any(missing.values()):
+        sys.exit(
+            f"the breach rows are not in their steady state at {now.isoformat()} (a first sweep "
+            f"would record {missing}); run with --refill"
+        )
+    steady_state = {
+        "watermarks": watermarks,
+        "marks": {
+            step: {"until": until.isoformat(), "last_id": last_id}
+            for step, (until, last_id) in current_marks().items()
+        },
+        "first_sweep_without_watermarks": first_sweep,
+        "verified_reset": signature(span) == baseline,
+    }
 
     log(f"scenario A: {args.breaches:,} newly past due ...")
-    scenarios = {"A": breach_scenario(now, args.breaches, args.runs, baseline, span)}
+    scenarios = {"A": breach_scenario(now, args.breaches, args.runs, baseline, span, explain=True)}
+    plans = scenarios["A"].pop("_explain")
     log("scenario B: nothing newly past due ...")
     scenarios["B_after_churn"] = no_breach_scenario(now, 3, baseline, span)
     vacuum()
     scenarios["B"] = no_breach_scenario(now, 5, baseline, span)
-    plans = explain_claims(scenarios["B"].pop("_statements"))
-    scenarios["B_after_churn"].pop("_statements")
+    scenarios["B_one_beat_later"] = one_beat_later_scenario(now, 5, baseline, span)
+    plans += scenarios["B_one_beat_later"].pop("_explain")
     log(f"scenario C: {args.growth:,} newly past due ...")
     scenarios["C"] = breach_scenario(now, args.growth, args.runs, baseline, span)
     vacuum()
@@ -1184,6 +1466,7 @@ def main() -> None:
         "environment": environment(database),
         "fill": fill_info,
         "data": data_summary(),
+        "steady_state": steady_state,
         "staff": staff,
         "scenarios": scenarios,
         "explain": plans,
@@ -1198,11 +1481,26 @@ def main() -> None:
             "/proc/self/clear_refs first; later runs in one process reuse memory the allocator "
             "kept, so the committed figure comes from a fresh process (after a 100-complaint "
             "warm-up run) and the rolled-back one from the first run.",
+            "The foreign keys are DEFERRABLE INITIALLY DEFERRED (Django's default), so their "
+            "checks run at COMMIT: never in the rolled-back runs. A_committed.breakdown times "
+            "the COMMITs (those checks and the WAL flush), the on_commit hand-over to the broker "
+            "and the WAL the run wrote apart.",
             "Memory inside the rolled-back transaction is higher than in production: every "
             "on_commit callback (and the Notification it holds) is kept until the outer "
             "transaction ends, instead of running at each batch's commit.",
             "now is 30 minutes after the newest bench complaint, not the wall clock, so the "
             "figures do not drift between runs.",
+            "Scenarios A and C set the follow-up watermark back 10 minutes and give old backlog "
+            "complaints follow-up due times in those minutes; window.others_in_window counts the "
+            "fill's own complaints due there, read by the sweep but already breached. The other "
+            "watermarks stay at a sweep at now, so those steps return at once. B is the sweep "
+            "right after a sweep at now (each step only locks and reads its watermark); "
+            "B_one_beat_later the sweep 5 minutes after one, every step reading its last 5 "
+            "minutes (the source of the per-step EXPLAIN plans).",
+            "steady_state.first_sweep_without_watermarks: a rolled-back sweep with no SweepMark "
+            "row (as the first after migration 0003), reading every complaint up to each "
+            "boundary; it must record no breach or escalation. Its reminders are those of every "
+            "follow-up due in the next 24 hours: the reminder step keeps no per-complaint record.",
         ],
     }
     output = Path(args.output)
