@@ -264,7 +264,10 @@ class EventQuerySet(models.QuerySet):
 class ComplaintEvent(models.Model):
     """One change to a complaint. Written once, never edited or deleted."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    # Indexed by event_complaint_idx (complaint, created_at); a plain index would only cost.
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -338,11 +341,19 @@ class BreachKind(models.TextChoices):
 class DeadlineBreach(models.Model):
     """A missed deadline, recorded once; it stays against the agency even after re-routing."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="breaches")
+    # Both indexed by the constraint and index in Meta, which start with them.
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="breaches", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=BreachKind.choices)
     due_at = models.DateTimeField()
     agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="breaches"
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="breaches",
+        db_index=False,
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="breaches")
     recorded_at = models.DateTimeField(default=timezone.now)
