@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -47,9 +47,15 @@ def dashboard(request):
                 assigned_agency_id__in=scope.agency_ids, status__in=[S.ASSIGNED, S.IN_PROGRESS]
             )
             .select_related(*LIST_RELATED)
-            .order_by(
-                "-is_overdue", F("follow_up_due_at").asc(nulls_last=True), "completion_due_at"
+            # The clock that matters next: the first follow-up until it is given, then the
+            # completion target.
+            .annotate(
+                next_due=Case(
+                    When(status=S.ASSIGNED, then=F("follow_up_due_at")),
+                    default=F("completion_due_at"),
+                )
             )
+            .order_by("-is_overdue", "next_due", "pk")
         )
         context["queue"] = Paginator(queue, 50).get_page(request.GET.get("page"))
     if scope.region_ids or scope.is_province:

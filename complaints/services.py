@@ -42,7 +42,6 @@ from .notifications import (
     reporter_address,
 )
 from .workflow import (
-    HANDLERS,
     Action,
     ArchiveReason,
     ComplaintStatus,
@@ -697,16 +696,3 @@ def actor_roles(complaint: Complaint, user, *, reporter_access: bool = False) ->
     if complaint.assigned_agency_id in scope.agency_ids:
         roles.add(Role.AGENCY_OFFICER)
     return roles
-
-
-__all__ = [
-    "HANDLERS",
-    "SubmitResult",
-    "actor_roles",
-    "check_complaint_fields",
-    "complaint_privacy_change",
-    "complaint_reply",
-    "complaint_route",
-    "complaint_submit",
-    "complaint_transition",
-]

@@ -157,3 +157,25 @@ def test_the_agency_never_sees_an_anonymous_reporter_while_handling(client):
     page = client.get(complaint.get_absolute_url()).content.decode()
     assert "Warga Tanpa Nama" not in page
     assert f"/complaints/{complaint.tracking_code}/act/" in page  # the officer may act on it
+
+
+def test_the_queue_orders_by_the_clock_that_matters_next(client):
+    now = timezone.now()
+    agency_officer = officer("63.72", "perkim")
+    # In progress, completion target in about 13 working days: least urgent.
+    started = complaint_submitted(now=now - timedelta(days=1), title="Sudah ditangani").complaint
+    from complaints.services import complaint_transition
+    from complaints.workflow import Action, Role
+
+    complaint_transition(
+        complaint=started,
+        action=Action.FOLLOW_UP,
+        role=Role.AGENCY_OFFICER,
+        actor=agency_officer,
+        note="Dicek.",
+    )
+    waiting = complaint_submitted(now=now - timedelta(days=2), title="Menunggu").complaint
+    late = complaint_submitted(now=now - timedelta(days=4), title="Terlambat").complaint
+    client.force_login(agency_officer)
+    queue = list(client.get("/dashboard/").context["queue"].object_list)
+    assert queue == [late, waiting, started]
