@@ -43,6 +43,12 @@ REMINDER_BEFORE = timedelta(hours=24)
 PROVINCE_ESCALATION_AFTER = timedelta(days=3)
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 ALL_IDS = 2**62  # a watermark's last_id once every complaint due at its time is handled
+# Who hears of a breach besides the agency (the digests below); on the breach's event too.
+ESCALATED_TO = {
+    BreachKind.FOLLOW_UP: "region_coordinator",
+    BreachKind.COMPLETION: "",
+    BreachKind.TRIAGE: "province",
+}
 ROW_FIELDS = ("pk", "assigned_agency_id", "region_id", "tracking_code", "title")
 
 
@@ -264,7 +270,11 @@ def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[
         now,
         lambda row: {
             "from_agency_id": row["assigned_agency_id"],
-            "data": {"deadline": kind, "due_at": row[due_field].isoformat()},
+            "data": {
+                "deadline": kind,
+                "due_at": row[due_field].isoformat(),
+                "escalated_to": ESCALATED_TO[kind],
+            },
         },
     )
     return rows
@@ -294,7 +304,8 @@ def _record_in_sql(rows: list[dict], kind: str, due_field: str, now: datetime) -
             INSERT INTO {event} (complaint_id, kind, actor_role, created_at, from_status,
                                  to_status, from_agency_id, note, is_internal, data)
             SELECT complaint_id, %(event_kind)s, %(role)s, %(now)s, '', '', agency_id, '', true,
-                   jsonb_build_object('deadline', %(kind)s, 'due_at', to_json(due_at) #>> '{{}}')
+                   jsonb_build_object('deadline', %(kind)s, 'due_at', to_json(due_at) #>> '{{}}',
+                                      'escalated_to', %(escalated_to)s)
             FROM new
             RETURNING complaint_id
             """,  # noqa: S608 - table and column names come from the models, values are bound
@@ -303,6 +314,7 @@ def _record_in_sql(rows: list[dict], kind: str, due_field: str, now: datetime) -
                 "kind": kind,
                 "now": now,
                 "event_kind": EventKind.BREACH,
+                "escalated_to": ESCALATED_TO[kind],
                 "role": Role.SYSTEM,
             },
         )

@@ -527,3 +527,12 @@ def test_large_sweeps_go_in_batches_and_resume_where_they_stopped(staff):
     assert set(DeadlineBreach.objects.values_list("complaint_id", flat=True)) == {
         c.pk for c in complaints
     }
+
+
+@pytest.mark.django_db
+def test_the_breach_event_says_who_it_was_escalated_to(assigned, staff):
+    deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=5))
+    event = ComplaintEvent.objects.get(complaint=assigned, kind=EventKind.BREACH)
+    assert event.data["deadline"] == BreachKind.FOLLOW_UP
+    assert event.data["escalated_to"] == "region_coordinator"
+    assert datetime.fromisoformat(event.data["due_at"]) == assigned.follow_up_due_at
