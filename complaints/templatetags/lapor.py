@@ -14,3 +14,14 @@ def isodatetime(value):
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+@register.filter
+def status_label(value):
+    """A status code as the person reading it calls it ("Di instansi", not "assigned")."""
+    from complaints.workflow import ComplaintStatus
+
+    try:
+        return ComplaintStatus(value).label
+    except ValueError:
+        return value

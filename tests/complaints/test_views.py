@@ -497,3 +497,17 @@ def test_a_form_sent_without_its_csrf_token_gets_a_plain_answer():
     assert response.status_code == 403
     assert "Silakan kirim formulir lagi" in response.content.decode()
     assert Complaint.objects.count() == 0
+
+
+def test_the_timeline_names_statuses_in_words(client):
+    complaint = complaint_submitted().complaint
+    complaint_transition(
+        complaint=complaint,
+        action=Action.FOLLOW_UP,
+        role=Role.AGENCY_OFFICER,
+        actor=officer("63.72", "perkim"),
+        note="Tim kami ke lokasi.",
+    )
+    page = client.get(complaint.get_absolute_url()).content.decode()
+    assert "Di instansi → Sedang ditindaklanjuti" in page
+    assert ">in_progress<" not in page and "in_progress →" not in page
