@@ -179,3 +179,19 @@ def test_the_queue_orders_by_the_clock_that_matters_next(client):
     client.force_login(agency_officer)
     queue = list(client.get("/dashboard/").context["queue"].object_list)
     assert queue == [late, waiting, started]
+
+
+def test_staff_read_breaches_and_escalations_on_the_timeline_and_the_public_does_not(client):
+    from complaints.enforcement import deadlines_sweep
+
+    complaint = complaint_submitted(now=timezone.now() - timedelta(days=7)).complaint
+    deadlines_sweep()
+    client.force_login(coordinator("63.72"))
+    staff_page = client.get(complaint.get_absolute_url()).content.decode()
+    assert "melewati batas waktu" in staff_page
+    assert "Dieskalasi ke koordinator kabupaten/kota." in staff_page
+    assert "dieskalasi ke provinsi" in staff_page
+    client.logout()
+    public_page = client.get(complaint.get_absolute_url()).content.decode()
+    assert "melewati batas waktu" not in public_page
+    assert "dieskalasi" not in public_page.lower()
