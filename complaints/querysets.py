@@ -19,13 +19,9 @@ class ComplaintQuerySet(models.QuerySet):
         scope = staff_scope_for(user)
         if not scope.is_staff:
             return self.none()
-        if scope.is_province:
-            return self.all()
         # An agency handles what it holds now; once re-routed, a complaint is no longer its
         # business (its breaches stay on record in DeadlineBreach, not in this view).
-        return self.filter(
-            Q(region_id__in=scope.region_ids) | Q(assigned_agency_id__in=scope.agency_ids)
-        )
+        return self.filter(scope.q(agency_field="assigned_agency", region_field="region"))
 
     def visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):
         """Every complaint ``user`` may open: public ones, their own, and those they handle.
