@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
@@ -100,15 +101,17 @@ def verify_email(request, token):
         messages.error(request, _("This confirmation link is not valid."))
         return redirect("home")
     claimed = email_verify(user_id=payload["user"], email=payload["email"])
-    messages.success(
-        request,
-        _("Your email address is confirmed.")
-        + (
-            " " + _("%(count)d earlier complaints are now in your list.") % {"count": claimed}
-            if claimed
-            else ""
-        ),
-    )
+    messages.success(request, _("Your email address is confirmed."))
+    if claimed:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d earlier complaint is now in your list.",
+                "%(count)d earlier complaints are now in your list.",
+                claimed,
+            )
+            % {"count": claimed},
+        )
     return redirect("my-complaints" if request.user.is_authenticated else "login")
 
 
