@@ -20,8 +20,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from agencies.models import StaffMembership, StaffRole
-
 from .models import (
     BreachKind,
     Complaint,
@@ -32,7 +30,13 @@ from .models import (
     NotificationStatus,
     SweepMark,
 )
-from .notifications import notification_dispatch, notification_render, notifications_queue_many
+from .notifications import (
+    PROVINCE,
+    notification_dispatch,
+    notification_render,
+    notifications_queue_many,
+    staff_recipients,
+)
 from .workflow import Action, ComplaintStatus, Role, transition_for
 
 logger = logging.getLogger(__name__)
@@ -171,7 +175,7 @@ def _escalate_to_province(rows, now, digests) -> int:
         lambda row: {"data": {"to": "province", "due_at": row["follow_up_due_at"].isoformat()}},
     )
     for row in rows:
-        digests.add("escalation_province", ("province", None), row)
+        digests.add("escalation_province", PROVINCE, row)
     return len(rows)
 
 
@@ -186,7 +190,7 @@ def _breach_triage(rows, now, digests) -> int:
     rows = _record(rows, BreachKind.TRIAGE, "triage_due_at", now)
     for row in rows:
         digests.add("triage_coordinator", ("region", row["region_id"]), row)
-        digests.add("triage_province", ("province", None), row)
+        digests.add("triage_province", PROVINCE, row)
     return len(rows)
 
 
@@ -347,15 +351,15 @@ class _Digests:
         self.items: dict[tuple[str, tuple], list[dict]] = defaultdict(list)
 
     def add(self, template: str, audience: tuple, row: dict) -> None:
-        if audience[1] is None and audience[0] != "province":
-            return
+        if audience[1] is None and audience != PROVINCE:
+            return  # e.g. a triage complaint has no agency to tell
         self.items[(template, audience)].append(row)
 
     def send(self, now: datetime) -> int:
         """Outbox rows for every digest: rendered once per audience, written in one statement."""
         if not self.items:
             return 0
-        recipients = self._recipients({audience for _template, audience in self.items})
+        recipients = staff_recipients({audience for _template, audience in self.items})
         rows = []
         for (template, audience), complaints in self.items.items():
             emails = recipients.get(audience, [])
@@ -375,38 +379,6 @@ class _Digests:
                     Notification(dedupe_key=key, recipient=email, subject=subject, body=body)
                 )
         return notifications_queue_many(rows)
-
-    @staticmethod
-    def _recipients(audiences: set[tuple]) -> dict[tuple, list[str]]:
-        """Every recipient of every audience in two queries."""
-        agency_ids = {value for kind, value in audiences if kind == "agency"}
-        region_ids = {value for kind, value in audiences if kind == "region"}
-        result: dict[tuple, set[str]] = defaultdict(set)
-        memberships = StaffMembership.objects.exclude(user__email="").filter(
-            agency_id__in=agency_ids, role=StaffRole.AGENCY_OFFICER
-        ) | StaffMembership.objects.exclude(user__email="").filter(
-            region_id__in=region_ids, role=StaffRole.REGION_COORDINATOR
-        )
-        if ("province", None) in audiences:
-            memberships = memberships | StaffMembership.objects.exclude(user__email="").filter(
-                role=StaffRole.PROVINCE_STAFF
-            )
-        for role, agency_id, region_id, email in memberships.values_list(
-            "role", "agency_id", "region_id", "user__email"
-        ):
-            if role == StaffRole.AGENCY_OFFICER:
-                result[("agency", agency_id)].add(email)
-            elif role == StaffRole.REGION_COORDINATOR:
-                result[("region", region_id)].add(email)
-            else:
-                result[("province", None)].add(email)
-        from agencies.models import Agency
-
-        for agency_id, email in (
-            Agency.objects.filter(pk__in=agency_ids).exclude(email="").values_list("pk", "email")
-        ):
-            result[("agency", agency_id)].add(email)
-        return {audience: sorted(emails) for audience, emails in result.items()}
 
 
 def complaints_close_expired(*, now: datetime | None = None, batch: int = BATCH) -> int:

@@ -5,15 +5,16 @@ periodic ``notifications_requeue`` task hands it over later. Nothing is lost.
 """
 
 import logging
+from collections import defaultdict
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from agencies.models import StaffMembership, StaffRole
+from agencies.models import Agency, StaffMembership, StaffRole
 
 from .models import Notification
 
@@ -89,39 +90,53 @@ def notification_dispatch(notification_id: int, *, force: bool = False) -> bool:
     return True
 
 
-def agency_recipients(agency) -> list[str]:
-    """The agency's own address and those of its officers."""
-    emails = set(
-        get_user_model()
-        .objects.filter(
-            staff_memberships__agency=agency, staff_memberships__role=StaffRole.AGENCY_OFFICER
-        )
-        .exclude(email="")
-        .values_list("email", flat=True)
+PROVINCE = ("province", None)
+
+
+def staff_recipients(audiences: set[tuple]) -> dict[tuple, list[str]]:
+    """Email addresses of staff audiences, all in two queries.
+
+    An audience is ``("agency", id)`` (its officers and the agency's own address),
+    ``("region", id)`` (its coordinators) or ``PROVINCE`` (provincial staff).
+    """
+    agency_ids = {value for kind, value in audiences if kind == "agency"}
+    region_ids = {value for kind, value in audiences if kind == "region"}
+    wanted = Q(role=StaffRole.AGENCY_OFFICER, agency_id__in=agency_ids) | Q(
+        role=StaffRole.REGION_COORDINATOR, region_id__in=region_ids
     )
-    if agency.email:
-        emails.add(agency.email)
-    return sorted(emails)
+    if PROVINCE in audiences:
+        wanted |= Q(role=StaffRole.PROVINCE_STAFF)
+    result: dict[tuple, set[str]] = defaultdict(set)
+    for role, agency_id, region_id, email in (
+        StaffMembership.objects.filter(wanted)
+        .exclude(user__email="")
+        .values_list("role", "agency_id", "region_id", "user__email")
+    ):
+        if role == StaffRole.AGENCY_OFFICER:
+            result[("agency", agency_id)].add(email)
+        elif role == StaffRole.REGION_COORDINATOR:
+            result[("region", region_id)].add(email)
+        else:
+            result[PROVINCE].add(email)
+    for agency_id, email in (
+        Agency.objects.filter(pk__in=agency_ids).exclude(email="").values_list("pk", "email")
+    ):
+        result[("agency", agency_id)].add(email)
+    return {audience: sorted(emails) for audience, emails in result.items()}
 
 
-def coordinator_recipients(region) -> list[str]:
-    return sorted(
-        set(
-            StaffMembership.objects.filter(role=StaffRole.REGION_COORDINATOR, region=region)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
+def notification_queue_each(
+    audience: tuple, *, key: str, template: str, context: dict, complaint=None
+) -> None:
+    """One outbox row per address of a staff audience; ``key`` is made unique per address."""
+    for recipient in staff_recipients({audience}).get(audience, []):
+        notification_queue(
+            dedupe_key=f"{key}:{recipient}",
+            recipient=recipient,
+            template=template,
+            context=context,
+            complaint=complaint,
         )
-    )
-
-
-def province_recipients() -> list[str]:
-    return sorted(
-        set(
-            StaffMembership.objects.filter(role=StaffRole.PROVINCE_STAFF)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
 
 
 def reporter_address(complaint) -> str:

@@ -35,12 +35,7 @@ from .models import (
     DeadlineBreach,
     EventKind,
 )
-from .notifications import (
-    agency_recipients,
-    coordinator_recipients,
-    notification_queue,
-    reporter_address,
-)
+from .notifications import notification_queue, notification_queue_each, reporter_address
 from .workflow import (
     Action,
     ArchiveReason,
@@ -389,14 +384,13 @@ def complaint_reply(
         event = _event(locked, EventKind.REPLY, now=now, actor=actor, role=Role.REPORTER, note=note)
         _attachments_store(locked, files, role=Role.REPORTER, event=event)
         if locked.assigned_agency_id:
-            for recipient in agency_recipients(locked.assigned_agency):
-                notification_queue(
-                    dedupe_key=f"reply:{event.pk}:{recipient}",
-                    recipient=recipient,
-                    template="reply",
-                    context={"complaint": locked},
-                    complaint=locked,
-                )
+            notification_queue_each(
+                ("agency", locked.assigned_agency_id),
+                key=f"reply:{event.pk}",
+                template="reply",
+                context={"complaint": locked},
+                complaint=locked,
+            )
     return event
 
 
@@ -652,23 +646,21 @@ def _attachments_store(complaint, files, *, role: str, event=None) -> list[Attac
 def _notify_after(complaint: Complaint, action: str, *, event, old_agency) -> None:
     context = {"complaint": complaint, "event": event}
     if action in (Action.REROUTE, Action.REOPEN) and complaint.assigned_agency_id:
-        for recipient in agency_recipients(complaint.assigned_agency):
-            notification_queue(
-                dedupe_key=f"assigned:{event.pk}:{recipient}",
-                recipient=recipient,
-                template="assigned",
-                context=context,
-                complaint=complaint,
-            )
+        notification_queue_each(
+            ("agency", complaint.assigned_agency_id),
+            key=f"assigned:{event.pk}",
+            template="assigned",
+            context=context,
+            complaint=complaint,
+        )
     if action == Action.NOT_OURS:
-        for recipient in coordinator_recipients(complaint.region):
-            notification_queue(
-                dedupe_key=f"triage:{event.pk}:{recipient}",
-                recipient=recipient,
-                template="triage",
-                context=context,
-                complaint=complaint,
-            )
+        notification_queue_each(
+            ("region", complaint.region_id),
+            key=f"triage:{event.pk}",
+            template="triage",
+            context=context,
+            complaint=complaint,
+        )
     if action in (Action.FOLLOW_UP, Action.RESOLVE, Action.ARCHIVE):
         recipient = reporter_address(complaint)
         if recipient:
