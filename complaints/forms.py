@@ -16,16 +16,6 @@ from .services import check_complaint_fields
 from .workflow import Action, ArchiveReason
 
 
-class RegionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
 class ComplaintForm(forms.Form):
     """The complaint form of /complaints/new/; field names as in the product spec."""
 
@@ -46,12 +36,12 @@ class ComplaintForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What is wrong, since when, and how it affects you."),
     )
-    category = CategoryChoiceField(
+    category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=Category.objects.none(),
         empty_label=_("— choose a category —"),
     )
-    region = RegionChoiceField(
+    region = forms.ModelChoiceField(
         label=_("Regency/city"),
         queryset=Region.objects.none(),
         to_field_name="code",
@@ -203,11 +193,6 @@ class TrackForm(forms.Form):
     )
 
 
-class AgencyChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
 class StaffActionForm(forms.Form):
     """One form for every staff action; the workflow table says which fields an action needs."""
 
@@ -232,7 +217,7 @@ class StaffActionForm(forms.Form):
         help_text=_("Shown to the reporter and the public on the timeline."),
     )
     attachments = AttachmentsField(label=_("Evidence photos or documents"))
-    agency = AgencyChoiceField(
+    agency = forms.ModelChoiceField(
         label=_("New agency"),
         queryset=Agency.objects.none(),
         required=False,
