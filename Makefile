@@ -38,7 +38,7 @@ migrate: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate
 
 messages: $(VENV)/.installed
-	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l id -l en --ignore '.venv/*' --ignore 'var/*'
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l id -l en --no-location --ignore '.venv/*' --ignore 'var/*'
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

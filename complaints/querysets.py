@@ -1,4 +1,4 @@
-"""Complaint queries in domain words. ``visible_to`` is the one answer to "who may see this"."""
+"""Complaint queries in domain words. Callers start from ``complaints.scope.complaints_for``."""
 
 from django.db import models
 from django.db.models import BooleanField, Case, Q, When
@@ -22,6 +22,15 @@ class ComplaintQuerySet(models.QuerySet):
         # An agency handles what it holds now; once re-routed, a complaint is no longer its
         # business (its breaches stay on record in DeadlineBreach, not in this view).
         return self.filter(scope.q(agency_field="assigned_agency", region_field="region"))
+
+    def reported_by(self, user, *, reporter_codes: frozenset[str] = frozenset()):
+        """The reporter's own: by account, or by tracking codes proven with the private link."""
+        q = Q(pk__in=[])
+        if reporter_codes:
+            q |= Q(tracking_code__in=reporter_codes)
+        if user is not None and user.is_authenticated:
+            q |= Q(reporter=user)
+        return self.filter(q)
 
     def visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):
         """Every complaint ``user`` may open: public ones, their own, and those they handle.
