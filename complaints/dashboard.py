@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Case, F, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,11 +16,17 @@ from agencies.models import Agency, Region
 from agencies.selectors import staff_scope_for
 
 from .forms import StaffActionForm
-from .models import Complaint, DeadlineBreach
-from .selectors import LIST_RELATED
+from .models import Complaint
+from .selectors import (
+    LIST_RELATED,
+    breach_counts,
+    complaint_counts,
+    overdue_counts,
+    year_start,
+)
 from .services import actor_roles, complaint_transition
 from .views import _detail_context, reporter_codes
-from .workflow import Action, ComplaintStatus, Role, WorkflowError
+from .workflow import OPEN_STATUSES, Action, ComplaintStatus, Role, WorkflowError
 
 S = ComplaintStatus
 
@@ -73,39 +79,29 @@ def _agency_overview(scope, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    rows = list(
-        Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
-        .annotate(
-            open=Count("complaints", filter=Q(complaints__status__in=[S.ASSIGNED, S.IN_PROGRESS]))
-        )
-        .filter(open__gt=0)
-        .select_related("region")
-        .order_by("-open")
-    )
-    overdue = _count_by(Complaint.objects.overdue(now), "assigned_agency_id")
+    agencies = Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
+    ids = list(agencies.values_list("pk", flat=True))
+    open_ = complaint_counts(by="agency_id", agency_ids=ids, statuses=[S.ASSIGNED, S.IN_PROGRESS])
+    overdue = overdue_counts(by="assigned_agency_id", agency_ids=ids, now=now)
+    rows = list(agencies.filter(pk__in=list(open_)).select_related("region"))
     for row in rows:
+        row.open = open_[row.pk]
         row.overdue = overdue.get(row.pk, 0)
-    return sorted(rows, key=lambda row: (-row.overdue, -row.open))
-
-
-def _count_by(queryset, field: str) -> dict:
-    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+    return sorted(rows, key=lambda row: (-row.overdue, -row.open, row.name))
 
 
 def _region_overview(now):
-    year = timezone.localdate(now).year
-    rows = Region.objects.annotate(
-        received=Count("complaints", filter=Q(complaints__created_at__year=year)),
-        open=Count(
-            "complaints",
-            filter=Q(complaints__status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS]),
-        ),
-        triage=Count("complaints", filter=Q(complaints__status=S.TRIAGE)),
-    ).order_by("code")
-    overdue = _count_by(Complaint.objects.overdue(now), "region_id")
-    breaches = _count_by(DeadlineBreach.objects.filter(recorded_at__year=year), "region_id")
-    result = list(rows)
+    since = year_start(now)
+    received = complaint_counts(by="region_id", since=since)
+    open_ = complaint_counts(by="region_id", statuses=OPEN_STATUSES)
+    triage = complaint_counts(by="region_id", statuses=[S.TRIAGE])
+    overdue = overdue_counts(by="region_id", now=now)
+    breaches = breach_counts(by="region_id", since=since)
+    result = list(Region.objects.order_by("code"))
     for row in result:
+        row.received = received.get(row.pk, 0)
+        row.open = open_.get(row.pk, 0)
+        row.triage = triage.get(row.pk, 0)
         row.overdue = overdue.get(row.pk, 0)
         row.breach_count = breaches.get(row.pk, 0)
     return result

@@ -162,10 +162,13 @@ class Complaint(models.Model):
         ]
         indexes = [
             # "Overdue" on every page, and the deadline sweep's range scans in (due, id) order.
+            # The included columns let "overdue now" per region/agency, public or not, be
+            # counted from the index alone (PostgreSQL), without visiting the table.
             models.Index(
                 fields=["follow_up_due_at", "id"],
                 name="complaint_follow_up_due_idx",
                 condition=Q(status="assigned"),
+                include=["region", "assigned_agency", "is_confidential"],
             ),
             models.Index(
                 fields=["completion_due_at", "id"],
@@ -176,6 +179,7 @@ class Complaint(models.Model):
                 fields=["triage_due_at", "id"],
                 name="complaint_triage_due_idx",
                 condition=Q(status="triage"),
+                include=["region", "assigned_agency", "is_confidential"],
             ),
             models.Index(
                 fields=["reply_due_at"],
@@ -453,3 +457,62 @@ class NonWorkingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.name}"
+
+
+class TallyColumns(models.Model):
+    """The counted key of ``complaints.tally``; ids are plain integers (0: no agency)."""
+
+    subject = models.CharField(max_length=16)  # "complaint" or "breach"
+    region_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    month = models.DateField()  # first day of the local month of submission (or of the breach)
+    status = models.CharField(max_length=16)  # a breach's kind
+    is_confidential = models.BooleanField()
+    followed_up = models.BooleanField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class Tally(TallyColumns):
+    """Folded counts (see ``complaints.tally``); written by ``tally_fold`` only."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "subject",
+                    "region_id",
+                    "agency_id",
+                    "month",
+                    "status",
+                    "is_confidential",
+                    "followed_up",
+                ],
+                name="tally_one_row_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.region_id}/{self.agency_id} {self.month} {self.status}"
+
+
+class TallyDelta(TallyColumns):
+    """Signed changes appended by database triggers, waiting to be folded into ``Tally``."""
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status} {self.n:+d}"
+
+
+class TallyLive(TallyColumns):
+    """The view ``complaints_tally_live``: folded counts plus pending deltas, read as one."""
+
+    id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "complaints_tally_live"
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status} {self.n}"

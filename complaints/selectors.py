@@ -1,11 +1,15 @@
 """Reads for complaints: lists, figures, timelines. Every query states its joins."""
 
-from django.db.models import Count, Prefetch, Q
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
 
-from .models import Attachment, Complaint, ComplaintEvent
-from .querysets import overdue_q
-from .workflow import PUBLIC_STATUSES
+from .models import Attachment, Complaint, ComplaintEvent, TallyLive
+from .workflow import PUBLIC_STATUSES, ComplaintStatus
+
+S = ComplaintStatus
 
 LIST_RELATED = ("category", "region", "assigned_agency")
 
@@ -23,22 +27,118 @@ def complaints_recent_public(limit: int = 5):
     return list(complaints_public_list()[:limit])
 
 
-def complaint_figures(*, year: int | None = None) -> dict[str, int]:
+def complaint_figures(*, now=None) -> dict[str, int]:
     """Live figures for the home page: received this year, followed up, overdue now.
 
     Counted over complaints the public may know exist, so rahasia ones add nothing to any
-    drill-down; archived and not yet routed ones are not counted either.
+    drill-down; archived and not yet routed ones are not counted as received either. "Overdue
+    now" counts every complaint overdue at this moment, whatever year it came in. Read from the
+    tally (see docs/figures.md) and the deadline indexes: no scan of the complaints.
     """
-    now = timezone.now()
-    year = year or timezone.localdate(now).year
-    qs = Complaint.objects.filter(created_at__year=year, is_confidential=False)
-    return qs.aggregate(
-        received=Count("pk", filter=Q(status__in=PUBLIC_STATUSES)),
-        followed_up=Count(
-            "pk", filter=Q(status__in=PUBLIC_STATUSES, first_follow_up_at__isnull=False)
-        ),
-        overdue=Count("pk", filter=overdue_q(now)),
-    )
+    now = now or timezone.now()
+    since = year_start(now)
+    return {
+        "received": complaint_counts(public=True, since=since),
+        "followed_up": complaint_counts(public=True, since=since, followed_up=True),
+        "overdue": overdue_counts(public=True, now=now),
+    }
+
+
+def year_start(now=None) -> date:
+    return timezone.localdate(now or timezone.now()).replace(month=1, day=1)
+
+
+def _tally(subject: str, *, region_ids, agency_ids, since, until):
+    qs = TallyLive.objects.filter(subject=subject)
+    if region_ids is not None:
+        qs = qs.filter(region_id__in=list(region_ids))
+    if agency_ids is not None:
+        qs = qs.filter(agency_id__in=list(agency_ids))
+    if since is not None:
+        qs = qs.filter(month__gte=since.replace(day=1))
+    if until is not None:
+        qs = qs.filter(month__lt=until)
+    return qs
+
+
+def _sum(qs, by: str | None):
+    if by is None:
+        return qs.aggregate(n=Sum("n"))["n"] or 0
+    rows = qs.order_by().values_list(by).annotate(total=Sum("n"))
+    return {key: total for key, total in rows if total}
+
+
+def complaint_counts(
+    *,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    statuses: Iterable[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    public: bool = False,
+    followed_up: bool | None = None,
+) -> int | dict:
+    """How many complaints, exactly, from the tally: one number, or ``{key: n}`` ``by``
+    ``"region_id"``, ``"agency_id"`` (0: none yet), ``"status"`` or ``"month"``.
+
+    ``since``/``until`` bound the local month of submission (``since`` must be the first of a
+    month or of a year to be exact; ``until`` a first of a month, excluded). ``public`` counts
+    what ``complaints_for(purpose=PUBLIC)`` would: not rahasia, in a public status.
+    """
+    qs = _tally("complaint", region_ids=region_ids, agency_ids=agency_ids, since=since, until=until)
+    if public:
+        qs = qs.filter(is_confidential=False, status__in=list(PUBLIC_STATUSES))
+    if statuses is not None:
+        qs = qs.filter(status__in=list(statuses))
+    if followed_up is not None:
+        qs = qs.filter(followed_up=followed_up)
+    return _sum(qs, by)
+
+
+def breach_counts(
+    *,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> int | dict:
+    """Deadline breaches recorded (by local month of ``recorded_at``), like ``complaint_counts``;
+    ``by="status"`` groups by breach kind. An agency keeps its breaches after a re-routing."""
+    qs = _tally("breach", region_ids=region_ids, agency_ids=agency_ids, since=since, until=until)
+    return _sum(qs, by)
+
+
+def overdue_counts(
+    *,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    public: bool = False,
+    now=None,
+) -> int | dict:
+    """Complaints overdue at ``now`` (no follow-up, or no verification, in time), of any year.
+
+    Time alone makes a complaint overdue, so this is counted live, from the two partial deadline
+    indexes that cover it (``by``: ``"region_id"`` or ``"assigned_agency_id"``).
+    """
+    now = now or timezone.now()
+    total = {} if by else 0
+    for status, due in ((S.ASSIGNED, "follow_up_due_at"), (S.TRIAGE, "triage_due_at")):
+        qs = Complaint.objects.filter(status=status, **{f"{due}__lt": now})
+        if public:
+            qs = qs.filter(is_confidential=False)
+        if region_ids is not None:
+            qs = qs.filter(region_id__in=list(region_ids))
+        if agency_ids is not None:
+            qs = qs.filter(assigned_agency_id__in=list(agency_ids))
+        if by is None:
+            total += qs.count()
+        else:
+            for key, n in qs.order_by().values_list(by).annotate(n=Count("pk")):
+                total[key] = total.get(key, 0) + n
+    return total
 
 
 def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):

@@ -101,3 +101,11 @@ def requeue_notifications() -> int:
     from .enforcement import notifications_requeue
 
     return notifications_requeue()
+
+
+@shared_task(**PERIODIC)
+def fold_tallies() -> int:
+    """Move the figures' pending deltas into the tally. Safe to run twice, and twice at once."""
+    from .tally import tally_fold
+
+    return tally_fold()

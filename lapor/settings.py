@@ -212,6 +212,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("LAPOR_CLOSE_SECONDS", default=900),
         "options": {"expires": 600},
     },
+    # The figures stay exact without it; folding keeps their pending deltas few (docs/figures.md).
+    "fold-tallies": {
+        "task": "complaints.tasks.fold_tallies",
+        "schedule": env.int("LAPOR_TALLY_SECONDS", default=60),
+        "options": {"expires": 50},
+    },
     "requeue-notifications": {
         "task": "complaints.tasks.requeue_notifications",
         "schedule": env.int("LAPOR_REQUEUE_SECONDS", default=120),
