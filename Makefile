@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate messages bench bench-deadlines clean
+.PHONY: run test lint format migrate messages bench bench-deadlines bench-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lapor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -48,7 +48,14 @@ clean:
 # if missing). `make bench-deadlines BENCH_ARGS=--refill` fills the million complaints again.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
 
-bench: bench-deadlines
+bench: bench-deadlines bench-pages
 
 bench-deadlines: $(VENV)/.installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
+
+# The pages served by gunicorn (2 sync workers, production settings) on the bench database; the
+# POST scenario adds complaints, so point it at a copy: BENCH_PAGES_DATABASE_URL=postgres://.../copy
+BENCH_PAGES_DATABASE_URL ?= $(BENCH_DATABASE_URL)
+
+bench-pages: $(VENV)/.installed
+	$(PY) bench/pages.py --database-url $(BENCH_PAGES_DATABASE_URL) $(BENCH_ARGS)
