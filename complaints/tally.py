@@ -131,6 +131,33 @@ def _sqlite_install(cursor) -> None:
         )
 
 
+def _trigger_names() -> set[str]:
+    events = ("insert", "update", "delete")
+    return {f"{table}_tally_{event}" for table in SOURCES for event in events}
+
+
+def _existing_triggers(cursor, vendor: str) -> set[str]:
+    if vendor == "postgresql":
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    else:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    return {row[0] for row in cursor.fetchall()} & _trigger_names()
+
+
+def _drop_triggers(cursor, vendor: str) -> None:
+    for table in SOURCES:
+        for event in ("insert", "update", "delete"):
+            on = f" ON {table}" if vendor == "postgresql" else ""
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_tally_{event}{on}")
+
+
+def _create_triggers(cursor, vendor: str) -> None:
+    if vendor == "postgresql":
+        _postgresql_install(cursor)
+    else:
+        _sqlite_install(cursor)
+
+
 def tally_install(schema_editor) -> None:
     """Create the live view and the triggers (from the migration), then count what exists."""
     vendor = schema_editor.connection.vendor
@@ -139,21 +166,35 @@ def tally_install(schema_editor) -> None:
             f"CREATE VIEW {LIVE} AS SELECT 0 AS id, {KEY}, n FROM {TALLY} "
             f"UNION ALL SELECT 0, {KEY}, n FROM {DELTA}"
         )
-        if vendor == "postgresql":
-            _postgresql_install(cursor)
-        else:
-            _sqlite_install(cursor)
+        _create_triggers(cursor, vendor)
     tally_rebuild(using=schema_editor.connection)
+
+
+def tally_ensure(*, using=None) -> bool:
+    """Put the triggers back if a migration lost them, and count again; True when it had to.
+
+    SQLite cannot alter most columns in place: Django copies the table into a new one and drops
+    the old one, triggers and all. This runs after every ``migrate`` (``post_migrate``), so a
+    later migration of the complaints or breaches table never leaves the figures uncounted.
+    """
+    conn = using or connection
+    if TALLY not in conn.introspection.table_names():
+        return False  # the tally's migration has not run (yet)
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        if _existing_triggers(cursor, conn.vendor) == _trigger_names():
+            return False
+        _drop_triggers(cursor, conn.vendor)
+        _create_triggers(cursor, conn.vendor)
+    tally_rebuild(using=conn)
+    return True
 
 
 def tally_uninstall(schema_editor) -> None:
     vendor = schema_editor.connection.vendor
     with schema_editor.connection.cursor() as cursor:
-        for table in SOURCES:
-            for event in ("insert", "update", "delete"):
-                on = f" ON {table}" if vendor == "postgresql" else ""
-                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_tally_{event}{on}")
-            if vendor == "postgresql":
+        _drop_triggers(cursor, vendor)
+        if vendor == "postgresql":
+            for table in SOURCES:
                 cursor.execute(f"DROP FUNCTION IF EXISTS {table}_tally()")
         cursor.execute(f"DROP VIEW IF EXISTS {LIVE}")
 

@@ -237,3 +237,23 @@ def test_the_fold_task_folds_and_is_safe_to_repeat():
     assert fold_tallies() == pending
     assert fold_tallies() == 0
     assert complaint_counts() == 1
+
+
+def test_triggers_a_migration_dropped_come_back_and_the_tally_is_recounted():
+    """SQLite remakes a table to alter a column, dropping its triggers; ``post_migrate`` runs
+    ``tally_ensure``, which puts them back and counts again."""
+    from django.db import connection
+
+    from complaints.tally import tally_ensure
+
+    complaint_new(now=T0)
+    assert tally_ensure() is False  # all there: nothing to do
+    on = " ON complaints_complaint" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER complaints_complaint_tally_insert{on}")
+    complaint_new(now=T0)  # not counted: no trigger
+    assert complaint_counts() == 1
+    assert tally_ensure() is True
+    assert complaint_counts() == 2
+    complaint_new(now=T0)
+    assert complaint_counts() == 3 == Complaint.objects.count()
