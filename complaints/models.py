@@ -495,6 +495,15 @@ class Tally(TallyColumns):
                 name="tally_one_row_per_key",
             ),
         ]
+        indexes = [
+            # Figures filter by subject, status and a range of months; the rest is included so
+            # they are read from the index alone.
+            models.Index(
+                fields=["subject", "status", "month"],
+                include=["region_id", "agency_id", "is_confidential", "followed_up", "n"],
+                name="tally_read_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} {self.region_id}/{self.agency_id} {self.month} {self.status}"

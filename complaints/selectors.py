@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
 from .models import Attachment, Complaint, ComplaintEvent, TallyLive
@@ -36,10 +36,15 @@ def complaint_figures(*, now=None) -> dict[str, int]:
     tally (see docs/figures.md) and the deadline indexes: no scan of the complaints.
     """
     now = now or timezone.now()
-    since = year_start(now)
+    this_year = _tally(
+        "complaint", region_ids=None, agency_ids=None, since=year_start(now), until=None
+    ).filter(is_confidential=False, status__in=list(PUBLIC_STATUSES))
+    figures = this_year.aggregate(
+        received=Sum("n"), followed_up=Sum("n", filter=Q(followed_up=True))
+    )
     return {
-        "received": complaint_counts(public=True, since=since),
-        "followed_up": complaint_counts(public=True, since=since, followed_up=True),
+        "received": figures["received"] or 0,
+        "followed_up": figures["followed_up"] or 0,
         "overdue": overdue_counts(public=True, now=now),
     }
 

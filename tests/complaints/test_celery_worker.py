@@ -93,6 +93,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.requeue_notifications",
+        "complaints.tasks.fold_tallies",
     ):
         assert name in app.tasks
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
@@ -100,6 +101,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.requeue_notifications",
+        "complaints.tasks.fold_tallies",
     }
 
 
