@@ -42,6 +42,7 @@ from .workflow import (
     ComplaintStatus,
     Role,
     WorkflowError,
+    system_transition,
     transition_for,
 )
 
@@ -421,6 +422,55 @@ def complaint_privacy_change(
     return complaint
 
 
+CLOSE_BATCH = 5000
+
+
+def complaints_close_expired(*, now: datetime | None = None, batch: int = CLOSE_BATCH) -> int:
+    """Close, as the system, every complaint whose reply window has passed; returns how many.
+
+    The workflow table decides the move (``Action.CLOSE`` by ``Role.SYSTEM``: from which
+    statuses, to which). Set-based, in transactions of at most ``batch`` complaints: lock the
+    rows (skipping those another caller holds), update them with a status guard, and write one
+    ``closed`` event per complaint in bulk. Safe to run twice, and twice at once: a complaint is
+    closed by one run only, and a closed one is no longer a source of the move.
+    """
+    now = now or timezone.now()
+    transition = system_transition(Action.CLOSE)
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Complaint.objects.filter(status__in=transition.sources, reply_due_at__lt=now)
+                .order_by("reply_due_at", "pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "status")[:batch]
+            )
+            ids = [pk for pk, _status in rows]
+            closed = Complaint.objects.filter(pk__in=ids, status__in=transition.sources).update(
+                status=transition.target, updated_at=now, **_closed_fields(now)
+            )
+            if closed != len(rows):  # the rows are locked: nothing can have moved them
+                raise RuntimeError(f"closed {closed} of {len(rows)} locked complaints")
+            ComplaintEvent.objects.bulk_create(
+                (
+                    ComplaintEvent(
+                        complaint_id=pk,
+                        kind=EventKind.CLOSED,
+                        actor_role=Role.SYSTEM,
+                        created_at=now,
+                        from_status=status,
+                        to_status=transition.target,
+                        data={"reason": "reply_window_passed"},
+                    )
+                    for pk, status in rows
+                ),
+                batch_size=1000,
+            )
+        total += len(rows)
+        if len(rows) < batch:
+            return total
+
+
 # --- internals ---------------------------------------------------------------------------------
 
 
@@ -497,7 +547,8 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
         complaint.closed_at = now
         return EventKind.RATED, {"rating": int(rating)}
     if action == Action.CLOSE:
-        complaint.closed_at = now
+        for field, value in _closed_fields(now).items():
+            setattr(complaint, field, value)
         return EventKind.CLOSED, {}
     if action == Action.ARCHIVE:
         if reason == ArchiveReason.DUPLICATE:
@@ -514,6 +565,11 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
             data["duplicate_of"] = duplicate_of.tracking_code
         return EventKind.ARCHIVED, data
     raise WorkflowError(_("Unknown action."))
+
+
+def _closed_fields(now: datetime) -> dict:
+    """What closing sets besides the status, by the reporter or (in bulk) by the system."""
+    return {"closed_at": now}
 
 
 def _assign(complaint: Complaint, agency: Agency, *, now: datetime) -> None:

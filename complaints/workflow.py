@@ -141,5 +141,15 @@ def transition_for(action: str, *, status: str, role: str) -> Transition:
     return transition
 
 
+def system_transition(action: str) -> Transition:
+    """The move the system makes for ``action``, for writes that apply it to many complaints at
+    once (auto-close): its ``sources`` select the rows and guard the update, its ``target`` is
+    what they become. Raises WorkflowError when the table does not let the system do it."""
+    transition = TRANSITIONS_BY_ACTION.get(action)
+    if transition is None or Role.SYSTEM not in transition.roles or transition.target is None:
+        raise WorkflowError(_("You are not allowed to do this."))
+    return transition
+
+
 def allowed_actions(*, status: str, roles: set[str]) -> list[str]:
     return [t.action for t in TRANSITIONS if status in t.sources and roles & t.roles]
