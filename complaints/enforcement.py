@@ -1,4 +1,5 @@
-"""Deadline enforcement, run by Celery beat: reminders, breaches, escalation, auto-close.
+"""Deadline enforcement, run by Celery beat: reminders, breaches, escalation; auto-close is
+``complaints.services.complaints_close_expired``, called from here.
 
 Each step of the sweep keeps a watermark (``SweepMark``): every complaint whose due time lies
 at or before it has been handled. A step reads only the complaints whose due time falls between

@@ -1,4 +1,6 @@
-"""The one way to change a complaint. Views, the API, admin actions and tasks all call these.
+"""The one way to change a complaint: views and Celery tasks call these, and nothing else writes
+a complaint (the admin shows complaints read-only). Each change locks the row and writes a
+``ComplaintEvent``; the table in ``workflow.py`` decides which moves are allowed.
 
 ``check_*`` functions validate and raise ``ValidationError`` (field errors); ``complaint_*``
 functions change data inside a transaction and queue notifications after commit.
@@ -123,8 +125,9 @@ def check_complaint_fields(
             add("reporter_name", _("Give your name, so the agency can address you."))
         if not (reporter_email or "").strip() and not (reporter_phone or "").strip():
             add("reporter_email", _("Give an email address or a phone number."))
-    # The form checks these too; callers without it (API, Open311) must get a field error, not
-    # a database error (PostgreSQL refuses an over-long value) or an address mail cannot reach.
+    # The form checks these too; callers without it (the shell, a future API) must get a field
+    # error, not a database error (PostgreSQL refuses an over-long value) or an address mail
+    # cannot reach.
     for field, value in (
         ("address", address),
         ("district", district),
@@ -277,11 +280,13 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
     The caller holds the transaction; the complaint is new or locked.
     """
     now = now or timezone.now()
-    transition_for(Action.ROUTE, status=complaint.status, role=Role.SYSTEM)
     rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
-    if rule is not None and rule.agency.is_active:
+    routed = rule is not None and rule.agency.is_active
+    action = Action.ROUTE if routed else Action.ROUTE_TO_TRIAGE
+    transition = transition_for(action, status=complaint.status, role=Role.SYSTEM)
+    if routed:
         _assign(complaint, rule.agency, now=now)
-        complaint.status = S.ASSIGNED
+        complaint.status = transition.target
         complaint.save()
         _event(
             complaint,
@@ -294,7 +299,7 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
             data=_deadline_data(complaint),
         )
     else:
-        _to_triage(complaint, now=now)
+        _to_triage(complaint, now=now)  # the table's target for ROUTE_TO_TRIAGE
         complaint.save()
         _event(
             complaint,

@@ -97,7 +97,6 @@ def test_overdue_queryset_is_right_before_any_sweep(assigned):
     assert overdue(due - timedelta(seconds=1)) == set()
     assert overdue(due + timedelta(seconds=1)) == {assigned.pk}
     assert overdue(triage.triage_due_at + timedelta(seconds=1)) == {assigned.pk, triage.pk}
-    assert Complaint.objects.follow_up_overdue(now=due + timedelta(days=30)).count() == 1
     # Nothing has been swept: overdue comes from the due dates alone.
     assert not DeadlineBreach.objects.exists()
     assert not SweepMark.objects.exists()  # no sweep has run
@@ -463,8 +462,6 @@ def test_two_concurrent_sweeps_record_each_breach_once(monkeypatch, same_now):
         4,
         lambda i: deadlines_sweep(now=base if same_now else base + timedelta(seconds=i), batch=4),
     )
-    assert sum(bool(r.follow_up_breaches) for r in results) >= 1
-
     assert sum(r.follow_up_breaches for r in results) == len(complaints)
     assert DeadlineBreach.objects.count() == len(complaints)
     assert DeadlineBreach.objects.values("complaint").distinct().count() == len(complaints)
