@@ -1,5 +1,7 @@
 """Staff pages: the agency queue, the regency triage and overview, the province overview,
-and the staff actions on a complaint. Every read starts from ``handled_by(user)``."""
+and the staff actions on a complaint. Every read starts from ``complaints_for(user,
+purpose=Purpose.WORK)``, the caller's work set; the overviews' counts come from the selectors
+over the same scope (the tally, docs/figures.md)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,19 +18,14 @@ from agencies.models import Agency, Region
 from agencies.selectors import staff_scope_for
 
 from .forms import StaffActionForm
-from .models import Complaint
-from .selectors import (
-    LIST_RELATED,
-    breach_counts,
-    complaint_counts,
-    overdue_counts,
-    year_start,
-)
+from .scope import Purpose, complaints_for
+from .selectors import LIST_RELATED, breach_counts, complaint_counts, overdue_counts, year_start
 from .services import actor_roles, complaint_transition
 from .views import _detail_context, reporter_codes
-from .workflow import OPEN_STATUSES, Action, ComplaintStatus, Role, WorkflowError
+from .workflow import Action, ComplaintStatus, Role, WorkflowError
 
 S = ComplaintStatus
+OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
 
 # Which role acts, when the user holds several, for each action (most specific first).
 ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
@@ -45,7 +42,8 @@ def _staff_scope_or_403(request):
 def dashboard(request):
     scope = _staff_scope_or_403(request)
     now = timezone.now()
-    handled = Complaint.objects.handled_by(request.user).with_overdue(now)
+    work = complaints_for(request.user, purpose=Purpose.WORK)
+    handled = work.with_overdue(now)
     context = {"scope": scope}
     if scope.agency_ids:
         queue = (
@@ -69,42 +67,43 @@ def dashboard(request):
         if not scope.is_province:
             triage = triage.filter(region_id__in=scope.region_ids)
         context["triage"] = triage.order_by("triage_due_at")[:100]
-        context["agency_rows"] = _agency_overview(scope, now)
+        context["agency_rows"] = _agency_overview(scope, request.user, now)
     if scope.is_province:
-        context["region_rows"] = _region_overview(now)
+        context["region_rows"] = _region_overview(request.user, now)
     return render(request, "dashboard/index.html", context)
 
 
-def _agency_overview(scope, now):
+def _agency_overview(scope, user, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    agencies = Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
-    ids = list(agencies.values_list("pk", flat=True))
-    open_ = complaint_counts(by="agency_id", agency_ids=ids, statuses=[S.ASSIGNED, S.IN_PROGRESS])
-    overdue = overdue_counts(by="assigned_agency_id", agency_ids=ids, now=now)
-    rows = list(agencies.filter(pk__in=list(open_)).select_related("region"))
+    work = {"purpose": Purpose.WORK}
+    open_ = complaint_counts(user, **work, by="agency_id", statuses=[S.ASSIGNED, S.IN_PROGRESS])
+    overdue = overdue_counts(user, **work, by="assigned_agency_id", triage=False, now=now)
+    rows = list(
+        Agency.objects.filter(
+            is_active=True, region_id__in=scope.region_ids, pk__in=list(open_)
+        ).select_related("region")
+    )
     for row in rows:
-        row.open = open_[row.pk]
-        row.overdue = overdue.get(row.pk, 0)
+        row.open, row.overdue = open_[row.pk], overdue.get(row.pk, 0)
     return sorted(rows, key=lambda row: (-row.overdue, -row.open, row.name))
 
 
-def _region_overview(now):
-    since = year_start(now)
-    received = complaint_counts(by="region_id", since=since)
-    open_ = complaint_counts(by="region_id", statuses=OPEN_STATUSES)
-    triage = complaint_counts(by="region_id", statuses=[S.TRIAGE])
-    overdue = overdue_counts(by="region_id", now=now)
-    breaches = breach_counts(by="region_id", since=since)
-    result = list(Region.objects.order_by("code"))
-    for row in result:
-        row.received = received.get(row.pk, 0)
-        row.open = open_.get(row.pk, 0)
-        row.triage = triage.get(row.pk, 0)
-        row.overdue = overdue.get(row.pk, 0)
+def _region_overview(user, now):
+    """Per region: received this year, open, in triage, overdue now, breaches this year."""
+    since, work = year_start(now), {"purpose": Purpose.WORK, "by": "region_id"}
+    received = complaint_counts(user, **work, since=since)
+    open_ = complaint_counts(user, **work, statuses=OPEN)
+    triage = complaint_counts(user, **work, statuses=[S.TRIAGE])
+    overdue = overdue_counts(user, **work, now=now)
+    breaches = breach_counts(user, by="region_id", since=since)
+    rows = list(Region.objects.order_by("code"))
+    for row in rows:
+        row.received, row.open = received.get(row.pk, 0), open_.get(row.pk, 0)
+        row.triage, row.overdue = triage.get(row.pk, 0), overdue.get(row.pk, 0)
         row.breach_count = breaches.get(row.pk, 0)
-    return result
+    return rows
 
 
 @login_required
@@ -112,7 +111,7 @@ def _region_overview(now):
 def complaint_act(request, tracking_code):
     """A staff action on one complaint; the workflow table decides whether it is allowed."""
     complaint = (
-        Complaint.objects.handled_by(request.user)
+        complaints_for(request.user, purpose=Purpose.WORK)
         .select_related("region", "assigned_agency", "category")
         .filter(tracking_code=tracking_code)
         .first()
@@ -120,7 +119,7 @@ def complaint_act(request, tracking_code):
     if complaint is None:
         raise Http404
     roles = actor_roles(complaint, request.user) - {Role.REPORTER}
-    form = StaffActionForm(request.POST, request.FILES, complaint=complaint)
+    form = StaffActionForm(request.POST, request.FILES, complaint=complaint, user=request.user)
     if form.is_valid():
         action = form.cleaned_data["action"]
         role = next((r for r in ROLE_PREFERENCE if r in roles and _allows(action, r)), None)
@@ -147,7 +146,7 @@ def complaint_act(request, tracking_code):
             messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
             return redirect(complaint)
     complaint = (
-        Complaint.objects.visible_to(request.user, reporter_codes=reporter_codes(request))
+        complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
         .with_overdue()
         .get(pk=complaint.pk)
     )

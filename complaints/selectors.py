@@ -1,4 +1,5 @@
-"""Reads for complaints: lists, figures, timelines. Every query states its joins."""
+"""Reads for complaints: lists, figures, timelines. Every query starts from
+``complaints.scope.complaints_for`` and states its joins."""
 
 from collections.abc import Iterable
 from datetime import date
@@ -6,8 +7,9 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
-from .models import Attachment, Complaint, ComplaintEvent, TallyLive
-from .workflow import PUBLIC_STATUSES, ComplaintStatus
+from .models import Attachment, ComplaintEvent, TallyLive
+from .scope import Purpose, complaints_for, counts_scope_q
+from .workflow import ComplaintStatus
 
 S = ComplaintStatus
 
@@ -16,7 +18,7 @@ LIST_RELATED = ("category", "region", "assigned_agency")
 
 def complaints_public_list():
     return (
-        Complaint.objects.public()
+        complaints_for(None, purpose=Purpose.PUBLIC)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
@@ -30,22 +32,20 @@ def complaints_recent_public(limit: int = 5):
 def complaint_figures(*, now=None) -> dict[str, int]:
     """Live figures for the home page: received this year, followed up, overdue now.
 
-    Counted over complaints the public may know exist, so rahasia ones add nothing to any
-    drill-down; archived and not yet routed ones are not counted as received either. "Overdue
-    now" counts every complaint overdue at this moment, whatever year it came in. Read from the
-    tally (see docs/figures.md) and the deadline indexes: no scan of the complaints.
+    Counted over complaints the public may know exist (``Purpose.PUBLIC``), so rahasia ones add
+    nothing to any drill-down; archived and not yet routed ones are not counted either. "Overdue
+    now" counts every public complaint overdue at this moment, whatever year it came in. Read
+    from the tally (docs/figures.md) and the deadline indexes: no scan of the complaints.
     """
     now = now or timezone.now()
-    this_year = _tally(
-        "complaint", region_ids=None, agency_ids=None, since=year_start(now), until=None
-    ).filter(is_confidential=False, status__in=list(PUBLIC_STATUSES))
+    this_year = _tally("complaint", None, Purpose.PUBLIC, since=year_start(now))
     figures = this_year.aggregate(
         received=Sum("n"), followed_up=Sum("n", filter=Q(followed_up=True))
     )
     return {
         "received": figures["received"] or 0,
         "followed_up": figures["followed_up"] or 0,
-        "overdue": overdue_counts(public=True, now=now),
+        "overdue": overdue_counts(None, purpose=Purpose.PUBLIC, now=now),
     }
 
 
@@ -53,8 +53,8 @@ def year_start(now=None) -> date:
     return timezone.localdate(now or timezone.now()).replace(month=1, day=1)
 
 
-def _tally(subject: str, *, region_ids, agency_ids, since, until):
-    qs = TallyLive.objects.filter(subject=subject)
+def _tally(subject, user, purpose, *, region_ids=None, agency_ids=None, since=None, until=None):
+    qs = TallyLive.objects.filter(counts_scope_q(user, purpose=purpose), subject=subject)
     if region_ids is not None:
         qs = qs.filter(region_id__in=list(region_ids))
     if agency_ids is not None:
@@ -74,26 +74,33 @@ def _sum(qs, by: str | None):
 
 
 def complaint_counts(
+    user=None,
     *,
+    purpose: Purpose = Purpose.PUBLIC,
     by: str | None = None,
     region_ids: Iterable[int] | None = None,
     agency_ids: Iterable[int] | None = None,
     statuses: Iterable[str] | None = None,
     since: date | None = None,
     until: date | None = None,
-    public: bool = False,
     followed_up: bool | None = None,
 ) -> int | dict:
-    """How many complaints, exactly, from the tally: one number, or ``{key: n}`` ``by``
+    """How many complaints ``user`` may count for ``purpose`` (``PUBLIC`` or ``WORK``, the same
+    scope as ``complaints_for``), exactly, from the tally: one number, or ``{key: n}`` ``by``
     ``"region_id"``, ``"agency_id"`` (0: none yet), ``"status"`` or ``"month"``.
 
-    ``since``/``until`` bound the local month of submission (``since`` must be the first of a
-    month or of a year to be exact; ``until`` a first of a month, excluded). ``public`` counts
-    what ``complaints_for(purpose=PUBLIC)`` would: not rahasia, in a public status.
+    ``since``/``until`` bound the local month of submission (``since`` the first of a month or
+    of a year to be exact; ``until`` a first of a month, excluded).
     """
-    qs = _tally("complaint", region_ids=region_ids, agency_ids=agency_ids, since=since, until=until)
-    if public:
-        qs = qs.filter(is_confidential=False, status__in=list(PUBLIC_STATUSES))
+    qs = _tally(
+        "complaint",
+        user,
+        purpose,
+        region_ids=region_ids,
+        agency_ids=agency_ids,
+        since=since,
+        until=until,
+    )
     if statuses is not None:
         qs = qs.filter(status__in=list(statuses))
     if followed_up is not None:
@@ -102,6 +109,7 @@ def complaint_counts(
 
 
 def breach_counts(
+    user,
     *,
     by: str | None = None,
     region_ids: Iterable[int] | None = None,
@@ -109,31 +117,44 @@ def breach_counts(
     since: date | None = None,
     until: date | None = None,
 ) -> int | dict:
-    """Deadline breaches recorded (by local month of ``recorded_at``), like ``complaint_counts``;
-    ``by="status"`` groups by breach kind. An agency keeps its breaches after a re-routing."""
-    qs = _tally("breach", region_ids=region_ids, agency_ids=agency_ids, since=since, until=until)
+    """Deadline breaches recorded in ``user``'s work scope (by local month of ``recorded_at``),
+    like ``complaint_counts``; ``by="status"`` groups by breach kind. A breach stays with the
+    agency and region it was recorded against, after a re-routing too."""
+    qs = _tally(
+        "breach",
+        user,
+        Purpose.WORK,
+        region_ids=region_ids,
+        agency_ids=agency_ids,
+        since=since,
+        until=until,
+    )
     return _sum(qs, by)
 
 
 def overdue_counts(
+    user=None,
     *,
+    purpose: Purpose = Purpose.PUBLIC,
     by: str | None = None,
     region_ids: Iterable[int] | None = None,
     agency_ids: Iterable[int] | None = None,
-    public: bool = False,
+    triage: bool = True,
     now=None,
 ) -> int | dict:
-    """Complaints overdue at ``now`` (no follow-up, or no verification, in time), of any year.
+    """Complaints within ``complaints_for(user, purpose)`` overdue at ``now`` (no follow-up, or
+    with ``triage`` no verification, in time), of any year.
 
     Time alone makes a complaint overdue, so this is counted live, from the two partial deadline
     indexes that cover it (``by``: ``"region_id"`` or ``"assigned_agency_id"``).
     """
     now = now or timezone.now()
     total = {} if by else 0
-    for status, due in ((S.ASSIGNED, "follow_up_due_at"), (S.TRIAGE, "triage_due_at")):
-        qs = Complaint.objects.filter(status=status, **{f"{due}__lt": now})
-        if public:
-            qs = qs.filter(is_confidential=False)
+    branches = [(S.ASSIGNED, "follow_up_due_at")]
+    if triage:
+        branches.append((S.TRIAGE, "triage_due_at"))
+    for status, due in branches:
+        qs = complaints_for(user, purpose=purpose).filter(status=status, **{f"{due}__lt": now})
         if region_ids is not None:
             qs = qs.filter(region_id__in=list(region_ids))
         if agency_ids is not None:
@@ -149,7 +170,7 @@ def overdue_counts(
 def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):
     """The complaint with its timeline, or None when this visitor may not see it."""
     return (
-        Complaint.objects.visible_to(user, reporter_codes=reporter_codes)
+        complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes)
         .with_overdue()
         .select_related(*LIST_RELATED, "reporter", "duplicate_of")
         .prefetch_related(
@@ -168,7 +189,7 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
 
 def complaints_of_reporter(user):
     return (
-        Complaint.objects.filter(reporter=user)
+        complaints_for(user, purpose=Purpose.OWN)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
