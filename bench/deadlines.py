@@ -643,8 +643,8 @@ MAKE_PAST_DUE = [
     " WHERE step = 'follow_up'",
 ]
 SAVE = [
-    "CREATE TABLE bench_saved_complaints AS SELECT id, assigned_at, follow_up_due_at, updated_at"  # noqa: E501, S608
-    " FROM complaints_complaint WHERE " + TARGET_WHERE,
+    "CREATE TABLE bench_saved_complaints AS SELECT id, assigned_at, follow_up_due_at, "  # noqa: S608
+    "updated_at FROM complaints_complaint WHERE " + TARGET_WHERE,
     "CREATE TABLE bench_saved_marks AS SELECT * FROM complaints_sweepmark",
 ]
 UNDO = [
