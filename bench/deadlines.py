@@ -21,7 +21,9 @@ Reports figures, asserts nothing. ``make bench-deadlines``, or on a database of 
    newly past their follow-up deadline (and a repeat sweep, which must find nothing); B, nothing
    newly past due (median of 5; target under 100 ms); C, 1,000 newly past due. "Newly past due":
    the follow-up watermark goes back 10 minutes and old backlog complaints get due times in those
-   minutes. Also the ``EXPLAIN (ANALYZE, BUFFERS)`` plan of scenario A's range query.
+   minutes. D, auto-close (``complaints.services.complaints_close_expired``) ten days on, when
+   every resolved complaint is past its reply window. Also the ``EXPLAIN (ANALYZE, BUFFERS)``
+   plan of scenario A's range query.
 3. **Committed**: scenario A once more, committed as production does, its notifications handed
    to a file-system broker under ``bench-results/var/`` that no worker reads; then undone by SQL.
 
@@ -72,6 +74,7 @@ from agencies.models import Agency, Category, Region, StaffMembership, StaffRole
 from complaints import deadlines  # noqa: E402
 from complaints.enforcement import ALL_IDS, BATCH, STEPS, deadlines_sweep  # noqa: E402
 from complaints.models import Classification, SweepMark  # noqa: E402
+from complaints.services import complaints_close_expired  # noqa: E402
 
 settings.DEBUG = False  # as in production: Django keeps no log of every statement
 
@@ -749,6 +752,23 @@ def past_due_scenario(now: datetime, k: int, runs: int, *, plan: bool = False) -
     return figures
 
 
+def close_scenario(now: datetime, runs: int) -> dict:
+    """Auto-close (``complaints_close_expired``) ten days on, when every complaint resolved by
+    now is past its reply window: set-based, one event each; rolled back."""
+    later = now + timedelta(days=deadlines.REPLY_WINDOW_DAYS, minutes=1)
+    seconds, closed = [], 0
+    for _ in range(runs):
+
+        def close():
+            started = time.perf_counter()
+            count = complaints_close_expired(now=later)
+            return count, round((time.perf_counter() - started) * 1000, 1)
+
+        closed, ms = in_rollback(close)
+        seconds.append(ms)
+    return {"closed": closed, "runs_ms": seconds, "median_ms": statistics.median(seconds)}
+
+
 def idle_scenario(now: datetime, runs: int = 5) -> dict:
     seconds = [in_rollback(lambda: timed_sweep(now))["ms"] for _ in range(runs)]
     return {"runs_ms": seconds, "median_ms": statistics.median(seconds), "target_ms": 100}
@@ -839,6 +859,11 @@ def print_report(report: dict) -> None:
         f"\nB  nothing newly past due: median {b['median_ms']:.1f} ms (target under "
         f"{b['target_ms']} ms; runs {' / '.join(f'{ms:.1f}' for ms in b['runs_ms'])})"
     )
+    d = s["D"]
+    print(
+        f"\nD  auto-close ten days on: {d['closed']:,} complaints closed, median "
+        f"{d['median_ms']:,.0f} ms (runs {' / '.join(f'{ms:,.0f}' for ms in d['runs_ms'])} ms)"
+    )
     if "A_committed" in s:
         c = s["A_committed"]
         print(
@@ -882,6 +907,8 @@ def main() -> None:
     vacuum()
     log("scenario B: nothing newly past due ...")
     scenarios["B"] = idle_scenario(now)
+    log("scenario D: auto-close ten days on ...")
+    scenarios["D"] = close_scenario(now, args.runs)
     log(f"scenario C: {args.growth:,} newly past due ...")
     scenarios["C"] = past_due_scenario(now, args.growth, args.runs)
     if not args.no_commit_run:
