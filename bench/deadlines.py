@@ -901,6 +901,12 @@ def main() -> None:
     if steady.total or steady.notifications:
         sys.exit(f"a sweep at {now.isoformat()} would find {steady}; run with --refill")
 
+    due_times = due_times_check()
+    if due_times["disagree"]:
+        log(
+            f"WARNING: {due_times['disagree']} of {due_times['checked']} sampled due times differ "
+            "from complaints.deadlines (a fill by an older version?): run with --refill"
+        )
     scenarios = {}
     log(f"scenario A: {args.breaches:,} newly past due ...")
     scenarios["A"] = past_due_scenario(now, args.breaches, args.runs, plan=True)
@@ -928,7 +934,7 @@ def main() -> None:
             "sweep_batch": BATCH,
         },
         "fill": fill_info,
-        "due_times": due_times_check(),
+        "due_times": due_times,
         "data": summary(),
         "scenarios": scenarios,
         "output": args.output,
