@@ -17,6 +17,7 @@ from agencies.models import Agency, RoutingRule
 from agencies.selectors import staff_scope_for
 from complaints.enforcement import complaints_close_expired, deadlines_sweep
 from complaints.models import Complaint, DeadlineBreach, Tally, TallyDelta
+from complaints.querysets import overdue_q
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import (
     breach_counts,
@@ -57,7 +58,7 @@ def recount(now, base=None):
     base = Complaint.objects.all() if base is None else base
     this_year = timezone.localdate(now).year
     public = Complaint.objects.filter(is_confidential=False, status__in=PUBLIC_STATUSES)
-    overdue = base.overdue(now)
+    overdue = base.filter(overdue_q(now))
 
     def by(qs, field):
         return dict(qs.order_by().values_list(field).annotate(n=Count("pk")))
@@ -69,7 +70,7 @@ def recount(now, base=None):
             "followed_up": public.filter(
                 created_at__year=this_year, first_follow_up_at__isnull=False
             ).count(),
-            "overdue": public.overdue(now).count(),
+            "overdue": public.filter(overdue_q(now)).count(),
         },
         "received_by_region": by(received, "region_id"),
         "open_by_region": by(base.filter(status__in=OPEN_STATUSES), "region_id"),
