@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .selectors import staff_two_factor_required, user_has_two_factor
+from .selectors import staff_two_factor_required, user_has_two_factor, user_is_staff
 from .sessions import (
     SESSION_IDLE_SECONDS,
     SESSION_LAST_SEEN,
@@ -31,8 +31,11 @@ class IdleSessionMiddleware:
         user = request.user
         if user.is_authenticated:
             session = request.session
-            if SESSION_IDLE_SECONDS not in session:
-                session_rules_remember(request, user)  # a session from before these rules
+            # Checked on every request (the staff scope is cached on the user for the page's
+            # own use), so a role given or taken during a session applies at once.
+            is_staff = user_is_staff(user)
+            if session.get(SESSION_STAFF) != is_staff or SESSION_IDLE_SECONDS not in session:
+                session_rules_remember(request, user, is_staff=is_staff)
             now = int(time.time())
             idle = session[SESSION_IDLE_SECONDS]
             last_seen = session.get(SESSION_LAST_SEEN, now)

@@ -8,6 +8,7 @@ class SignInPolicy(models.Model):
 
     SINGLETON_ID = 1
 
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
     staff_two_factor_required = models.BooleanField(
         _("two-factor sign-in required for staff"),
         default=False,

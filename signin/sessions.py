@@ -18,8 +18,9 @@ def idle_seconds_for(*, is_staff: bool) -> int:
     return int(minutes) * 60
 
 
-def session_rules_remember(request, user) -> None:
-    is_staff = user_is_staff(user)
+def session_rules_remember(request, user, *, is_staff: bool | None = None) -> None:
+    if is_staff is None:
+        is_staff = user_is_staff(user)
     idle = idle_seconds_for(is_staff=is_staff)
     request.session[SESSION_STAFF] = is_staff
     request.session[SESSION_IDLE_SECONDS] = idle

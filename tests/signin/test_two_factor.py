@@ -188,3 +188,20 @@ def test_turning_it_off_needs_a_current_code():
         traveller.shift(timedelta(minutes=1))
         client.post("/accounts/two-factor/", {"token": totp(secret, datetime.now(UTC))})
         assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_role_given_during_a_session_brings_the_staff_rules_at_once():
+    from agencies.models import StaffRole
+    from agencies.services import staff_membership_grant
+    from tests.factories import agency
+
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    user = UserFactory(username="warga")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/accounts/complaints/").status_code == 200
+    staff_membership_grant(
+        user=user, role=StaffRole.AGENCY_OFFICER, agency=agency("63.72", "perkim")
+    )
+    response = client.get("/dashboard/")
+    assert response["Location"] == "/accounts/two-factor/?next=%2Fdashboard%2F"
