@@ -71,17 +71,15 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     @cached_property
-    def exempt_prefixes(self) -> tuple[str, ...]:
-        return (
-            reverse("login"),
-            reverse("logout"),
-            reverse("signin-code"),
-            reverse("two-factor"),
-            reverse("healthz"),
-            "/i18n/",
-            "/jsi18n/",
-            "/" + settings.STATIC_URL.lstrip("/"),
+    def exempt_paths(self) -> frozenset[str]:
+        # Exact paths: the policy page below the set-up page is not among them.
+        return frozenset(
+            reverse(name) for name in ("login", "logout", "signin-code", "two-factor", "healthz")
         )
+
+    @cached_property
+    def exempt_prefixes(self) -> tuple[str, ...]:
+        return ("/i18n/", "/jsi18n/", "/" + settings.STATIC_URL.lstrip("/"))
 
     def __call__(self, request):
         user = request.user
@@ -89,6 +87,7 @@ class TwoFactorRequiredMiddleware:
             user.is_authenticated
             and request.session.get(SESSION_STAFF)
             and not user.is_verified()
+            and request.path not in self.exempt_paths
             and not request.path.startswith(self.exempt_prefixes)
             and staff_two_factor_required()
         ):

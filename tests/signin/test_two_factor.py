@@ -205,3 +205,13 @@ def test_a_role_given_during_a_session_brings_the_staff_rules_at_once():
     )
     response = client.get("/dashboard/")
     assert response["Location"] == "/accounts/two-factor/?next=%2Fdashboard%2F"
+
+
+def test_the_policy_cannot_be_switched_off_without_the_second_factor():
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    client = Client()
+    client.force_login(province_staff(username="provinsi"))  # a stolen password, no code
+    response = client.post("/accounts/two-factor/policy/", {})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/?next=")
+    assert SignInPolicy.objects.get().staff_two_factor_required
