@@ -18,13 +18,34 @@ logger = logging.getLogger(__name__)
 
 # One warning per this many seconds and process, so an outage does not flood the log.
 WARN_EVERY_SECONDS = 30
+# After a failure, calls skip Redis for this long: a Redis that does not answer at all (a
+# network partition rather than a refused connection) would otherwise cost every request a
+# connect timeout per cache call.
+RETRY_AFTER_SECONDS = 10
+
+
+class CacheUnavailable(RedisError):
+    """Raised instead of calling Redis while it is considered down."""
 
 
 class ResilientRedisCache(RedisCache):
     _last_warning = 0.0
+    _down_until = 0.0
+
+    @property
+    def _cache(self):
+        # Replaces the parent's cached_property: the client is still made once per instance.
+        if time.time() < ResilientRedisCache._down_until:
+            raise CacheUnavailable("skipped: Redis failed moments ago")
+        client = self.__dict__.get("_redis_client")
+        if client is None:
+            client = self.__dict__["_redis_client"] = self._class(self._servers, **self._options)
+        return client
 
     def _unavailable(self, operation: str, exc: Exception) -> None:
-        now = time.monotonic()
+        now = time.time()
+        if not isinstance(exc, CacheUnavailable):
+            ResilientRedisCache._down_until = now + RETRY_AFTER_SECONDS
         if now - ResilientRedisCache._last_warning >= WARN_EVERY_SECONDS:
             ResilientRedisCache._last_warning = now
             logger.warning(
