@@ -102,6 +102,7 @@ def test_a_redis_outage_costs_no_complaint(settings, media_root, caplog):
         assert statuses == [302, 302, 302, 429]  # counting again (the restarted Redis is empty)
     finally:
         redis_stop(server)
+        ResilientRedisCache._down_until = 0.0  # the back-off is per process: leave none behind
 
 
 DATABASES_THAT_ARE_DOWN = [
