@@ -282,3 +282,13 @@ def _median(values: list[int]) -> Decimal:
     if len(values) % 2:
         return Decimal(values[middle])
     return (Decimal(values[middle - 1]) + Decimal(values[middle])) / 2
+
+
+def region_months(*, region_id: int, start: datetime, end: datetime, whole_period=False) -> dict:
+    """One region's indicators per month of submission, or (``whole_period``) in total under
+    the key "total": for the public figures page behind each regency's ranking row."""
+    complaints = Complaint.objects.filter(region_id=region_id)
+    if whole_period:
+        sets = indicator_sets(group_by="region", start=start, end=end, complaints=complaints)
+        return {"total": sets[region_id]} if region_id in sets else {}
+    return indicator_sets(group_by="month", start=start, end=end, complaints=complaints)

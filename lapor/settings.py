@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -216,6 +217,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.requeue_notifications",
         "schedule": env.int("LAPOR_REQUEUE_SECONDS", default=120),
         "options": {"expires": 100},
+    },
+    # The current year's provisional ranking, every night at 01:30 WITA.
+    "refresh-rankings": {
+        "task": "awards.tasks.refresh_current_rankings",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 3600},
     },
 }
 
