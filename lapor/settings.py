@@ -120,7 +120,8 @@ def _database_from_env() -> dict:
         config.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
             "DB_CONNECT_TIMEOUT", default=5
         )
-        config["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_lapor")}
+        # test_<database>, so that several checkouts on one server do not share a test database.
+        config["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_{config['NAME']}")}
     return config
 
 

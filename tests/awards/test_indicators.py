@@ -75,7 +75,8 @@ def test_a_fixed_number_of_queries_whatever_the_groups(generated, group_by):
     with CaptureQueriesContext(connection) as queries:
         indicator_sets(group_by=group_by, start=dataset.START, end=dataset.END)
     expected = 1 + (group_by == "agency") + (connection.vendor != "postgresql")
-    assert len(queries) == expected
+    selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(selects) == expected
 
 
 @pytest.mark.django_db
