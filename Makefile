@@ -48,7 +48,8 @@ clean:
 # if missing). `make bench-deadlines BENCH_ARGS=--refill` fills the million complaints again.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
 
-# The ranking benchmark works on its own copy of lapor_bench (created from it when missing).
+# The ranking benchmark works on its own copy of lapor_bench (created from it when missing);
+# `make bench-awards AWARDS_BENCH_ARGS="--year 2024 --repeat 5"`.
 AWARDS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench_awards
 
 bench: bench-deadlines bench-awards
@@ -57,4 +58,4 @@ bench-deadlines: $(VENV)/.installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
 
 bench-awards: $(VENV)/.installed
-	DATABASE_URL=$(AWARDS_BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/awards.py $(BENCH_ARGS)
+	DATABASE_URL=$(AWARDS_BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/awards.py $(AWARDS_BENCH_ARGS)
