@@ -102,6 +102,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.close_expired",
         "complaints.tasks.requeue_notifications",
         "complaints.tasks.fold_tallies",
+        "awards.tasks.refresh_current_rankings",
     }
 
 
