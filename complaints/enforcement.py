@@ -27,12 +27,10 @@ from .models import (
     DeadlineBreach,
     EventKind,
     Notification,
-    NotificationStatus,
     SweepMark,
 )
 from .notifications import (
     PROVINCE,
-    notification_dispatch,
     notification_render,
     notifications_queue_many,
     staff_recipients,
@@ -412,19 +410,3 @@ def complaints_close_expired(*, now: datetime | None = None, batch: int = BATCH)
         total += len(ids)
         if len(ids) < batch:
             return total
-
-
-def notifications_requeue(*, now: datetime | None = None, older_than=timedelta(minutes=2)) -> int:
-    """Hand pending notifications to the broker again (it was down, or a worker died)."""
-    now = now or timezone.now()
-    pending = Notification.objects.filter(
-        status=NotificationStatus.PENDING, created_at__lt=now - older_than
-    ).filter(next_attempt_at__isnull=True) | Notification.objects.filter(
-        status=NotificationStatus.PENDING, next_attempt_at__lte=now
-    )
-    handed = 0
-    for notification_id in pending.values_list("pk", flat=True)[:1000]:
-        if not notification_dispatch(notification_id, force=True):
-            break  # the broker is still down; try again on the next beat
-        handed += 1
-    return handed
