@@ -294,10 +294,15 @@ def test_the_migration_takes_keys_out_of_rows_written_before_it():
     sent_key, pending_key = "S3cr3t-sent-key_0123456789", "S3cr3t-pending-key_987654321"
     Notification.objects.bulk_create(
         [
-            Notification(dedupe_key="old:sent", recipient="a@example.id", status=SENT,
-                         body=body.format(sent_key)),  # fmt: skip
-            Notification(dedupe_key="old:pending", recipient="b@example.id",
-                         body=body.format(pending_key)),  # fmt: skip
+            Notification(
+                dedupe_key="old:sent",
+                recipient="a@example.id",
+                status=SENT,
+                body=body.format(sent_key),
+            ),  # fmt: skip
+            Notification(
+                dedupe_key="old:pending", recipient="b@example.id", body=body.format(pending_key)
+            ),  # fmt: skip
             Notification(dedupe_key="old:digest", recipient="c@example.id", body="no link"),
         ]
     )
