@@ -24,6 +24,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import OperationalError, connection
+from django.db.models import Count
 from django.utils import timezone
 from kombu import Queue
 
@@ -243,9 +244,15 @@ def test_after_a_broker_failure_requests_do_not_wait_for_it_again(monkeypatch):
 WORKER_BOOT = """
 import sys
 
+import os
+
+from django.conf import settings
+
 from lapor.celery import app
 
 queue = sys.argv[1]
+if os.environ.get("LAPOR_TEST_EMAIL_BACKEND"):
+    settings.EMAIL_BACKEND = os.environ["LAPOR_TEST_EMAIL_BACKEND"]
 # What this worker queues itself (the deliveries a sweep writes) goes to the test's queue too.
 app.conf.update(task_default_queue=queue)
 app.worker_main([
@@ -455,3 +462,58 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
     assert len(celery_worker.emails()) == 1
     notification.refresh_from_db()
     assert notification.attempts == 1
+
+
+@pytest.fixture
+def slow_mail(monkeypatch):
+    """The worker's mail server takes 10 ms a message (set before ``celery_worker`` starts)."""
+    monkeypatch.setenv("LAPOR_TEST_EMAIL_BACKEND", "tests.complaints.slow_mail.SlowFileBackend")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_killed_mid_batch_sends_no_email_twice(slow_mail, celery_worker):
+    total = 300
+    Notification.objects.bulk_create(
+        Notification(dedupe_key=f"kill:{i}", recipient=f"k{i}@example.id", subject="S", body="B")
+        for i in range(total)
+    )
+    assert notifications.notifications_dispatch() is True
+
+    def sent() -> int:
+        return Notification.objects.filter(status=NotificationStatus.SENT).count()
+
+    wait_for(lambda: sent() >= 40, worker=celery_worker, what="the first emails of the batch")
+    celery_worker.process.send_signal(signal.SIGKILL)
+    celery_worker.process.wait(timeout=10)
+    counts = dict(
+        Notification.objects.values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    claimed = counts.get(NotificationStatus.SENDING, 0)
+    assert claimed > 0, counts  # killed in the middle of a batch
+
+    # Beat's next round sends what was never claimed, and leaves the dead claim alone...
+    result = notifications_deliver(sweep=True)
+    assert result.sent == counts.get(NotificationStatus.PENDING, 0)
+    assert Notification.objects.filter(status=NotificationStatus.SENDING).count() == claimed
+    # ... until it is old enough to be the claim of a dead worker: of its rows the first may
+    # have been sent (it is given up), the others were not (they go now).
+    assert notifications_release_stale(now=timezone.now() + timedelta(minutes=11)) == claimed
+    assert notifications_deliver().sent == claimed - 1
+
+    interrupted = Notification.objects.filter(status=NotificationStatus.FAILED)
+    assert interrupted.count() == 1
+    assert interrupted.get().last_error == notifications.INTERRUPTED
+    assert Notification.objects.filter(status=NotificationStatus.SENT).count() == total - 1
+
+    received = [str(m["To"]) for m in celery_worker.emails()] + [m.to[0] for m in mail.outbox]
+    assert len(received) == len(set(received))  # nobody got anything twice
+    sent_to = set(
+        Notification.objects.filter(status=NotificationStatus.SENT).values_list(
+            "recipient", flat=True
+        )
+    )
+    assert sent_to <= set(received)
+    assert set(received) - sent_to <= {interrupted.get().recipient}
