@@ -273,6 +273,22 @@ def test_the_private_link_key_is_in_the_email_and_in_no_row_once_sent():
 
 
 @pytest.mark.django_db
+def test_the_admin_never_shows_a_waiting_key(admin_client):
+    result = complaint_submitted(reporter_email="warga@example.id")
+    receipt = Notification.objects.get(complaint=result.complaint)
+    assert receipt.secret == result.access_key
+
+    for url in (
+        "/admin/complaints/notification/",
+        f"/admin/complaints/notification/{receipt.pk}/change/",
+    ):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert result.access_key not in page.content.decode()
+    assert receipt.subject in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_key_is_dropped_when_the_email_is_given_up(settings):
     settings.EMAIL_BACKEND = f"{__name__}.UnreachableBackend"
     result = complaint_submitted(reporter_email="warga@example.id")
