@@ -317,14 +317,20 @@ def _message(row: Notification, mail) -> EmailMessage:
 
 
 def _record_sent(row: Notification) -> None:
-    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
-        status=NotificationStatus.SENT,
-        sent_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        secret="",
-        claim="",
-        last_error="",
-    )
+    """One UPDATE per email, in its own transaction; plain SQL, as building the ORM query
+    cost more than running it (``make bench-mail``)."""
+    table = Notification._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, "  # noqa: S608 - the table name is the model's; values are bound
+            "secret = '', claim = '', last_error = '' WHERE id = %s AND claim = %s",
+            [
+                NotificationStatus.SENT,
+                db_connection.ops.adapt_datetimefield_value(timezone.now()),
+                row.pk,
+                row.claim,
+            ],
+        )
 
 
 def _record_failed(rows: list[Notification], exc: BaseException) -> int:
