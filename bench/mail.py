@@ -152,6 +152,8 @@ def main() -> None:
     if args.run_one:
         return measure()
 
+    # Stopped from outside: still stop the redis-server and SMTP server started below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results_dir = ROOT / "bench-results"
     results_dir.mkdir(exist_ok=True)
     redis = None
@@ -348,13 +350,15 @@ def create_database_if_missing(config: dict) -> None:
         "password": config["PASSWORD"] or None,
         "dbname": "postgres",
     }
-    with psycopg2.connect(**params) as conn:
-        conn.autocommit = True
+    conn = psycopg2.connect(**params)
+    conn.autocommit = True  # CREATE DATABASE runs outside a transaction
+    try:
         with conn.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
             if cursor.fetchone() is None:
                 cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    conn.close()
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":
