@@ -205,13 +205,15 @@ def notifications_deliver(
                 break
             if mail is None:
                 mail = get_connection()
-            _send_batch(mail, rows, result, deadline)
+            if not _send_batch(mail, rows, result, deadline):
+                break  # the mail server cannot be reached: the rest waits for a later round
             if time.monotonic() > deadline:
                 result.more = _due().exists()
                 break
     finally:
         if mail is not None:
-            mail.close()
+            with suppress(Exception):
+                mail.close()
     if result.more:
         notifications_dispatch()  # the rest in a fresh task, so other tasks get a turn
     return result
@@ -260,8 +262,9 @@ def notifications_claim(
     )
 
 
-def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline: float) -> None:
-    """Send claimed rows in order, recording each result before the next is sent.
+def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline: float) -> bool:
+    """Send claimed rows in order, recording each result before the next is sent; False when
+    the mail server cannot be reached (the rows wait, with a back-off).
 
     So, whatever stops this, at most one row (the one being sent) has an unknown fate: it is
     given up rather than sent again; rows not yet sent go back to pending.
@@ -274,7 +277,7 @@ def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline
         except Exception as exc:  # the mail server cannot be reached: the whole batch waits
             result.failed += _record_failed(rows, exc)
             done = len(rows)
-            return
+            return False
         for row in rows:
             if time.monotonic() > deadline:
                 break
@@ -301,7 +304,8 @@ def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline
                 except Exception as exc:
                     result.failed += _record_failed(rows[done:], exc)
                     done = len(rows)
-                    return
+                    return False
+        return True
     finally:
         rest = rows[done:]
         if in_flight and rest:

@@ -183,12 +183,15 @@ def test_a_row_the_server_refuses_waits_and_the_others_go(settings):
 @pytest.mark.django_db
 def test_an_unreachable_mail_server_sends_the_whole_batch_to_wait(settings):
     settings.EMAIL_BACKEND = f"{__name__}.UnreachableBackend"
-    pending_rows(3)
+    pending_rows(5)
 
-    result = notifications_deliver()
+    result = notifications_deliver(batch_size=3)
 
+    # The first batch waits with a back-off; the task stops there, the others are not touched.
     assert (result.sent, result.failed) == (0, 3)
-    rows = Notification.objects.all()
+    assert not Notification.objects.filter(attempts=0).exclude(status=PENDING).exists()
+    assert Notification.objects.filter(attempts=0, next_attempt_at=None).count() == 2
+    rows = Notification.objects.filter(attempts__gt=0)
     assert {(row.status, row.attempts, row.claim) for row in rows} == {(PENDING, 1, "")}
     assert all(row.next_attempt_at > timezone.now() for row in rows)
     assert all("refused" in row.last_error for row in rows)
