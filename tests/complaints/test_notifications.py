@@ -131,7 +131,7 @@ def test_the_rows_a_task_was_queued_for_go_first():
     assert [row.pk for row in again] == [row.pk for row in rows[4:9]]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_deliveries_running_at_once_send_each_row_once():
     """Two beats at once, or many tasks queued for one burst: every row goes out once."""
     pending_rows(200)
