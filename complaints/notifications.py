@@ -197,12 +197,17 @@ def notifications_deliver(
         result.stale = notifications_release_stale()
     deadline = time.monotonic() + budget
     mail = None
+    helped = False
     try:
         while True:
             rows = notifications_claim(ids=ids, limit=batch_size)
             ids = None  # later batches take the oldest pending rows
             if not rows:
                 break
+            if len(rows) == batch_size and not helped:
+                # A backlog: ask for one more task, so that a free worker slot sends the next
+                # batch beside this one (it does the same, one at a time, while batches are full).
+                helped = notifications_dispatch()
             if mail is None:
                 mail = get_connection()
             if not _send_batch(mail, rows, result, deadline):

@@ -37,9 +37,13 @@ PENDING, SENDING, SENT, FAILED = (
 
 
 @pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
+def dispatched(monkeypatch) -> list:
     """Rows are delivered by calling the service here; nothing is handed to a broker."""
-    monkeypatch.setattr(notifications, "notifications_dispatch", lambda ids=None: True)
+    calls = []
+    monkeypatch.setattr(
+        notifications, "notifications_dispatch", lambda ids=None: calls.append(ids) or True
+    )
+    return calls
 
 
 def pending_rows(count: int, prefix: str = "row") -> list[Notification]:
@@ -97,7 +101,7 @@ class UnreachableBackend(BaseEmailBackend):
 
 
 @pytest.mark.django_db
-def test_one_delivery_sends_many_rows_through_one_connection(settings):
+def test_one_delivery_sends_many_rows_through_one_connection(settings, dispatched):
     settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
     CountingBackend.made = 0
     rows = pending_rows(250)
@@ -106,6 +110,8 @@ def test_one_delivery_sends_many_rows_through_one_connection(settings):
 
     assert (result.sent, result.failed, result.released) == (250, 0, 0)
     assert CountingBackend.made == 1
+    # A full first batch asks for one helper task (for a free worker slot), once.
+    assert dispatched == [None]
     assert sorted(m.to[0] for m in mail.outbox) == sorted(row.recipient for row in rows)
     assert set(statuses().values()) == {SENT}
     assert not Notification.objects.exclude(claim="").exists()
