@@ -116,6 +116,9 @@ def test_tasks_are_registered_and_scheduled():
     # Mail left pending (broker down) is picked up well within the 30 s recovery target.
     (delivery,) = [e for e in schedule if e["task"].endswith("deliver_pending_notifications")]
     assert delivery["schedule"] <= 15
+    # ... and a worker that lost the broker tries it again every few seconds, for ever.
+    assert app.conf.worker_consumer == "lapor.celery:QuickReconnectConsumer"
+    assert app.conf.broker_connection_max_retries is None
 
 
 # --- delivery ------------------------------------------------------------------------------------
