@@ -204,7 +204,7 @@ def notifications_deliver(
             ids = None  # later batches take the oldest pending rows
             if not rows:
                 break
-            if len(rows) == batch_size and not helped:
+            if len(rows) == batch_size and not helped and _parallel_writes():
                 # A backlog: ask for one more task, so that a free worker slot sends the next
                 # batch beside this one (it does the same, one at a time, while batches are full).
                 helped = notifications_dispatch()
@@ -222,6 +222,12 @@ def notifications_deliver(
     if result.more:
         notifications_dispatch()  # the rest in a fresh task, so other tasks get a turn
     return result
+
+
+def _parallel_writes() -> bool:
+    """Whether a second sender would send beside this one. SQLite writes one transaction at a
+    time, so there it would only wait for the write lock between every two emails."""
+    return db_connection.features.has_select_for_update_skip_locked
 
 
 def _due(now: datetime | None = None):

@@ -110,8 +110,8 @@ def test_one_delivery_sends_many_rows_through_one_connection(settings, dispatche
 
     assert (result.sent, result.failed, result.released) == (250, 0, 0)
     assert CountingBackend.made == 1
-    # A full first batch asks for one helper task (for a free worker slot), once.
-    assert dispatched == [None]
+    # On PostgreSQL a full first batch asks for one helper task (for a free worker slot), once.
+    assert dispatched == ([None] if connection.vendor == "postgresql" else [])
     assert sorted(m.to[0] for m in mail.outbox) == sorted(row.recipient for row in rows)
     assert set(statuses().values()) == {SENT}
     assert not Notification.objects.exclude(claim="").exists()
