@@ -112,6 +112,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.deliver_pending_notifications",
+        "awards.tasks.refresh_current_rankings",
     }
     # Mail left pending (broker down) is picked up well within the 30 s recovery target.
     (delivery,) = [e for e in schedule if e["task"].endswith("deliver_pending_notifications")]
