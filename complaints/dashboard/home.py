@@ -1,9 +1,10 @@
-"""Staff pages: the agency queue, the regency triage and overview, the province overview,
-and the staff actions on a complaint. Every read starts from ``handled_by(user)``."""
+"""The staff home page (the agency's most urgent complaints, the regency's triage and agencies,
+the province's regions) and the staff actions on one complaint. Every read starts from
+``complaints_for(user, WORK)``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, Q, When
 from django.http import Http404
@@ -13,14 +14,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Region
-from agencies.selectors import staff_scope_for
 
-from .forms import StaffActionForm
-from .models import Complaint, DeadlineBreach
-from .selectors import LIST_RELATED
-from .services import actor_roles, complaint_transition
-from .views import _detail_context, reporter_codes
-from .workflow import Action, ComplaintStatus, Role, WorkflowError
+from ..forms import StaffActionForm
+from ..models import DeadlineBreach
+from ..scope import Purpose, complaints_for
+from ..selectors import LIST_RELATED
+from ..services import actor_roles, complaint_transition
+from ..views import _detail_context, reporter_codes
+from ..workflow import Action, ComplaintStatus, Role, WorkflowError
+from .common import staff_scope_or_403
+from .forms import intake_role
 
 S = ComplaintStatus
 
@@ -28,19 +31,13 @@ S = ComplaintStatus
 ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
 
 
-def _staff_scope_or_403(request):
-    scope = staff_scope_for(request.user)
-    if not scope.is_staff:
-        raise PermissionDenied(_("This page is for agency and Kominfo staff."))
-    return scope
-
-
 @login_required
 def dashboard(request):
-    scope = _staff_scope_or_403(request)
+    scope = staff_scope_or_403(request)
     now = timezone.now()
-    handled = Complaint.objects.handled_by(request.user).with_overdue(now)
-    context = {"scope": scope}
+    work = complaints_for(request.user, purpose=Purpose.WORK)
+    handled = work.with_overdue(now)
+    context = {"scope": scope, "can_enter": intake_role(request.user) is not None}
     if scope.agency_ids:
         queue = (
             handled.filter(
@@ -63,27 +60,26 @@ def dashboard(request):
         if not scope.is_province:
             triage = triage.filter(region_id__in=scope.region_ids)
         context["triage"] = triage.order_by("triage_due_at")[:100]
-        context["agency_rows"] = _agency_overview(scope, now)
+        context["agency_rows"] = _agency_overview(scope, work, now)
     if scope.is_province:
-        context["region_rows"] = _region_overview(now)
+        context["region_rows"] = _region_overview(work, now)
     return render(request, "dashboard/index.html", context)
 
 
-def _agency_overview(scope, now):
+def _agency_overview(scope, work, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    rows = list(
-        Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
-        .annotate(
-            open=Count("complaints", filter=Q(complaints__status__in=[S.ASSIGNED, S.IN_PROGRESS]))
-        )
-        .filter(open__gt=0)
-        .select_related("region")
-        .order_by("-open")
+    open_counts = _count_by(
+        work.filter(region_id__in=scope.region_ids, status__in=[S.ASSIGNED, S.IN_PROGRESS]).exclude(
+            assigned_agency=None
+        ),
+        "assigned_agency_id",
     )
-    overdue = _count_by(Complaint.objects.overdue(now), "assigned_agency_id")
+    overdue = _count_by(work.overdue(now), "assigned_agency_id")
+    rows = list(Agency.objects.filter(pk__in=open_counts).select_related("region").order_by("name"))
     for row in rows:
+        row.open = open_counts.get(row.pk, 0)
         row.overdue = overdue.get(row.pk, 0)
     return sorted(rows, key=lambda row: (-row.overdue, -row.open))
 
@@ -92,20 +88,29 @@ def _count_by(queryset, field: str) -> dict:
     return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
 
 
-def _region_overview(now):
+def _region_overview(work, now):
+    """Per region of the province (provincial staff only, whose work set is every complaint)."""
     year = timezone.localdate(now).year
-    rows = Region.objects.annotate(
-        received=Count("complaints", filter=Q(complaints__created_at__year=year)),
-        open=Count(
-            "complaints",
-            filter=Q(complaints__status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS]),
-        ),
-        triage=Count("complaints", filter=Q(complaints__status=S.TRIAGE)),
-    ).order_by("code")
-    overdue = _count_by(Complaint.objects.overdue(now), "region_id")
+    counts = {
+        row["region_id"]: row
+        for row in work.order_by()
+        .values("region_id")
+        .annotate(
+            received=Count("pk", filter=Q(created_at__year=year)),
+            open=Count(
+                "pk", filter=Q(status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS])
+            ),
+            triage=Count("pk", filter=Q(status=S.TRIAGE)),
+        )
+    }
+    overdue = _count_by(work.overdue(now), "region_id")
     breaches = _count_by(DeadlineBreach.objects.filter(recorded_at__year=year), "region_id")
-    result = list(rows)
+    result = list(Region.objects.order_by("code"))
     for row in result:
+        found = counts.get(row.pk, {})
+        row.received = found.get("received", 0)
+        row.open = found.get("open", 0)
+        row.triage = found.get("triage", 0)
         row.overdue = overdue.get(row.pk, 0)
         row.breach_count = breaches.get(row.pk, 0)
     return result
@@ -116,7 +121,7 @@ def _region_overview(now):
 def complaint_act(request, tracking_code):
     """A staff action on one complaint; the workflow table decides whether it is allowed."""
     complaint = (
-        Complaint.objects.handled_by(request.user)
+        complaints_for(request.user, purpose=Purpose.WORK)
         .select_related("region", "assigned_agency", "category")
         .filter(tracking_code=tracking_code)
         .first()
@@ -151,7 +156,7 @@ def complaint_act(request, tracking_code):
             messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
             return redirect(complaint)
     complaint = (
-        Complaint.objects.visible_to(request.user, reporter_codes=reporter_codes(request))
+        complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
         .with_overdue()
         .get(pk=complaint.pk)
     )
@@ -161,7 +166,7 @@ def complaint_act(request, tracking_code):
 
 
 def _allows(action: str, role: str) -> bool:
-    from .workflow import TRANSITIONS_BY_ACTION
+    from ..workflow import TRANSITIONS_BY_ACTION
 
     transition = TRANSITIONS_BY_ACTION.get(action)
     return transition is not None and role in transition.roles
