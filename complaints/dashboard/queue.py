@@ -19,7 +19,7 @@ from ..services import complaint_transition
 from ..workflow import Action, ComplaintStatus, Role, WorkflowError
 from .common import PAGE_SIZE, query_without_page, staff_scope_or_403
 from .filters import StaffQueueFilter
-from .forms import BulkTriageForm
+from .forms import BulkTriageForm, TrackingCodesField
 from .selectors import CappedPaginator, queue_rows, queue_work_set, status_counts
 
 S = ComplaintStatus
@@ -83,7 +83,9 @@ def triage(request):
     if request.method == "POST":
         if not can_act:
             raise PermissionDenied(_("Only a regency/city coordinator can route or archive."))
-        if form.is_valid() and _bulk_apply(request, form, scope=scope):
+        # Complaints outside the caller's regions are a 404 before anything else is checked.
+        targets = _bulk_targets(request, scope=scope)
+        if form.is_valid() and _bulk_apply(request, form, targets):
             return redirect("dashboard-triage")
         status = 400
     now = timezone.now()
@@ -111,19 +113,26 @@ class _BulkFailed(Exception):
         self.message = message
 
 
-def _bulk_apply(request, form, *, scope) -> bool:
-    """Apply one action to every ticked complaint, all or nothing. A complaint outside the
-    caller's region is a 404 (nothing changed); a refused move names the complaint."""
-    data = form.cleaned_data
-    codes = data["complaints"]
-    work = complaints_for(request.user, purpose=Purpose.WORK)
+def _bulk_targets(request, *, scope) -> list:
+    """The ticked complaints, all within the caller's regions, or a 404 (nothing changed)."""
+    codes = TrackingCodesField().to_python(request.POST.getlist("complaints"))
     targets = list(
-        work.filter(tracking_code__in=codes)
+        complaints_for(request.user, purpose=Purpose.WORK)
+        .filter(tracking_code__in=codes)
         .select_related("region", "category", "assigned_agency")
         .order_by("pk")  # rows are locked in one order, so two bulk actions cannot deadlock
     )
     if len(targets) != len(codes) or any(not scope.covers_region(c.region_id) for c in targets):
         raise Http404
+    return targets
+
+
+def _bulk_apply(request, form, targets) -> bool:
+    """Apply one action to every ticked complaint, all or nothing; a refused move names the
+    complaint and nothing is changed."""
+    data = form.cleaned_data
+    codes = data["complaints"]
+    work = complaints_for(request.user, purpose=Purpose.WORK)
     original = None
     if data["bulk_action"] == BulkTriageForm.DUPLICATE:
         code = tracking_code_normalise(data["duplicate_of"])
