@@ -142,7 +142,8 @@ class IntakeForm(forms.Form):
             agencies = Agency.objects.filter(pk__in=scope.agency_ids, is_active=True)
             agencies = agencies.select_related("region").order_by("name")
             self.fields["agency"].queryset = agencies
-            self.fields["agency"].required = True
+            # An officer of one agency enters for it without choosing (see clean_agency).
+            self.fields["agency"].required = len(agencies) > 1
             self.fields["agency"].empty_label = None
             region_ids = {a.region_id for a in agencies}
             if not any(a.region.kind == RegionKind.PROVINCE for a in agencies):
@@ -165,6 +166,9 @@ class IntakeForm(forms.Form):
         if "agency" in self.fields and len(self.fields["agency"].queryset) == 1:
             return self.fields["agency"].queryset[0]
         return None
+
+    def clean_agency(self):
+        return self.cleaned_data.get("agency") or self.fixed_agency
 
     def clean_submission_token(self):
         try:
