@@ -62,7 +62,10 @@ def spreadsheet_safe(value) -> str:
 
 
 def _local(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 class _Echo:
@@ -113,38 +116,62 @@ def export_lines(queryset):
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(_header())
     rows = queryset.values_list(*COLUMNS).iterator(chunk_size=CHUNK_SIZE)
+    safe = spreadsheet_safe
     batch = []
-    for row in rows:
-        record = dict(zip(COLUMNS, row, strict=True))
-        anonymous = record["is_anonymous"]
-        cells = [
-            record["tracking_code"],
-            _local(record["created_at"]),
-            channels.get(record["channel"], record["channel"]),
-            classifications.get(record["classification"], record["classification"]),
-            categories.get(record["category_id"], ""),
-            regions.get(record["region_id"], ""),
-            agencies.get(record["assigned_agency_id"], ""),
-            statuses.get(record["status"], record["status"]),
-            yes if record["is_overdue"] else no,
-            _local(record["next_due"]),
-            _local(record["first_follow_up_at"]),
-            _local(record["resolved_at"]),
-            record["rating"] or "",
-            record["title"],
-            record["description"],
-            record["district"],
-            record["address"],
+    for (
+        code,
+        created_at,
+        channel,
+        classification,
+        category_id,
+        region_id,
+        agency_id,
+        status,
+        is_overdue,
+        next_due,
+        first_follow_up_at,
+        resolved_at,
+        rating,
+        title,
+        description,
+        district,
+        address,
+        anonymous,
+        confidential,
+        reporter_name,
+        reporter_email,
+        reporter_phone,
+        source_url,
+        source_name,
+    ) in rows:
+        cells = (
+            code,
+            _local(created_at),
+            channels.get(channel, channel),
+            classifications.get(classification, classification),
+            categories.get(category_id, ""),
+            regions.get(region_id, ""),
+            agencies.get(agency_id, ""),
+            statuses.get(status, status),
+            yes if is_overdue else no,
+            _local(next_due),
+            _local(first_follow_up_at),
+            _local(resolved_at),
+            rating or "",
+            title,
+            description,
+            district,
+            address,
             yes if anonymous else no,
-            yes if record["is_confidential"] else no,
+            yes if confidential else no,
             # anonim: the reporter's identity never leaves the system, not even to staff.
-            "" if anonymous else record["reporter_name"],
-            "" if anonymous else record["reporter_email"],
-            "" if anonymous else record["reporter_phone"],
-            record["source_url"],
-            record["source_name"],
-        ]
-        batch.append(writer.writerow([spreadsheet_safe(cell) for cell in cells]))
+            "" if anonymous else reporter_name,
+            "" if anonymous else reporter_email,
+            "" if anonymous else reporter_phone,
+            source_url,
+            source_name,
+        )
+        batch.append(writer.writerow([safe(cell) for cell in cells]))
         if len(batch) >= 500:
             yield "".join(batch)
             batch = []
