@@ -109,7 +109,7 @@ class IntakeForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=150)
     description = forms.CharField(
-        label=_("The complaint"),
+        label=_("Complaint text"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("The citizen's words, copied or summarised."),
