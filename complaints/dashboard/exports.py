@@ -187,7 +187,7 @@ def queue_export(request):
     filterset = queue_filterset(request, now=now)
     if not filterset.is_valid():
         return render_queue(request, filterset, scope=scope, now=now)
-    queryset = queue_rows(filterset.qs, sort=filterset.sort_value)
+    queryset = queue_rows(filterset.qs, sort=filterset.sort_value, now=now)
     response = StreamingHttpResponse(export_lines(queryset), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="lapor-{stamp}.csv"'

@@ -132,6 +132,14 @@ class StaffQueueFilter(django_filters.FilterSet):
             queryset = queryset.filter(status__in=open_statuses())
         return queryset
 
+    def selected_statuses(self) -> list[str]:
+        value = self.form.cleaned_data.get("status") or OPEN
+        if value == ALL:
+            return list(ComplaintStatus.values)
+        if value == OPEN:
+            return open_statuses()
+        return [value]
+
     def without_status(self):
         """The queue with every filter but the status one, for the counts per status."""
         queryset = self.queryset.all()

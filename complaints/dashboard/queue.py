@@ -29,7 +29,7 @@ def queue_filterset(request, *, now) -> StaffQueueFilter:
     """The caller's queue with the filters of the query string; 404 for an agency or region
     outside the caller's scope, exactly as for a complaint outside it."""
     filterset = StaffQueueFilter(
-        request.GET, queryset=queue_work_set(request.user, now=now), user=request.user, now=now
+        request.GET, queryset=queue_work_set(request.user), user=request.user, now=now
     )
     if filterset.scope_errors:
         raise Http404
@@ -55,9 +55,11 @@ def render_queue(request, filterset, *, scope, now):
         "counts": None,
     }
     if valid:
-        rows = queue_rows(filterset.qs, sort=filterset.sort_value)
-        context["page"] = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         counts = status_counts(filterset.without_status())
+        rows = queue_rows(filterset.qs, sort=filterset.sort_value, now=now)
+        total = sum(counts[status] for status in filterset.selected_statuses())
+        paginator = CappedPaginator(rows, PAGE_SIZE, known_count=total)
+        context["page"] = paginator.get_page(request.GET.get("page"))
         status_query = request.GET.copy()
         for key in ("page", "status"):
             status_query.pop(key, None)
@@ -89,14 +91,10 @@ def triage(request):
             return redirect("dashboard-triage")
         status = 400
     now = timezone.now()
-    rows = (
-        complaints_for(request.user, purpose=Purpose.WORK)
-        .filter(status=S.TRIAGE)
-        .with_overdue(now)
-        .select_related(*LIST_RELATED)
-        .order_by("triage_due_at", "pk")
-    )
-    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting = complaints_for(request.user, purpose=Purpose.WORK).filter(status=S.TRIAGE)
+    rows = waiting.with_overdue(now).select_related(*LIST_RELATED).order_by("triage_due_at", "pk")
+    paginator = CappedPaginator(rows, PAGE_SIZE, count_queryset=waiting)
+    page = paginator.get_page(request.GET.get("page"))
     ticked = set(form["complaints"].value() or []) if form is not None and form.is_bound else set()
     return render(
         request,
