@@ -1,6 +1,7 @@
 """The staff home page (the agency's most urgent complaints, the regency's triage and agencies,
-the province's regions) and the staff actions on one complaint. Every read starts from
-``complaints_for(user, WORK)``."""
+the province's regions) and the staff actions on one complaint. Every read, the overviews'
+counts included, starts from ``complaints_for(user, purpose=Purpose.WORK)``: the caller's work
+set."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from agencies.models import Agency, Region
 
 from ..forms import StaffActionForm
 from ..models import DeadlineBreach
+from ..querysets import overdue_q
 from ..scope import Purpose, complaints_for
 from ..selectors import LIST_RELATED
 from ..services import actor_roles, complaint_transition
@@ -70,50 +72,52 @@ def _agency_overview(scope, work, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    open_counts = _count_by(
-        work.filter(region_id__in=scope.region_ids, status__in=[S.ASSIGNED, S.IN_PROGRESS]).exclude(
-            assigned_agency=None
-        ),
+    counts = _counts_by(
+        work.filter(status__in=[S.ASSIGNED, S.IN_PROGRESS]),
         "assigned_agency_id",
+        open=Count("pk"),
+        overdue=Count("pk", filter=overdue_q(now)),
     )
-    overdue = _count_by(work.overdue(now), "assigned_agency_id")
-    rows = list(Agency.objects.filter(pk__in=open_counts).select_related("region").order_by("name"))
+    rows = list(
+        Agency.objects.filter(
+            is_active=True, region_id__in=scope.region_ids, pk__in=list(counts)
+        ).select_related("region")
+    )
     for row in rows:
-        row.open = open_counts.get(row.pk, 0)
-        row.overdue = overdue.get(row.pk, 0)
-    return sorted(rows, key=lambda row: (-row.overdue, -row.open))
+        row.open, row.overdue = counts[row.pk]["open"], counts[row.pk]["overdue"]
+    return sorted(rows, key=lambda row: (-row.overdue, -row.open, row.name))
 
 
-def _count_by(queryset, field: str) -> dict:
-    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+def _counts_by(complaints, field: str, **aggregates) -> dict:
+    """``{value of field: {name: count}}`` over ``complaints``, in one grouped query."""
+    rows = complaints.order_by().values(field).annotate(**aggregates)
+    return {row.pop(field): row for row in rows}
 
 
 def _region_overview(work, now):
-    """Per region of the province (provincial staff only, whose work set is every complaint)."""
+    """Per region: received this year, open, in triage, overdue now, breaches this year."""
     year = timezone.localdate(now).year
-    counts = {
-        row["region_id"]: row
-        for row in work.order_by()
-        .values("region_id")
-        .annotate(
-            received=Count("pk", filter=Q(created_at__year=year)),
-            open=Count(
-                "pk", filter=Q(status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS])
-            ),
-            triage=Count("pk", filter=Q(status=S.TRIAGE)),
-        )
-    }
-    overdue = _count_by(work.overdue(now), "region_id")
-    breaches = _count_by(DeadlineBreach.objects.filter(recorded_at__year=year), "region_id")
-    result = list(Region.objects.order_by("code"))
-    for row in result:
-        found = counts.get(row.pk, {})
-        row.received = found.get("received", 0)
-        row.open = found.get("open", 0)
-        row.triage = found.get("triage", 0)
-        row.overdue = overdue.get(row.pk, 0)
+    counts = _counts_by(
+        work,
+        "region_id",
+        received=Count("pk", filter=Q(created_at__year=year)),
+        open=Count("pk", filter=Q(status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS])),
+        triage=Count("pk", filter=Q(status=S.TRIAGE)),
+        overdue=Count("pk", filter=overdue_q(now)),
+    )
+    breaches = dict(
+        DeadlineBreach.objects.filter(recorded_at__year=year)
+        .order_by()
+        .values_list("region_id")
+        .annotate(n=Count("pk"))
+    )
+    empty = {"received": 0, "open": 0, "triage": 0, "overdue": 0}
+    rows = list(Region.objects.order_by("code"))
+    for row in rows:
+        for name, value in counts.get(row.pk, empty).items():
+            setattr(row, name, value)
         row.breach_count = breaches.get(row.pk, 0)
-    return result
+    return rows
 
 
 @login_required
@@ -129,7 +133,7 @@ def complaint_act(request, tracking_code):
     if complaint is None:
         raise Http404
     roles = actor_roles(complaint, request.user) - {Role.REPORTER}
-    form = StaffActionForm(request.POST, request.FILES, complaint=complaint)
+    form = StaffActionForm(request.POST, request.FILES, complaint=complaint, user=request.user)
     if form.is_valid():
         action = form.cleaned_data["action"]
         role = next((r for r in ROLE_PREFERENCE if r in roles and _allows(action, r)), None)
