@@ -57,6 +57,17 @@ def movement(row: ResultRow, *, has_previous: bool) -> tuple[str, str]:
     return "=", _("unchanged from %(year)s") % {"year": row.previous_year}
 
 
+def bands(result: Result) -> list[dict]:
+    english = in_english()
+    return [
+        {
+            "name": b["name_en"] if english else b["name_id"],
+            "min_score": exact(Decimal(b["min_score"]), 2),
+        }
+        for b in result.scheme_snapshot.get("bands", [])
+    ]
+
+
 def criteria(result: Result) -> list[dict]:
     english = in_english()
     out = []
@@ -127,10 +138,11 @@ def has_previous_year(rows: list[ResultRow]) -> bool:
 
 def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> dict:
     """Geometry of an inline SVG bar chart: one bar per row, one segment per criterion's
-    points, against the highest possible score. Works without JavaScript."""
+    points, against the highest possible score. Works without JavaScript. Coordinates are
+    strings, so that no locale turns 4.5 into "4,5" in an SVG attribute."""
     shown = rows[:CHART_LIMIT]
     top = Decimal(result.scheme_snapshot.get("max_score") or 0) or Decimal(1)
-    width, label_w, left, line = 400, 0, 4, 34
+    width, label_w, left, line = 400, 0, 4, 40
     bar_w = width - left - 56
     colors = [c["color"] for c in criteria(result)]
     bars = []
@@ -141,18 +153,18 @@ def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> 
         for value, color in zip(row.values.all(), colors, strict=False):
             w = (Decimal(value.points) / top * bar_w).quantize(Decimal("0.1"))
             if w > 0:
-                segments.append({"x": x, "w": w, "color": color})
+                segments.append({"x": str(x), "w": str(w), "color": color})
             x += w
         rank = row.region_rank if by_region else row.rank
         bars.append(
             {
                 "label": f"{rank}. {row.name}",
                 "score": fixed(row.score, 2),
-                "label_y": y + 11,
-                "bar_y": y + 15,
+                "label_y": y + 13,
+                "bar_y": y + 18,
                 "segments": segments,
-                "end_x": x + 4,
-                "text_y": y + 26,
+                "end_x": str(x + 4),
+                "text_y": y + 29,
             }
         )
     return {

@@ -84,10 +84,9 @@ def _ranking_page(request, year: int, *, is_index: bool):
         ],
         header=tables.header(result, by_region=by_region),
         chart=tables.chart(result, rows, by_region=by_region),
-        bands=result.scheme_snapshot.get("bands", []),
+        bands=tables.bands(result),
         previous_year=next((r.previous_year for r in rows if r.previous_year), None),
         csv_query=request.GET.urlencode(),
-        english=request.LANGUAGE_CODE.startswith("en"),
     )
     return render(request, "awards/ranking.html", context)
 

@@ -61,7 +61,12 @@ def test_ranking_page_chart_table_csv_and_accessibility(live_server, page, publi
     assert chart.get_attribute("role") == "img"
     assert "Diagram batang" in chart.locator("title").text_content()
     assert "Kota Banjarbaru" in chart.locator("desc").text_content()
-    assert chart.locator("rect[fill]").count() >= 3  # scored segments
+    segments = chart.locator("rect[fill]")
+    assert segments.count() >= 3  # scored segments, drawn with a width
+    assert all(segments.nth(i).bounding_box()["width"] > 1 for i in range(segments.count()))
+    first_bar_value = chart.locator("text.chart-value").first
+    assert first_bar_value.text_content() == "2.50"  # Banjarmasin: 2 of 4 received, all on time
+    assert first_bar_value.bounding_box()["width"] < 40  # one piece of text, not scattered
     box = chart.bounding_box()
     assert box["width"] <= 390  # fits the phone's width
 

@@ -167,8 +167,9 @@ def test_withdrawing_and_republishing_need_a_reason_and_are_logged(year_2025, st
     first.refresh_from_db()
     assert first.status == ResultStatus.WITHDRAWN
     draft = ranking_compute(year=2025, level=Level.REGENCY, now=NOW + timedelta(hours=1))
-    with pytest.raises(RankingError, match="reason"):
+    with pytest.raises(RankingError) as error:
         ranking_publish(result=draft, actor=staff, now=NOW + timedelta(hours=2))
+    assert error.value.field == "reason"
     again = ranking_publish(
         result=draft, actor=staff, reason="Data Tapin sudah lengkap", now=NOW + timedelta(hours=2)
     )
@@ -206,9 +207,9 @@ def test_only_provincial_staff_publish_and_only_drafts(year_2025, staff):
     with pytest.raises(RankingError):
         ranking_publish(result=draft, actor=coordinator("63.72"), now=NOW)
     published = ranking_publish(result=draft, actor=staff, now=NOW)
-    with pytest.raises(RankingError, match="draft"):
+    with pytest.raises(RankingError, match="draf"):  # only a draft
         ranking_publish(result=published, actor=staff, reason="sekali lagi ya", now=NOW)
-    with pytest.raises(RankingError, match="published"):
+    with pytest.raises(RankingError, match="diterbitkan"):  # only a published one
         ranking_withdraw(
             result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW),
             actor=staff,
