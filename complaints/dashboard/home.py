@@ -25,7 +25,6 @@ from ..services import actor_roles, complaint_transition
 from ..views import _detail_context, reporter_codes
 from ..workflow import Action, ComplaintStatus, Role, WorkflowError
 from .common import staff_scope_or_403
-from .forms import intake_role
 
 S = ComplaintStatus
 
@@ -39,7 +38,7 @@ def dashboard(request):
     now = timezone.now()
     work = complaints_for(request.user, purpose=Purpose.WORK)
     handled = work.with_overdue(now)
-    context = {"scope": scope, "can_enter": intake_role(request.user) is not None}
+    context = {"scope": scope}
     if scope.agency_ids:
         queue = (
             handled.filter(
