@@ -1,7 +1,7 @@
 """Figures for an agency, a regency and the province over a period, side by side, with a
 trend by month drawn as inline SVG. The indicators are the awards ranking's own
 (``awards.indicators.indicator_sets``), computed over the caller's scope; "overdue now" is the
-scope's ``overdue()`` rule. A fixed number of queries, however many agencies or months."""
+scope's overdue rule (``overdue_q``). A fixed number of queries, however many agencies or months."""
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Region
 from agencies.selectors import agencies_visible_to
 
+from ..querysets import overdue_q
 from ..scope import Purpose, complaints_for
 from .common import staff_scope_or_403
 
@@ -181,17 +182,17 @@ def figures(request):
         sets = indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
         context["subject"] = agency.name
         context["total"] = Row(
-            agency.name, sets.get(agency.pk, empty), subject.overdue(now).count()
+            agency.name, sets.get(agency.pk, empty), subject.filter(overdue_q(now)).count()
         )
     elif region is not None:
         subject = work.filter(region=region)
         regions = indicator_sets(group_by="region", start=start, end=end, complaints=subject)
         context["subject"] = region.name
         context["total"] = Row(
-            region.name, regions.get(region.pk, empty), subject.overdue(now).count()
+            region.name, regions.get(region.pk, empty), subject.filter(overdue_q(now)).count()
         )
         agencies = indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
-        overdue = _count_by(subject.overdue(now), "assigned_agency_id")
+        overdue = _count_by(subject.filter(overdue_q(now)), "assigned_agency_id")
         names = Agency.objects.filter(pk__in=set(agencies) | set(overdue)).order_by("name")
         context["rows_title"] = _("Agencies side by side")
         context["rows"] = [
@@ -200,7 +201,7 @@ def figures(request):
     else:  # the province: every regency and city side by side
         subject = work
         regions = indicator_sets(group_by="region", start=start, end=end, complaints=subject)
-        overdue = _count_by(subject.overdue(now), "region_id")
+        overdue = _count_by(subject.filter(overdue_q(now)), "region_id")
         rows = [
             Row(r.name, regions.get(r.pk, empty), overdue.get(r.pk, 0))
             for r in Region.objects.order_by("code")
