@@ -35,6 +35,19 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
 
 
+# Channels through which staff enter a complaint on a citizen's behalf (manual intake).
+STAFF_CHANNELS = (
+    Channel.SOCIAL_MEDIA,
+    Channel.ONLINE_MEDIA,
+    Channel.PRINT_MEDIA,
+    Channel.SMS,
+    Channel.PHONE,
+    Channel.WALK_IN,
+)
+# Of those, the ones whose source is a link, and the one whose source is a publication.
+LINK_CHANNELS = (Channel.SOCIAL_MEDIA, Channel.ONLINE_MEDIA)
+
+
 class Complaint(models.Model):
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     classification = models.CharField(
@@ -90,6 +103,11 @@ class Complaint(models.Model):
         related_name="+",
         verbose_name=_("entered by"),
     )
+    # Where staff found a complaint they entered by hand (channels other than web, API, Open311).
+    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    source_name = models.CharField(_("publication"), max_length=150, blank=True)
+    source_date = models.DateField(_("publication date"), null=True, blank=True)
+    raised_on = models.DateField(_("raised by the citizen on"), null=True, blank=True)
 
     status = models.CharField(
         _("status"),
@@ -191,6 +209,17 @@ class Complaint(models.Model):
             models.Index(fields=["region", "status"], name="complaint_region_status_idx"),
             models.Index(fields=["reporter", "-created_at"], name="complaint_reporter_idx"),
             models.Index(fields=["created_at", "id"], name="complaint_created_idx"),
+            # The staff queue sorted by date, within an agency or a region.
+            models.Index(
+                fields=["assigned_agency", "-created_at", "-id"], name="complaint_agency_date_idx"
+            ),
+            models.Index(fields=["region", "-created_at", "-id"], name="complaint_region_date_idx"),
+            # "Was this post entered already?" on manual intake.
+            models.Index(
+                fields=["source_url"],
+                name="complaint_source_url_idx",
+                condition=~Q(source_url=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.validators import MaxLengthValidator, validate_email
+from django.core.validators import MaxLengthValidator, URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,8 @@ from .codes import access_key_hash, access_key_new, tracking_code_new
 from .models import (
     KALSEL_LAT,
     KALSEL_LON,
+    LINK_CHANNELS,
+    STAFF_CHANNELS,
     Assignment,
     Attachment,
     BreachKind,
@@ -38,6 +40,7 @@ from .models import (
     EventKind,
 )
 from .notifications import notification_queue, notification_queue_each, reporter_address
+from .sources import source_url_normalise
 from .workflow import (
     Action,
     ArchiveReason,
@@ -50,6 +53,17 @@ from .workflow import (
 
 S = ComplaintStatus
 TRACKING_CODE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class IntakeSource:
+    """Where staff found a complaint they enter by hand: a link, or a publication and its date;
+    and the day the citizen raised it (posted, phoned, came to the counter)."""
+
+    url: str = ""
+    publication: str = ""
+    published_on: date | None = None
+    raised_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,9 @@ def complaint_submit(
     reporter_phone: str = "",
     channel: str = Channel.WEB,
     entered_by=None,
+    entered_as: str = Role.REGION_COORDINATOR,
+    source: IntakeSource | None = None,
+    agency: Agency | None = None,
     files: list[CleanFile] = (),
     idempotency_key: uuid.UUID | None = None,
     now: datetime | None = None,
@@ -169,6 +186,9 @@ def complaint_submit(
     """Store a new complaint with its first event and attachments, then route it.
 
     A second call with the same ``idempotency_key`` returns the first complaint unchanged.
+    Staff entering a complaint pass ``entered_by`` and the role they act in (``entered_as``),
+    and ``agency`` to give it to that agency instead of the routing rule's (see
+    ``complaint_intake``, which checks all of this).
     """
     now = now or timezone.now()
     if reporter is not None and not reporter.is_authenticated:
@@ -220,6 +240,10 @@ def complaint_submit(
         access_key_hash=access_key_hash(access_key) if access_key else "",
         idempotency_key=idempotency_key,
         entered_by=entered_by,
+        source_url=source.url if source else "",
+        source_name=source.publication.strip() if source else "",
+        source_date=source.published_on if source else None,
+        raised_on=source.raised_on if source else None,
         status=S.SUBMITTED,
         created_at=now,
     )
@@ -231,12 +255,14 @@ def complaint_submit(
                 EventKind.SUBMITTED,
                 now=now,
                 actor=entered_by or reporter,
-                role=Role.REGION_COORDINATOR if entered_by else Role.REPORTER,
+                role=entered_as if entered_by else Role.REPORTER,
                 to_status=S.SUBMITTED,
                 data={"channel": channel},
             )
-            _attachments_store(complaint, files, role=Role.REPORTER, event=event)
-            complaint_route(complaint=complaint, now=now)
+            _attachments_store(
+                complaint, files, role=entered_as if entered_by else Role.REPORTER, event=event
+            )
+            complaint_route(complaint=complaint, now=now, agency=agency)
             recipient = reporter_address(complaint)
             if recipient:
                 notification_queue(
@@ -275,18 +301,124 @@ def _save_with_unique_code(complaint: Complaint) -> None:
             complaint._state.adding = True
 
 
-def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> None:
-    """Route a submitted complaint: to the agency of its routing rule, or to triage.
+def complaint_intake(
+    *,
+    actor,
+    role: str,
+    channel: str,
+    source: IntakeSource,
+    agency: Agency | None = None,
+    now: datetime | None = None,
+    **fields,
+) -> SubmitResult:
+    """Staff enter a complaint found on social media, online or in print, or received by SMS,
+    phone or at the counter: check that ``actor`` may enter it in ``role`` (an officer for their
+    own agency, a coordinator for their region, provincial staff anywhere) and that its source
+    is complete, then submit it like any other. ``fields`` are ``complaint_submit``'s.
+
+    Raises WorkflowError (not allowed) or ValidationError (every field error at once).
+    """
+    now = now or timezone.now()
+    scope = staff_scope_for(actor)
+    region = fields.get("region")
+    allowed = {
+        Role.AGENCY_OFFICER: agency is not None and agency.pk in scope.agency_ids,
+        Role.REGION_COORDINATOR: agency is None
+        and (region is None or scope.covers_region(region.pk))
+        and bool(scope.region_ids),
+        Role.PROVINCE_STAFF: agency is None and scope.is_province,
+    }.get(role, False)
+    if not allowed:
+        raise WorkflowError(_("You are not allowed to do this."))
+    errors = check_intake_source(channel=channel, source=source, today=timezone.localdate(now))
+    if (
+        role == Role.AGENCY_OFFICER
+        and region is not None
+        and region.pk != agency.region_id
+        and not agency.region.is_province
+    ):
+        errors.setdefault("region", []).append(
+            _("Your agency handles complaints of %(region)s only.") % {"region": agency.region}
+        )
+    not_checked = ("files", "idempotency_key", "is_anonymous", "is_confidential")
+    check_fields = {k: v for k, v in fields.items() if k not in not_checked}
+    try:
+        check_complaint_fields(channel=channel, today=timezone.localdate(now), **check_fields)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    source = IntakeSource(
+        url=source_url_normalise(source.url) if channel in LINK_CHANNELS else "",
+        publication=source.publication if channel == Channel.PRINT_MEDIA else "",
+        published_on=source.published_on if channel == Channel.PRINT_MEDIA else None,
+        raised_on=source.raised_on,
+    )
+    return complaint_submit(
+        channel=channel,
+        entered_by=actor,
+        entered_as=role,
+        source=source,
+        agency=agency,
+        now=now,
+        **fields,
+    )
+
+
+def check_intake_source(*, channel: str, source: IntakeSource, today: date) -> dict[str, list[str]]:
+    """Field errors of a manual intake's channel and source (empty when it is complete)."""
+    errors: dict[str, list[str]] = {}
+    if channel not in STAFF_CHANNELS:
+        errors["channel"] = [_("Choose where the complaint was found or received.")]
+    if source.raised_on is None:
+        errors["raised_on"] = [_("Give the date the citizen raised it.")]
+    elif source.raised_on > today:
+        errors["raised_on"] = [_("The date cannot be in the future.")]
+    if channel in LINK_CHANNELS:
+        url = (source.url or "").strip()
+        if not url:
+            errors["source_url"] = [_("Paste the link to the post or article.")]
+        else:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                errors["source_url"] = [_("Enter a full link starting with https://.")]
+            else:
+                if (
+                    len(source_url_normalise(url))
+                    > Complaint._meta.get_field("source_url").max_length
+                ):
+                    errors["source_url"] = [_("This link is too long.")]
+    if channel == Channel.PRINT_MEDIA:
+        if not (source.publication or "").strip():
+            errors["source_name"] = [_("Name the newspaper or magazine.")]
+        elif len(source.publication.strip()) > Complaint._meta.get_field("source_name").max_length:
+            errors["source_name"] = [_("The name can be at most 150 characters long.")]
+        if source.published_on is None:
+            errors["source_date"] = [_("Give the date of the edition.")]
+        elif source.published_on > today:
+            errors["source_date"] = [_("The date cannot be in the future.")]
+    return errors
+
+
+def complaint_route(
+    *, complaint: Complaint, now: datetime | None = None, agency: Agency | None = None
+) -> None:
+    """Route a submitted complaint: to ``agency`` when given (an officer's own intake), else to
+    the agency of its routing rule, or to triage.
 
     The caller holds the transaction; the complaint is new or locked.
     """
     now = now or timezone.now()
-    rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
-    routed = rule is not None and rule.agency.is_active
+    if agency is None:
+        rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
+        agency = rule.agency if rule is not None else None
+    routed = agency is not None and agency.is_active
     action = Action.ROUTE if routed else Action.ROUTE_TO_TRIAGE
     transition = transition_for(action, status=complaint.status, role=Role.SYSTEM)
     if routed:
-        _assign(complaint, rule.agency, now=now)
+        _assign(complaint, agency, now=now)
         complaint.status = transition.target
         complaint.save()
         _event(
@@ -296,7 +428,7 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
             role=Role.SYSTEM,
             from_status=S.SUBMITTED,
             to_status=S.ASSIGNED,
-            to_agency=rule.agency,
+            to_agency=agency,
             data=_deadline_data(complaint),
         )
     else:

@@ -26,6 +26,11 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("track/", views.track, name="track"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/queue/", dashboard.queue, name="dashboard-queue"),
+    path("dashboard/queue/export.csv", dashboard.queue_export, name="dashboard-export"),
+    path("dashboard/triage/", dashboard.triage, name="dashboard-triage"),
+    path("dashboard/intake/", dashboard.intake, name="dashboard-intake"),
+    path("dashboard/figures/", dashboard.figures, name="dashboard-figures"),
     path("complaints/<str:tracking_code>/act/", dashboard.complaint_act, name="complaint-act"),
 ]
 

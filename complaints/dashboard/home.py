@@ -5,7 +5,7 @@ over the same scope (the tally, docs/figures.md)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, When
 from django.http import Http404
@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Region
-from agencies.selectors import staff_scope_for
 
-from .forms import StaffActionForm
-from .scope import Purpose, complaints_for
-from .selectors import LIST_RELATED, breach_counts, complaint_counts, overdue_counts, year_start
-from .services import actor_roles, complaint_transition
-from .views import _detail_context, reporter_codes
-from .workflow import Action, ComplaintStatus, Role, WorkflowError
+from ..forms import StaffActionForm
+from ..scope import Purpose, complaints_for
+from ..selectors import LIST_RELATED, breach_counts, complaint_counts, overdue_counts, year_start
+from ..services import actor_roles, complaint_transition
+from ..views import _detail_context, reporter_codes
+from ..workflow import Action, ComplaintStatus, Role, WorkflowError
+from .common import staff_scope_or_403
 
 S = ComplaintStatus
 OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
@@ -31,16 +31,9 @@ OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
 ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
 
 
-def _staff_scope_or_403(request):
-    scope = staff_scope_for(request.user)
-    if not scope.is_staff:
-        raise PermissionDenied(_("This page is for agency and Kominfo staff."))
-    return scope
-
-
 @login_required
 def dashboard(request):
-    scope = _staff_scope_or_403(request)
+    scope = staff_scope_or_403(request)
     now = timezone.now()
     work = complaints_for(request.user, purpose=Purpose.WORK)
     handled = work.with_overdue(now)
@@ -156,7 +149,7 @@ def complaint_act(request, tracking_code):
 
 
 def _allows(action: str, role: str) -> bool:
-    from .workflow import TRANSITIONS_BY_ACTION
+    from ..workflow import TRANSITIONS_BY_ACTION
 
     transition = TRANSITIONS_BY_ACTION.get(action)
     return transition is not None and role in transition.roles

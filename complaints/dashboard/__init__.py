@@ -1,0 +1,13 @@
+"""The staff workspace: home, queue, triage, intake, figures, export and staff actions.
+
+Every page, action and export reads complaints through ``complaints_for(user, WORK)`` (or
+``SEE`` where a complaint page is re-shown), so no one sees past their scope.
+"""
+
+from .exports import queue_export
+from .figures import figures
+from .home import complaint_act, dashboard
+from .intake import intake
+from .queue import queue, triage
+
+__all__ = ["complaint_act", "dashboard", "figures", "intake", "queue", "queue_export", "triage"]

@@ -1,0 +1,116 @@
+"""The staff workspace in a real Chromium: a coordinator enters a complaint seen on Facebook,
+the agency works it from its queue, and the citizen's public page tells the story."""
+
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from complaints.models import Attachment, Complaint
+from tests.factories import coordinator, officer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def image(tmp_path, name: str, colour: str):
+    path = tmp_path / name
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 400), colour).save(buffer, "PNG" if name.endswith(".png") else "JPEG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def signed_in(browser, live_server, user):
+    """A browser context with ``user``'s session (sign-in itself is another page's test)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def test_a_facebook_post_is_entered_worked_and_shown_to_the_public(
+    live_server, browser, tmp_path, media_root
+):
+    screenshot = image(tmp_path, "postingan-fb.png", "white")
+    photo = image(tmp_path, "lampu-menyala.jpg", "yellow")
+    kominfo = coordinator("63.72", username="kominfo-bjb", first_name="Rina")
+    perkim = officer("63.72", "perkim", username="perkim-bjb", first_name="Joko")
+
+    # The coordinator enters the post, with its screenshot.
+    context, page = signed_in(browser, live_server, kominfo)
+    page.goto(live_server.url + "/dashboard/")
+    page.get_by_role("link", name="Masukkan pengaduan").first.click()
+    page.get_by_label("Media sosial").check()
+    page.get_by_label("Tautan unggahan atau berita").fill(
+        "https://www.facebook.com/groups/wargabanjarbaru/posts/555123"
+    )
+    page.get_by_label("Tanggal warga menyampaikannya").fill(timezone.localdate().isoformat())
+    page.get_by_label("Tangkapan layar atau kliping").set_input_files(str(screenshot))
+    page.get_by_label("Nama warga").fill("Akun FB Hendra")
+    page.get_by_label("Kategori").select_option(label="Penerangan jalan umum")
+    assert page.get_by_label("Kabupaten/kota").input_value() == "63.72"
+    page.get_by_label("Lokasi", exact=True).fill("Jl. Karang Anyar, dekat masjid")
+    page.get_by_label("Judul").fill("Lampu jalan padam di Karang Anyar")
+    page.get_by_label("Isi pengaduan").fill(
+        "Warga mengeluh di grup Facebook: tiga lampu jalan padam sejak pekan lalu."
+    )
+    page.get_by_role("button", name="Masukkan pengaduan").click()
+    assert page.get_by_text("dimasukkan dan diteruskan ke").is_visible()
+    complaint = Complaint.objects.get()
+    assert complaint.channel == "social_media" and complaint.entered_by == kominfo
+    assert Attachment.objects.get(complaint=complaint).content_type == "image/png"
+    context.close()
+
+    # It is in Perkim's queue at once.
+    context, page = signed_in(browser, live_server, perkim)
+    page.goto(live_server.url + "/dashboard/queue/")
+    assert page.get_by_role("link", name=complaint.tracking_code).is_visible()
+
+    context.close()
+
+    # Four days on, nobody has answered: the officer (signed in again: staff sessions expire
+    # when idle) filters the overdue ones.
+    with time_machine.travel(timezone.now() + timedelta(days=4), tick=True):
+        context, page = signed_in(browser, live_server, perkim)
+        page.goto(live_server.url + "/dashboard/queue/")
+        page.get_by_label("Terlambat", exact=True).check()
+        page.get_by_role("button", name="Tampilkan").click()
+        assert "overdue=on" in page.url
+        row = page.locator("table.queue tbody tr")
+        assert row.count() == 1
+        assert "terlambat" in row.inner_text()
+        page.get_by_role("link", name=complaint.tracking_code).click()
+
+        page.get_by_label("Apa yang sudah dilakukan").fill(
+            "Tim Perkim mengganti tiga lampu hari ini."
+        )
+        page.get_by_label("Foto atau dokumen bukti").set_input_files(str(photo))
+        page.get_by_role("button", name="Kirim tindak lanjut").click()
+        assert page.get_by_text("Tim Perkim mengganti tiga lampu hari ini.").is_visible()
+        page.get_by_label("Apa yang sudah dilakukan").fill("Semua lampu menyala kembali.")
+        page.get_by_role("button", name="Tandai selesai").click()
+        complaint.refresh_from_db()
+        assert complaint.status == "resolved"
+    context.close()
+
+    # The citizen (anyone) sees the channel, the follow-up and its photo; never the staff.
+    visitor = browser.new_context(locale="id-ID")
+    public = visitor.new_page()
+    public.goto(live_server.url + complaint.get_absolute_url())
+    text = public.locator("main").inner_text()
+    assert "Media sosial" in text
+    assert "Tim Perkim mengganti tiga lampu hari ini." in text
+    assert "Semua lampu menyala kembali." in text
+    assert public.locator("ol.timeline img").count() >= 1
+    for private in ("Rina", "Joko", "kominfo-bjb", "perkim-bjb", "facebook.com"):
+        assert private not in public.content()
+    visitor.close()
