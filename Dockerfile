@@ -11,4 +11,5 @@ COPY . .
 RUN useradd --create-home lapor && mkdir -p /app/var && chown -R lapor /app/var
 USER lapor
 EXPOSE 8000
-CMD ["gunicorn", "lapor.wsgi", "--bind", "0.0.0.0:8000"]
+# Access log without query strings (private-link keys), see lapor/gunicorn.conf.py.
+CMD ["gunicorn", "lapor.wsgi", "-c", "lapor/gunicorn.conf.py"]

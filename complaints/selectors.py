@@ -68,3 +68,25 @@ def complaints_of_reporter(user):
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )
+
+
+def complaints_claimable(user) -> list:
+    """Guest complaints sent with ``user``'s address, once the address is confirmed.
+
+    They are not the user's own yet (``complaint_claim`` makes them so when the user picks
+    them), so they come from no scope: only their code, title and date are shown, to the
+    signed-in account whose address was confirmed.
+    """
+    profile = getattr(user, "citizen_profile", None)
+    if not (user.is_authenticated and user.email and profile and profile.email_verified_at):
+        return []
+    return list(
+        Complaint.objects.filter(reporter__isnull=True, reporter_email__iexact=user.email)
+        .only("pk", "tracking_code", "title", "created_at")
+        .order_by("-created_at")
+    )
+
+
+def complaint_claimable(*, tracking_code: str):
+    """A guest complaint (no account yet) by code; the caller has checked its private link."""
+    return Complaint.objects.filter(tracking_code=tracking_code, reporter__isnull=True).first()
