@@ -173,9 +173,7 @@ def test_registration_does_not_reveal_a_taken_username_either(client):
 def test_mail_sending_forms_are_limited_per_address(client, path, field):
     UserFactory(username="siti", email=VICTIM)
     data = {"first_name": "X", "password1": PASSWORD, "password2": PASSWORD, field: VICTIM}
-    answers = [
-        Client(REMOTE_ADDR=f"10.0.0.{n}").post(path, data).status_code for n in range(1, 6)
-    ]
+    answers = [Client(REMOTE_ADDR=f"10.0.0.{n}").post(path, data).status_code for n in range(1, 6)]
     assert answers[:3] == [302, 302, 302]
     assert answers[3:] == [429, 429]
     assert Notification.objects.filter(recipient=VICTIM).count() <= 3
