@@ -47,6 +47,8 @@ from .workflow import (
 
 S = ComplaintStatus
 TRACKING_CODE_ATTEMPTS = 8
+# Complaints are about what happened recently; a date before this is a typing mistake.
+EARLIEST_INCIDENT_DATE = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def check_complaint_fields(
     today = today or timezone.localdate()
     if incident_date is None:
         add("incident_date", _("Give the date it happened, or your best guess."))
-    elif incident_date > today:
+    elif incident_date > today:  # ``today`` in WITA, the portal's time zone
         add("incident_date", _("The date cannot be in the future."))
+    elif incident_date < EARLIEST_INCIDENT_DATE:
+        add("incident_date", _("The date cannot be before 1 January 2000."))
     if (latitude is None) != (longitude is None):
         add("latitude", _("Give both latitude and longitude, or neither."))
     elif latitude is not None:
