@@ -291,6 +291,9 @@ LOGGING = {
         },
     },
     "loggers": {
+        # Django's own console handler (DEBUG only) has no redaction filter: send its records
+        # to the root handler, which has, in every mode.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "pikepdf": {"level": "WARNING"},
     },
