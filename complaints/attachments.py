@@ -16,6 +16,7 @@ import io
 import logging
 import secrets
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 
 import pikepdf
@@ -266,6 +267,10 @@ _PDF_ACTIVE_NAMES = frozenset(
     }
 )
 _PDF_STRIPPED_KEYS = ("/OpenAction", "/AA")
+# Object streams hold only dictionaries and are small; qpdf decodes each whole into memory, so
+# their decoded size is checked first (a 10 MB upload could otherwise inflate a thousandfold).
+_MAX_OBJECT_STREAMS_BYTES = 4 * MAX_FILE_BYTES
+_FLATE = ("/FlateDecode", "/Fl")
 # More objects than a complaint's document needs; walking them would cost seconds.
 _MAX_PDF_OBJECTS = 200_000
 
@@ -333,6 +338,49 @@ def _pdf_strip(pdf: pikepdf.Pdf) -> None:
         del pdf.trailer["/Info"]
 
 
+def _object_stream_decode(stream, budget: int) -> int:
+    """Decode one object stream as qpdf will; the budget left, or ``_Refused``."""
+    if not isinstance(stream, pikepdf.Stream):
+        raise _refuse_damaged_pdf()
+    filters = stream.get("/Filter")
+    if filters is None:
+        filters = []
+    elif not isinstance(filters, pikepdf.Array):
+        filters = [filters]
+    raw = stream.read_raw_bytes()
+    if not filters:
+        budget -= len(raw)
+    elif len(filters) == 1 and str(filters[0]) in _FLATE:
+        budget -= len(zlib.decompressobj().decompress(raw, max(budget, 0) + 1))
+    else:
+        raise _refuse_damaged_pdf()  # no writer compresses object streams otherwise
+    if budget < 0:
+        raise _refuse_damaged_pdf()
+    stream.read_bytes()  # raises when qpdf cannot decode it either
+    return budget
+
+
+def _check_object_streams(pdf: pikepdf.Pdf) -> None:
+    """Decode every object stream once, within a size budget, before qpdf reads objects out of
+    them; refuse the document when one does not decode or the budget runs out."""
+    budget = _MAX_OBJECT_STREAMS_BYTES
+    containers = {
+        entry.obj_stream_number
+        for entry in pdf.get_xref_table().values()
+        if entry.type == 2  # an object stored in an object stream
+    }
+    for number in sorted(containers):
+        budget = _object_stream_decode(pdf.get_object((number, 0)), budget)
+    # Object streams that nothing uses are not read by qpdf, but a damaged one is still damage.
+    for stream in pdf.objects:
+        if (
+            isinstance(stream, pikepdf.Stream)
+            and stream.get("/Type") == "/ObjStm"
+            and stream.objgen[0] not in containers
+        ):
+            budget = _object_stream_decode(stream, budget)
+
+
 def clean_pdf(data: bytes) -> bytes:
     """``data`` parsed, checked and written out again by qpdf; raises ``_Refused``.
 
@@ -340,9 +388,7 @@ def clean_pdf(data: bytes) -> bytes:
     """
     try:
         with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
-            for stream in pdf.objects:
-                if isinstance(stream, pikepdf.Stream) and stream.get("/Type") == "/ObjStm":
-                    stream.read_bytes()  # raises when the object stream does not decode
+            _check_object_streams(pdf)
             if _pdf_is_active(pdf):
                 raise _refuse_active_pdf()
             _pdf_strip(pdf)

@@ -604,6 +604,14 @@ def test_pdf_object_stream_that_cannot_be_decoded_is_refused():
     ]
 
 
+def test_pdf_object_stream_that_inflates_beyond_reason_is_refused_before_it_is_decoded():
+    # 40 KB that would inflate to 48 MB of object-stream data.
+    padding = b"<< /Padding (" + b"A" * 48_000_000 + b") >>"
+    document = pdf_with_object_stream([OPEN_ACTION_JS, padding])
+    assert len(document) < 100_000
+    assert refusals([upload("bom.pdf", document)]) == [PDF_DAMAGED.format("bom.pdf")]
+
+
 def test_pdf_binary_streams_that_happen_to_contain_js_bytes_are_accepted():
     noise = random.Random(7).randbytes(4096)
     data = noise + b"/JS " + noise + b"/JS>" + noise
