@@ -225,7 +225,9 @@ def claim_by_private_link(request, tracking_code):
     """Join one guest complaint whose private link this browser has opened."""
     if tracking_code not in reporter_codes(request):
         raise Http404
-    complaint = complaint_claimable(tracking_code=tracking_code)
+    complaint = complaint_claimable(
+        tracking_code=tracking_code, reporter_codes=reporter_codes(request)
+    )
     if complaint is None:
         raise Http404
     try:

@@ -1,18 +1,19 @@
-"""Reads for complaints: lists, figures, timelines. Every query states its joins."""
+"""Reads for complaints: lists, figures, timelines. Every query starts from
+``complaints.scope.complaints_for`` and states its joins."""
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from .models import Attachment, Complaint, ComplaintEvent
+from .models import Attachment, ComplaintEvent
 from .querysets import overdue_q
-from .workflow import PUBLIC_STATUSES
+from .scope import Purpose, complaints_for
 
 LIST_RELATED = ("category", "region", "assigned_agency")
 
 
 def complaints_public_list():
     return (
-        Complaint.objects.public()
+        complaints_for(None, purpose=Purpose.PUBLIC)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
@@ -31,12 +32,10 @@ def complaint_figures(*, year: int | None = None) -> dict[str, int]:
     """
     now = timezone.now()
     year = year or timezone.localdate(now).year
-    qs = Complaint.objects.filter(created_at__year=year, is_confidential=False)
+    qs = complaints_for(None, purpose=Purpose.PUBLIC).filter(created_at__year=year)
     return qs.aggregate(
-        received=Count("pk", filter=Q(status__in=PUBLIC_STATUSES)),
-        followed_up=Count(
-            "pk", filter=Q(status__in=PUBLIC_STATUSES, first_follow_up_at__isnull=False)
-        ),
+        received=Count("pk"),
+        followed_up=Count("pk", filter=Q(first_follow_up_at__isnull=False)),
         overdue=Count("pk", filter=overdue_q(now)),
     )
 
@@ -44,7 +43,7 @@ def complaint_figures(*, year: int | None = None) -> dict[str, int]:
 def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):
     """The complaint with its timeline, or None when this visitor may not see it."""
     return (
-        Complaint.objects.visible_to(user, reporter_codes=reporter_codes)
+        complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes)
         .with_overdue()
         .select_related(*LIST_RELATED, "reporter", "duplicate_of")
         .prefetch_related(
@@ -63,7 +62,7 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
 
 def complaints_of_reporter(user):
     return (
-        Complaint.objects.filter(reporter=user)
+        complaints_for(user, purpose=Purpose.OWN)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
@@ -71,22 +70,18 @@ def complaints_of_reporter(user):
 
 
 def complaints_claimable(user) -> list:
-    """Guest complaints sent with ``user``'s address, once the address is confirmed.
-
-    They are not the user's own yet (``complaint_claim`` makes them so when the user picks
-    them), so they come from no scope: only their code, title and date are shown, to the
-    signed-in account whose address was confirmed.
-    """
-    profile = getattr(user, "citizen_profile", None)
-    if not (user.is_authenticated and user.email and profile and profile.email_verified_at):
-        return []
+    """Guest complaints sent with ``user``'s confirmed address, newest first (code and title)."""
     return list(
-        Complaint.objects.filter(reporter__isnull=True, reporter_email__iexact=user.email)
+        complaints_for(user, purpose=Purpose.CLAIM)
         .only("pk", "tracking_code", "title", "created_at")
         .order_by("-created_at")
     )
 
 
-def complaint_claimable(*, tracking_code: str):
-    """A guest complaint (no account yet) by code; the caller has checked its private link."""
-    return Complaint.objects.filter(tracking_code=tracking_code, reporter__isnull=True).first()
+def complaint_claimable(*, tracking_code: str, reporter_codes: frozenset[str]):
+    """A guest complaint (no account yet) whose private link this browser has opened."""
+    return (
+        complaints_for(None, purpose=Purpose.OWN, reporter_codes=reporter_codes)
+        .filter(tracking_code=tracking_code, reporter__isnull=True)
+        .first()
+    )

@@ -15,13 +15,13 @@ from django_ratelimit.core import get_usage
 
 from agencies.demo import demo_accounts_visible
 
-from .codes import access_key_hash, tracking_code_normalise
+from .codes import tracking_code_normalise
 from .filters import ComplaintFilter
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
-from .models import Attachment, Complaint
+from .models import Attachment
 from .ratelimits import first_limit, target_key, too_many_requests
 from .reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
-from .scope import Purpose, complaints_for
+from .scope import Purpose, complaints_for, private_link_opens
 from .selectors import (
     complaint_figures,
     complaint_for_detail,
@@ -122,7 +122,9 @@ def complaint_created(request, tracking_code):
     if tracking_code not in reporter_codes(request):
         raise Http404
     complaint = get_object_or_404(
-        Complaint.objects.select_related("assigned_agency", "region", "category"),
+        complaints_for(
+            request.user, purpose=Purpose.OWN, reporter_codes=reporter_codes(request)
+        ).select_related("assigned_agency", "region", "category"),
         tracking_code=tracking_code,
     )
     access_key = new_link_key(request, tracking_code)
@@ -141,17 +143,13 @@ def complaint_created(request, tracking_code):
 @require_safe
 def complaint_detail(request, tracking_code):
     key = request.GET.get("key")
-    if key:
-        # The private link: remember it for this browser, then drop the secret from the URL
-        # so it stays out of history, referrers and shared screenshots.
-        match = Complaint.objects.filter(
-            tracking_code=tracking_code, access_key_hash=access_key_hash(key)
-        ).exists()
-        if match:
-            reporter_remember(request, tracking_code)
-            response = HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
-            response["Referrer-Policy"] = "no-referrer"
-            return _no_store(response)
+    # The private link: remember it for this browser, then drop the secret from the URL so it
+    # stays out of history, referrers and shared screenshots.
+    if key and private_link_opens(tracking_code, key):
+        reporter_remember(request, tracking_code)
+        response = HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+        response["Referrer-Policy"] = "no-referrer"
+        return _no_store(response)
     complaint = complaint_for_detail(
         tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
     )
@@ -203,7 +201,7 @@ def _detail_context(request, complaint, **forms):
         and request.user.is_authenticated
         and complaint.tracking_code in reporter_codes(request),
         "staff_form": forms.get("staff_form")
-        or (StaffActionForm(complaint=complaint) if staff_actions else None),
+        or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }
 
 
@@ -325,8 +323,8 @@ def track(request):
             return too_many_requests(request, minutes)
     if form.is_valid():
         code = tracking_code_normalise(form.cleaned_data["code"])
-        visible = Complaint.objects.visible_to(
-            request.user, reporter_codes=reporter_codes(request)
+        visible = complaints_for(
+            request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
         ).filter(tracking_code=code)
         if visible.exists():
             return redirect("complaint-detail", tracking_code=code)
@@ -356,8 +354,8 @@ def complaint_list(request):
 def attachment_download(request, pk):
     """Every attachment goes through here: it is served only to who may see its complaint."""
     attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
-    visible = Complaint.objects.visible_to(
-        request.user, reporter_codes=reporter_codes(request)
+    visible = complaints_for(
+        request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
     ).filter(pk=attachment.complaint_id)
     if not visible.exists() or (attachment.event and attachment.event.is_internal):
         raise Http404
