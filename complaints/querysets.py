@@ -1,11 +1,11 @@
 """Complaint queries in domain words.
 
 The "who may read" filters (``_public``, ``_handled_by``, ``_reported_by``, ``_claimable_by``,
-``_visible_to``)
-are internal: call them through ``complaints.scope.complaints_for``, the one entry point for every
-read (``tests/complaints/test_scope.py`` fails when a module reads ``Complaint.objects`` itself).
-Their leading underscore also keeps them off the manager: ``Complaint.objects.visible_to`` does
-not exist. The other methods narrow or annotate a scoped queryset.
+``_visible_to``) are internal: call them through ``complaints.scope.complaints_for``, the one
+entry point for every read (``tests/complaints/test_scope.py`` fails when a module reads
+``Complaint.objects`` itself). Their leading underscore also keeps them off the manager:
+``Complaint.objects.visible_to`` does not exist. The other methods narrow or annotate a scoped
+queryset.
 """
 
 from django.db import models
