@@ -230,3 +230,20 @@ def test_officer_pages_too_are_not_stored(client):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert complaint.status == ComplaintStatus.ASSIGNED
+
+
+# --- the admin ----------------------------------------------------------------------------------
+def test_the_outbox_in_the_admin_shows_no_key_and_no_anonim_reporters_address(client):
+    from tests.factories import UserFactory
+
+    result = complaint_submitted(is_anonymous=True, reporter_email="rahasia.saya@example.id")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    listing = client.get("/admin/complaints/notification/").content.decode()
+    notification = result.complaint.notifications.get(recipient="rahasia.saya@example.id")
+    detail = client.get(f"/admin/complaints/notification/{notification.pk}/change/")
+    assert detail.status_code == 200
+    for page in (listing, detail.content.decode()):
+        assert "rahasia.saya@example.id" not in page
+        assert result.access_key not in page
+    searched = client.get("/admin/complaints/notification/", {"q": "rahasia.saya"})
+    assert result.complaint.title not in searched.content.decode()
