@@ -177,6 +177,7 @@ def verify_email(request, token):
     return redirect("my-complaints")
 
 
+@never_cache
 @login_required
 @require_safe
 def my_complaints(request):

@@ -96,7 +96,9 @@ def test_the_registrant_confirms_signed_in_and_picks_their_guest_complaints(clie
 
     assert client.get(link).status_code == 302
     assert CitizenProfile.objects.get(user__email="budi@example.id").email_verified_at
-    mine = client.get("/accounts/complaints/").content.decode()
+    response = client.get("/accounts/complaints/")
+    assert "no-store" in response["Cache-Control"]
+    mine = response.content.decode()
     assert f'value="{earlier.tracking_code}"' in mine  # offered, not yet joined
     assert Complaint.objects.filter(reporter__isnull=False).count() == 0
 
