@@ -260,6 +260,7 @@ _PDF_ACTIVE_NAMES = frozenset(
         "/EmbeddedFile",
         "/FileAttachment",
         "/GoToE",
+        "/GoToR",  # opens another file, e.g. on a network share (leaks Windows credentials)
         "/ImportData",
         "/SubmitForm",
         "/RichMedia",

@@ -527,6 +527,7 @@ def test_pdf_with_javascript_is_refused():
         b"<< /S /Rendition /J#53 (x) >>",
         b"<< /Type /Annot /Subtype /RichMedia /RichMediaContent << >> >>",
         b"<< /Type /Annot /Subtype /FileAttachment /FS << /EF << >> >> >>",
+        b"<< /S /GoToR /F (//server/share/x.pdf) /D [0 /Fit] >>",
     ],
 )
 def test_pdf_with_launch_or_embedded_files_is_refused(action):
