@@ -73,13 +73,8 @@ class ComplaintQuerySet(models.QuerySet):
                 q |= Q(pk__in=self.model.objects.all()._handled_by(user).values("pk"))
         return self.filter(q)
 
-    def overdue(self, now=None):
-        """Due in the past with no follow-up (or no verification): right before any task runs."""
-        now = now or timezone.now()
-        return self.filter(overdue_q(now))
-
     def with_overdue(self, now=None):
-        """Annotate ``is_overdue`` with the same rule as ``overdue()``, for lists and pages."""
+        """Annotate ``is_overdue`` (``overdue_q``), for lists and pages."""
         now = now or timezone.now()
         return self.annotate(
             is_overdue=Case(
@@ -89,6 +84,7 @@ class ComplaintQuerySet(models.QuerySet):
 
 
 def overdue_q(now) -> Q:
+    """Due in the past with no follow-up (or no verification): right before any task runs."""
     return Q(status=ComplaintStatus.ASSIGNED, follow_up_due_at__lt=now) | Q(
         status=ComplaintStatus.TRIAGE, triage_due_at__lt=now
     )

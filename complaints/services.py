@@ -303,7 +303,8 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
             data=_deadline_data(complaint),
         )
     else:
-        _to_triage(complaint, now=now)  # the table's target for ROUTE_TO_TRIAGE
+        _to_triage(complaint, now=now)
+        complaint.status = transition.target
         complaint.save()
         _event(
             complaint,

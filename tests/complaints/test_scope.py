@@ -7,6 +7,7 @@ relation: a new page cannot forget the scope. See docs/architecture.md, "One sco
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def unscoped_reads(source: str) -> list[str]:
                 and node.value.id == "Complaint"
             ):
                 add(node, f"Complaint.{node.attr}")
-            elif node.attr == "complaints":  # a reverse manager: region/agency/user.complaints
+            elif node.attr in ("complaints", "duplicates"):  # reverse managers
                 add(node, ".complaints")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if node.value.startswith("complaints__"):
@@ -112,6 +113,22 @@ def test_no_module_outside_the_allowed_ones_reads_complaints_without_the_scope()
     )
 
 
+# A template reaching for a reverse manager (`region.complaints.count`) reads around it too.
+TEMPLATE_REVERSE = re.compile(r"\.(complaints|duplicates)(\.|\s|\}|\|)")
+
+
+def test_no_template_reads_complaints_through_a_relation():
+    offenders = [
+        f"{path.relative_to(BASE_DIR)}:{number}"
+        for path in sorted((BASE_DIR / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if TEMPLATE_REVERSE.search(line)
+    ]
+    assert offenders == []
+    assert TEMPLATE_REVERSE.search("{{ region.complaints.count }}")
+    assert not TEMPLATE_REVERSE.search("{% url 'complaints:list' %} complaints/detail.html")
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -119,6 +136,7 @@ def test_no_module_outside_the_allowed_ones_reads_complaints_without_the_scope()
         "get_object_or_404(Complaint._default_manager, pk=1)",
         "Complaint._base_manager.all()",
         "region.complaints.count()",
+        "original.duplicates.all()",
         'Region.objects.annotate(n=Count("complaints"))',
         'Agency.objects.filter(complaints__status="assigned")',
         'Region.objects.prefetch_related("complaints")',
