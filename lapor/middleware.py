@@ -1,7 +1,14 @@
-"""Small protections that every response needs, whichever view answers."""
+"""Middleware that every response needs, whichever view answers."""
+
+import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseNotAllowed
+
+from .views import database_unavailable
+
+logger = logging.getLogger(__name__)
 
 # Pages and forms need no more than these; an API under LAPOR_API_PREFIXES may allow others.
 PAGE_METHODS = ("GET", "HEAD", "POST")
@@ -24,3 +31,24 @@ class HardeningMiddleware:
             # wsgiref adds "WSGIServer/0.2 CPython/3.11.x" only when no Server header is set.
             response["Server"] = "WSGIServer"
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that cannot reach the database answers 503 with a page that says so.
+
+    The complaint was not stored (its transaction never committed), and sending the same form
+    again is safe: its idempotency token turns a repeat into the same complaint. Errors raised
+    outside views reach ``handler500`` (``lapor.views.server_error``), which answers the same.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.error("Database unavailable: %s", exception, exc_info=exception)
+            return database_unavailable(request)
+        return None

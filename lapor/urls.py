@@ -2,12 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from signin.views import SignInView
+
 from . import views
+
+handler500 = "lapor.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # The admin signs in through the site's sign-in: the same lock-out and two-factor step.
+    path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("signin.urls")),
     path("", include("complaints.urls")),
 ]
