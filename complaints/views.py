@@ -70,7 +70,11 @@ def complaint_new(request):
         usage = _submission_limit(request, increment=True)
         if usage and usage["should_limit"]:
             minutes = max(1, -(-usage["time_left"] // 60))
-            return render(request, "complaints/rate_limited.html", {"minutes": minutes}, status=429)
+            response = render(
+                request, "complaints/rate_limited.html", {"minutes": minutes}, status=429
+            )
+            response["Retry-After"] = str(minutes * 60)
+            return response
         form = ComplaintForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             data = form.cleaned_data

@@ -100,6 +100,14 @@ def test_track_is_limited_per_client(client):
     assert Client(REMOTE_ADDR="10.1.1.1").get("/track/").status_code == 200  # others can
 
 
+def test_the_submission_limit_says_when_to_come_back(client, settings):
+    settings.LAPOR_SUBMIT_RATE = "2/h"
+    answers = [client.post("/complaints/new/", form_data(title=f"Jalan {n}")) for n in range(3)]
+    assert [a.status_code for a in answers] == [302, 302, 429]
+    assert 0 < int(answers[2]["Retry-After"]) <= 3600
+    assert "menit" in answers[2].content.decode()
+
+
 def png_upload(name="foto.png"):
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "teal").save(buffer, "PNG")
