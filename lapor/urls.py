@@ -16,5 +16,7 @@ urlpatterns = [
     path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("signin.urls")),
+    path("api/v1/", include("awards.api_urls")),
+    path("", include("awards.urls")),
     path("", include("complaints.urls")),
 ]

@@ -56,7 +56,14 @@ def test_the_form_map_works_under_the_policy(live_server, page):
 
 def test_pages_and_the_admin_load_without_violations(live_server, page):
     violations = watch_violations(page)
-    for path in ("/", "/complaints/", "/track/", "/accounts/login/", "/accounts/register/"):
+    for path in (
+        "/",
+        "/complaints/",
+        "/track/",
+        "/accounts/login/",
+        "/accounts/register/",
+        "/rankings/",
+    ):
         page.goto(live_server.url + path)
     # An administrator, signed in (staff land on the two-factor set-up first, QR code included).
     client = Client()
