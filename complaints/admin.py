@@ -66,11 +66,12 @@ class NotificationAdmin(ReadOnlyAdmin):
     """The outbox, for operators: whether mail goes out. The body is not shown (it may carry a
     private link's key or a confirmation token), nor an anonim reporter's address."""
 
-    list_display = ["created_at", "shown_recipient", "subject", "status", "attempts"]
+    list_display = ["created_at", "shown_recipient", "subject", "status", "attempts", "last_error"]
     list_filter = ["status"]
     search_fields = ["subject"]
     list_select_related = ["complaint", "complaint__reporter"]
-    exclude = ["body", "recipient"]
+    # "secret" is a guest's private-link key, kept only until the email is sent.
+    exclude = ["body", "recipient", "secret", "claim"]
     readonly_fields = ["shown_recipient"]
 
     @admin.display(description=_("recipient"))
