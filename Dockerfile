@@ -11,4 +11,6 @@ COPY . .
 RUN useradd --create-home lapor && mkdir -p /app/var && chown -R lapor /app/var
 USER lapor
 EXPOSE 8000
+# migrate, load_reference, collectstatic, then gunicorn with lapor/gunicorn.conf.py (an access
+# log without query strings): the same script CI runs in .ci/prod-smoke.
 CMD ["bin/start-web"]

@@ -5,6 +5,7 @@ shows complaints, events, breaches and notifications without letting anyone edit
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Complaint, ComplaintEvent, DeadlineBreach, NonWorkingDay, Notification
 
@@ -62,7 +63,25 @@ class DeadlineBreachAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "subject", "status", "attempts", "last_error"]
+    """The outbox, for operators: whether mail goes out. The body is not shown (it may carry a
+    private link's key or a confirmation token), nor an anonim reporter's address."""
+
+    list_display = ["created_at", "shown_recipient", "subject", "status", "attempts", "last_error"]
     list_filter = ["status"]
-    search_fields = ["recipient", "subject"]
-    exclude = ["secret", "claim"]  # a guest's private-link key, until the email is sent
+    search_fields = ["subject"]
+    list_select_related = ["complaint", "complaint__reporter"]
+    # "secret" is a guest's private-link key, kept only until the email is sent.
+    exclude = ["body", "recipient", "secret", "claim"]
+    readonly_fields = ["shown_recipient"]
+
+    @admin.display(description=_("recipient"))
+    def shown_recipient(self, obj):
+        complaint = obj.complaint
+        if complaint is not None and complaint.is_anonymous:
+            reporter_addresses = {
+                (complaint.reporter_email or "").lower(),
+                (complaint.reporter.email if complaint.reporter else "").lower(),
+            }
+            if obj.recipient.lower() in reporter_addresses:
+                return _("hidden: the reporter is anonymous")
+        return obj.recipient

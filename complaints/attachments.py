@@ -4,7 +4,8 @@ Up to ``MAX_FILES`` files of at most ``MAX_FILE_BYTES`` each: JPEG, PNG and WebP
 documents. The type is decided from the content, never from the file name or the content type
 the browser claims. Images are decoded and re-encoded, which drops EXIF (GPS position, camera
 serial number), ICC, XMP and comments, and shrinks photos for readers on slow connections.
-PDFs cannot be re-encoded, so they are screened for scripts and embedded files instead.
+PDFs are parsed by qpdf, refused when they carry scripts, embedded files or other active
+content, and written out again without opening actions or metadata.
 
 ``clean_uploads`` gives one ``CleanFile`` per upload, stored under a random name, or raises a
 ``ValidationError`` naming every refused file; ``AttachmentsField`` does the same in a form.
@@ -13,12 +14,12 @@ PDFs cannot be re-encoded, so they are screened for scripts and embedded files i
 import contextlib
 import io
 import logging
-import re
 import secrets
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
 
+import pikepdf
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -30,8 +31,12 @@ logger = logging.getLogger(__name__)
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
-# A 40-megapixel RGBA image takes 160 MB once decoded; anything larger is refused unread.
-MAX_IMAGE_PIXELS = 40_000_000
+# Checked from the header, before anything is decoded. A JPEG is decoded at a reduced scale
+# (the DCT gives 1/2, 1/4, 1/8 for free), so a 50-megapixel phone photo costs little; PNG and
+# WebP have no such shortcut and every pixel is decoded, converted and resampled (a 40-megapixel
+# PNG took 1.5 s of server time), so they are held to 4096 x 4096, more than any screenshot.
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_LOSSLESS_PIXELS = 4096 * 4096
 # Longest side of a stored image: plenty for a photo of a pothole, light on a phone's data plan.
 MAX_IMAGE_SIDE = 2560
 JPEG_QUALITY = 85
@@ -134,9 +139,10 @@ def _webp_canvas_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _too_many_pixels(size: tuple[int, int]) -> bool:
+def _too_many_pixels(size: tuple[int, int], content_type: str) -> bool:
     width, height = size
-    return width <= 0 or height <= 0 or width * height > MAX_IMAGE_PIXELS
+    limit = MAX_IMAGE_PIXELS if content_type == JPEG else MAX_LOSSLESS_PIXELS
+    return width <= 0 or height <= 0 or width * height > limit
 
 
 def _refuse_too_large_image() -> _Refused:
@@ -152,7 +158,7 @@ def _open(data: bytes, content_type: str) -> Image.Image:
     if image.format not in PILLOW_FORMATS[content_type]:
         raise _refuse_unreadable_image()
     # Image.open read only the header: refuse before anything is decoded.
-    if _too_many_pixels(image.size):
+    if _too_many_pixels(image.size, content_type):
         raise _refuse_too_large_image()
     return image
 
@@ -180,15 +186,18 @@ def clean_image(data: bytes, content_type: str) -> bytes:
         size = _webp_canvas_size(data)
         if size is None:
             raise _refuse_unreadable_image()
-        if _too_many_pixels(size):
+        if _too_many_pixels(size, content_type):
             raise _refuse_too_large_image()
     try:
         with _open(data, content_type) as image:
             image.verify()
         with _open(data, content_type) as image:
             if content_type == JPEG:
-                # Lets the JPEG decoder skip detail that the downscaling below throws away.
-                image.draft(None, (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+                # Lets the JPEG decoder skip detail that the downscaling below throws away:
+                # ask for the size the thumbnail will have, so the scale can drop to 1/2 or less.
+                width, height = image.size
+                ratio = min(1.0, MAX_IMAGE_SIDE / max(width, height))
+                image.draft(None, (max(1, int(width * ratio)), max(1, int(height * ratio))))
             upright = ImageOps.exif_transpose(image)
             mode = _output_mode(upright, content_type)
             if upright.mode.startswith("I"):
@@ -223,45 +232,48 @@ def clean_image(data: bytes, content_type: str) -> bytes:
 
 
 # --- PDF --------------------------------------------------------------------------------------
-# PDF is the one type that is stored as uploaded, so it is screened for what makes a document
-# act rather than just display: JavaScript (actions and the document-level name tree; /JS also
-# appears in rendition actions), /Launch actions that start programs on the reader's computer,
-# and embedded files, which can carry any payload past the type check above. Staff open these
-# attachments on office computers; a complaint has no need for any of this. The screen works on
-# names, not on a full parse, so it is a safety net behind serving PDFs as downloads.
-_DANGEROUS_NAMES = frozenset({b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles"})
-# The three bytes "/JS" turn up by chance in compressed stream data (a plain byte search would
-# refuse about half of all 10 MB scanned documents), so stream data is searched for the long
-# names only. Dictionaries, where an action would have to be, are searched for all of them.
-_DANGEROUS_LONG_NAMES = _DANGEROUS_NAMES - {b"JS"}
-_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM = re.compile(rb">>\s*stream(?:\r\n|\n|\r)")
-_PDF_FILTERS = frozenset(
+# A PDF is parsed by qpdf (through pikepdf), checked, and written out again; the rewritten copy is
+# stored, never the uploaded bytes, so what staff and the public download is exactly what was
+# checked (no second parser reading the file differently, no bytes after the end, no objects
+# that nothing refers to). Refused: anything qpdf cannot parse (including object streams that do
+# not decode) and anything that makes a document act instead of display: JavaScript, /Launch
+# and other actions that start programs or load files, embedded files, RichMedia (Flash, 3D) and
+# XFA forms. /OpenAction and /AA (actions run on opening a document, a page or a field) are
+# removed even when they only jump to a page. The author's name and other document metadata go
+# too, like EXIF from photos.
+_PDF_ACTIVE_KEYS = frozenset(
     {
-        b"ASCIIHexDecode",
-        b"ASCII85Decode",
-        b"LZWDecode",
-        b"FlateDecode",
-        b"RunLengthDecode",
-        b"CCITTFaxDecode",
-        b"JBIG2Decode",
-        b"DCTDecode",
-        b"JPXDecode",
-        b"Crypt",
+        "/JS",
+        "/JavaScript",
+        "/EmbeddedFiles",
+        "/EmbeddedFile",
+        "/EF",
+        "/XFA",
+        "/RichMediaContent",
+        "/RichMediaSettings",
     }
 )
-# Object streams hold only dictionaries and are small; more than this is not a normal file.
-_MAX_OBJECT_STREAM_BYTES = 8 * 1024 * 1024
-_MAX_OBJECT_STREAMS_TOTAL = 4 * MAX_FILE_BYTES
-
-
-def _pdf_names(data: bytes) -> set[bytes]:
-    """Every name in ``data``, with ``#xx`` escapes decoded (``/J#61vaScript`` is /JavaScript)."""
-    return {
-        _PDF_NAME_ESCAPE.sub(lambda match: bytes([int(match[1], 16)]), name)
-        for name in _PDF_NAME.findall(data)
+_PDF_ACTIVE_NAMES = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/EmbeddedFile",
+        "/FileAttachment",
+        "/GoToE",
+        "/GoToR",  # opens another file, e.g. on a network share (leaks Windows credentials)
+        "/ImportData",
+        "/SubmitForm",
+        "/RichMedia",
+        "/RichMediaExecute",
     }
+)
+_PDF_STRIPPED_KEYS = ("/OpenAction", "/AA")
+# Object streams hold only dictionaries and are small; qpdf decodes each whole into memory, so
+# their decoded size is checked first (a 10 MB upload could otherwise inflate a thousandfold).
+_MAX_OBJECT_STREAMS_BYTES = 4 * MAX_FILE_BYTES
+_FLATE = ("/FlateDecode", "/Fl")
+# More objects than a complaint's document needs; walking them would cost seconds.
+_MAX_PDF_OBJECTS = 200_000
 
 
 def _refuse_damaged_pdf() -> _Refused:
@@ -270,64 +282,133 @@ def _refuse_damaged_pdf() -> _Refused:
     )
 
 
-def _object_stream_content(header_names: set[bytes], body: bytes) -> bytes | None:
-    """The decoded objects of an object stream; None when they cannot be decoded here."""
-    filters = header_names & _PDF_FILTERS
-    if not filters:
-        return body
-    if filters != {b"FlateDecode"}:
-        return None
-    decompressor = zlib.decompressobj()
-    try:
-        content = decompressor.decompress(body, _MAX_OBJECT_STREAM_BYTES)
-    except zlib.error:
-        return None  # also what encrypted object streams look like
-    if decompressor.unconsumed_tail:
-        return None
-    return content
+def _refuse_active_pdf() -> _Refused:
+    return _Refused(
+        _("“%(name)s” is a PDF with scripts or embedded files, which are not accepted."),
+        "pdf_active_content",
+    )
 
 
-def check_pdf(data: bytes) -> None:
-    """Raise ``_Refused`` unless ``data`` is a complete PDF without scripts or embedded files."""
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+def _pdf_is_active(pdf: pikepdf.Pdf) -> bool:
+    """Whether any object of ``pdf`` (reachable or not) holds active content."""
+    if len(pdf.objects) > _MAX_PDF_OBJECTS:
         raise _refuse_damaged_pdf()
+    for indirect in pdf.objects:
+        stack = [indirect]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, pikepdf.Name):
+                if str(current) in _PDF_ACTIVE_NAMES:
+                    return True
+            elif isinstance(current, pikepdf.Stream):
+                if current.get("/Type") in ("/ObjStm", "/XRef"):
+                    continue
+                stack.extend(_direct_children(current.stream_dict))
+                if _PDF_ACTIVE_KEYS.intersection(current.stream_dict.keys()):
+                    return True
+            elif isinstance(current, pikepdf.Dictionary):
+                if _PDF_ACTIVE_KEYS.intersection(current.keys()):
+                    return True
+                stack.extend(_direct_children(current))
+            elif isinstance(current, pikepdf.Array):
+                stack.extend(_direct_children(current))
+    return False
 
-    dictionaries: list[bytes] = []  # everything outside stream data, plus object streams
-    stream_data: list[bytes] = []
-    decoded_total = 0
-    position = 0
-    while match := _PDF_STREAM.search(data, position):
-        start = match.end()
-        end = data.find(b"endstream", start)
-        if end == -1:
-            break
-        dictionaries.append(data[position:start])
-        body = data[start:end]
-        # The stream's dictionary: from its "N 0 obj" (or at most 4 KB back) to "stream".
-        window_start = max(position, match.start() - 4096)
-        object_start = data.rfind(b"obj", window_start, match.start())
-        header_start = window_start if object_start == -1 else object_start
-        header_names = _pdf_names(data[header_start : match.end()])
-        if b"ObjStm" in header_names:
-            content = _object_stream_content(header_names, body)
-            if content is None:
-                raise _refuse_damaged_pdf()
-            decoded_total += len(content)
-            if decoded_total > _MAX_OBJECT_STREAMS_TOTAL:
-                raise _refuse_damaged_pdf()
-            dictionaries.append(content)
-        else:
-            stream_data.append(body)
-        position = end
-    dictionaries.append(data[position:])
 
-    if any(_pdf_names(part) & _DANGEROUS_NAMES for part in dictionaries) or any(
-        _pdf_names(part) & _DANGEROUS_LONG_NAMES for part in stream_data
-    ):
-        raise _Refused(
-            _("“%(name)s” is a PDF with scripts or embedded files, which are not accepted."),
-            "pdf_active_content",
-        )
+def _direct_children(container) -> list:
+    """The values of a dictionary or array that may hold names: direct objects only (indirect
+    ones are visited on their own, once, as members of ``pdf.objects``); pikepdf gives numbers
+    and booleans as plain Python values, which hold nothing."""
+    values = container.values() if isinstance(container, pikepdf.Dictionary) else container
+    return [
+        value for value in values if isinstance(value, pikepdf.Object) and not value.is_indirect
+    ]
+
+
+def _pdf_strip(pdf: pikepdf.Pdf) -> None:
+    """Remove opening and page/field actions and the document's metadata."""
+    for indirect in pdf.objects:
+        if isinstance(indirect, pikepdf.Dictionary | pikepdf.Stream):
+            for key in _PDF_STRIPPED_KEYS:
+                if key in indirect:
+                    del indirect[key]
+    for key in ("/Metadata", "/OpenAction", "/AA"):
+        if key in pdf.Root:
+            del pdf.Root[key]
+    if "/Info" in pdf.trailer:
+        del pdf.trailer["/Info"]
+
+
+def _object_stream_decode(stream, budget: int) -> int:
+    """Decode one object stream as qpdf will; the budget left, or ``_Refused``."""
+    if not isinstance(stream, pikepdf.Stream):
+        raise _refuse_damaged_pdf()
+    filters = stream.get("/Filter")
+    if filters is None:
+        filters = []
+    elif not isinstance(filters, pikepdf.Array):
+        filters = [filters]
+    raw = stream.read_raw_bytes()
+    if not filters:
+        budget -= len(raw)
+    elif len(filters) == 1 and str(filters[0]) in _FLATE:
+        budget -= len(zlib.decompressobj().decompress(raw, max(budget, 0) + 1))
+    else:
+        raise _refuse_damaged_pdf()  # no writer compresses object streams otherwise
+    if budget < 0:
+        raise _refuse_damaged_pdf()
+    stream.read_bytes()  # raises when qpdf cannot decode it either
+    return budget
+
+
+def _check_object_streams(pdf: pikepdf.Pdf) -> None:
+    """Decode every object stream once, within a size budget, before qpdf reads objects out of
+    them; refuse the document when one does not decode or the budget runs out."""
+    budget = _MAX_OBJECT_STREAMS_BYTES
+    containers = {
+        entry.obj_stream_number
+        for entry in pdf.get_xref_table().values()
+        if entry.type == 2  # an object stored in an object stream
+    }
+    for number in sorted(containers):
+        budget = _object_stream_decode(pdf.get_object((number, 0)), budget)
+    # Object streams that nothing uses are not read by qpdf, but a damaged one is still damage.
+    for stream in pdf.objects:
+        if (
+            isinstance(stream, pikepdf.Stream)
+            and stream.get("/Type") == "/ObjStm"
+            and stream.objgen[0] not in containers
+        ):
+            budget = _object_stream_decode(stream, budget)
+
+
+def clean_pdf(data: bytes) -> bytes:
+    """``data`` parsed, checked and written out again by qpdf; raises ``_Refused``.
+
+    Every object stream is decoded, so an action hidden in one is seen like any other object.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
+            _check_object_streams(pdf)
+            if _pdf_is_active(pdf):
+                raise _refuse_active_pdf()
+            _pdf_strip(pdf)
+            output = io.BytesIO()
+            pdf.save(
+                output,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                compress_streams=True,
+                fix_metadata_version=False,
+            )
+    except _Refused:
+        raise
+    except Exception as error:  # pikepdf.PdfError, PasswordError, and anything a bad file raises
+        logger.info("Attachment refused: PDF could not be parsed", exc_info=True)
+        raise _refuse_damaged_pdf() from error
+    content = output.getvalue()
+    if len(content) > MAX_FILE_BYTES:
+        raise _Refused(_("“%(name)s” is larger than 10 MB."), "file_too_large")
+    return content
 
 
 # --- Uploads ----------------------------------------------------------------------------------
@@ -353,11 +434,7 @@ def _clean_one(upload: UploadedFile, original_name: str) -> CleanFile:
         raise _Refused(
             _("“%(name)s” is not a JPEG, PNG or WebP image or a PDF."), "unsupported_type"
         )
-    if content_type == PDF:
-        check_pdf(data)
-        content = data
-    else:
-        content = clean_image(data, content_type)
+    content = clean_pdf(data) if content_type == PDF else clean_image(data, content_type)
     return CleanFile(
         name=random_name(content_type),
         original_name=original_name,

@@ -110,7 +110,9 @@ class ComplaintForm(forms.Form):
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
         # A guest must say who they are; a signed-in citizen is known by their account.
         self.fields["reporter_name"].required = self.is_guest
-        self.fields["incident_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["incident_date"].widget.attrs.update(
+            {"min": "2000-01-01", "max": timezone.localdate().isoformat()}
+        )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     @property

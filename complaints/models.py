@@ -280,6 +280,7 @@ class EventKind(models.TextChoices):
     BREACH = "breach", _("Deadline missed")
     ESCALATED = "escalated", _("Escalated")
     REMINDER = "reminder", _("Reminder sent")
+    CLAIMED = "claimed", _("Joined to the reporter's account")
 
 
 class ImmutableError(Exception):
@@ -349,8 +350,9 @@ class Attachment(models.Model):
     event = models.ForeignKey(
         ComplaintEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
     )
+    # Stored under a random name; the uploader's own file name is not kept (it may carry a
+    # person's name, a date of birth, an ID number), so every attachment is served neutrally.
     file = models.FileField(upload_to="attachments/%Y/%m/")
-    original_name = models.CharField(max_length=120)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     uploaded_by_role = models.CharField(max_length=24, choices=Role.choices)
@@ -365,6 +367,14 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """A neutral file name to save it under, e.g. ``lampiran-42.pdf``."""
+        extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".pdf"
+        )
+        return f"lampiran-{self.pk}{extension}"
 
 
 class BreachKind(models.TextChoices):

@@ -1,10 +1,11 @@
 """Complaint queries in domain words.
 
-The four "who may read" filters (``_public``, ``_handled_by``, ``_reported_by``, ``_visible_to``)
-are internal: call them through ``complaints.scope.complaints_for``, the one entry point for every
-read (``tests/complaints/test_scope.py`` fails when a module reads ``Complaint.objects`` itself).
-Their leading underscore also keeps them off the manager: ``Complaint.objects.visible_to`` does
-not exist. The other methods narrow or annotate a scoped queryset.
+The "who may read" filters (``_public``, ``_handled_by``, ``_reported_by``, ``_claimable_by``,
+``_visible_to``) are internal: call them through ``complaints.scope.complaints_for``, the one
+entry point for every read (``tests/complaints/test_scope.py`` fails when a module reads
+``Complaint.objects`` itself). Their leading underscore also keeps them off the manager:
+``Complaint.objects.visible_to`` does not exist. The other methods narrow or annotate a scoped
+queryset.
 """
 
 from django.db import models
@@ -40,6 +41,21 @@ class ComplaintQuerySet(models.QuerySet):
         if user is not None and user.is_authenticated:
             q |= Q(reporter=user)
         return self.filter(q)
+
+    def _claimable_by(self, user):
+        """Guest complaints (no account) sent with ``user``'s address, once the signed-in owner
+        has confirmed that address; only their existence is shown, so they can pick theirs.
+        Call through complaints_for."""
+        profile = getattr(user, "citizen_profile", None)
+        if not (
+            user is not None
+            and user.is_authenticated
+            and user.email
+            and profile is not None
+            and profile.email_verified_at
+        ):
+            return self.none()
+        return self.filter(reporter__isnull=True, reporter_email__iexact=user.email)
 
     def _visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):
         """Every complaint ``user`` may open: public ones, their own, and those they handle.

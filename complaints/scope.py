@@ -9,6 +9,9 @@ view filters ``Complaint.objects`` by itself. The purposes:
 - ``WORK``: the staff work set: an officer's agency's complaints, a coordinator's region's
   (every agency plus triage), the whole province for provincial staff. Empty for citizens.
 - ``OWN``: the reporter's own complaints (account, or tracking codes proven by private link).
+- ``CLAIM``: guest complaints sent with the signed-in user's confirmed email address, which the
+  user may pick to join their account (``complaint_claim``); only their code, title and date
+  are shown.
 """
 
 from enum import StrEnum
@@ -28,6 +31,7 @@ class Purpose(StrEnum):
     SEE = "see"
     WORK = "work"
     OWN = "own"
+    CLAIM = "claim"
 
 
 def complaints_for(
@@ -44,6 +48,8 @@ def complaints_for(
         return qs._handled_by(user)
     if purpose == Purpose.OWN:
         return qs._reported_by(user, reporter_codes=reporter_codes)
+    if purpose == Purpose.CLAIM:
+        return qs._claimable_by(user)
     return qs._visible_to(user, reporter_codes=reporter_codes)
 
 

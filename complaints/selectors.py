@@ -194,3 +194,21 @@ def complaints_of_reporter(user):
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )
+
+
+def complaints_claimable(user) -> list:
+    """Guest complaints sent with ``user``'s confirmed address, newest first (code and title)."""
+    return list(
+        complaints_for(user, purpose=Purpose.CLAIM)
+        .only("pk", "tracking_code", "title", "created_at")
+        .order_by("-created_at")
+    )
+
+
+def complaint_claimable(*, tracking_code: str, reporter_codes: frozenset[str]):
+    """A guest complaint (no account yet) whose private link this browser has opened."""
+    return (
+        complaints_for(None, purpose=Purpose.OWN, reporter_codes=reporter_codes)
+        .filter(tracking_code=tracking_code, reporter__isnull=True)
+        .first()
+    )

@@ -53,6 +53,8 @@ from .workflow import (
 
 S = ComplaintStatus
 TRACKING_CODE_ATTEMPTS = 8
+# Complaints are about what happened recently; a date before this is a typing mistake.
+EARLIEST_INCIDENT_DATE = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,10 @@ def check_complaint_fields(
     today = today or timezone.localdate()
     if incident_date is None:
         add("incident_date", _("Give the date it happened, or your best guess."))
-    elif incident_date > today:
+    elif incident_date > today:  # ``today`` in WITA, the portal's time zone
         add("incident_date", _("The date cannot be in the future."))
+    elif incident_date < EARLIEST_INCIDENT_DATE:
+        add("incident_date", _("The date cannot be before 1 January 2000."))
     if (latitude is None) != (longitude is None):
         add("latitude", _("Give both latitude and longitude, or neither."))
     elif latitude is not None:
@@ -561,6 +565,53 @@ def complaint_privacy_change(
     return complaint
 
 
+class ClaimProof:
+    """How a signed-in citizen proved that a guest complaint is theirs."""
+
+    PRIVATE_LINK = "private_link"  # opened its private link in this browser (checked by caller)
+    VERIFIED_EMAIL = "verified_email"  # confirmed the address, signed in, and chose it
+
+
+def complaint_claim(*, complaint: Complaint, user, proof: str) -> bool:
+    """Join a guest complaint to ``user``'s account; False when it already has an account.
+
+    Never done on an email confirmation alone: someone may register with another person's
+    address. ``VERIFIED_EMAIL`` needs the account's address confirmed (by the person who knows
+    the password, signed in) and equal to the one the guest left; ``PRIVATE_LINK`` needs the
+    caller to have checked the link's secret.
+    """
+    if user is None or not user.is_authenticated:
+        raise WorkflowError(_("Sign in to add complaints to your account."))
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.reporter_id is not None:
+            return False
+        if proof == ClaimProof.VERIFIED_EMAIL:
+            verified = getattr(getattr(user, "citizen_profile", None), "email_verified_at", None)
+            if not (
+                verified
+                and user.email
+                and locked.reporter_email
+                and locked.reporter_email.lower() == user.email.lower()
+            ):
+                raise WorkflowError(_("This complaint was not sent with your confirmed address."))
+        elif proof != ClaimProof.PRIVATE_LINK:
+            raise WorkflowError(_("You are not allowed to do this."))
+        locked.reporter = user
+        locked.save(update_fields=["reporter", "updated_at"])
+        _event(
+            locked,
+            EventKind.CLAIMED,
+            now=timezone.now(),
+            actor=user,
+            role=Role.REPORTER,
+            data={"proof": proof},
+            is_internal=True,
+        )
+    complaint.refresh_from_db()
+    return True
+
+
 CLOSE_BATCH = 5000
 
 
@@ -827,7 +878,6 @@ def _attachments_store(complaint, files, *, role: str, event=None) -> list[Attac
         attachment = Attachment(
             complaint=complaint,
             event=event,
-            original_name=clean.original_name,
             content_type=clean.content_type,
             size=clean.size,
             uploaded_by_role=role,

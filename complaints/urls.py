@@ -35,9 +35,16 @@ urlpatterns = [
 ]
 
 urlpatterns += [
+    path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/register/", accounts.register, name="register"),
     path("accounts/verify/<str:token>/", accounts.verify_email, name="verify-email"),
     path("accounts/verify-again/", accounts.resend_verification, name="verify-again"),
     path("accounts/complaints/", accounts.my_complaints, name="my-complaints"),
+    path("accounts/complaints/claim/", accounts.claim_complaints, name="claim-complaints"),
+    path(
+        "complaints/<str:tracking_code>/claim/",
+        accounts.claim_by_private_link,
+        name="complaint-claim",
+    ),
 ]

@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
 
 from agencies.demo import demo_accounts_visible
@@ -17,6 +19,8 @@ from .filters import ComplaintFilter
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
 from .models import Attachment
 from .pagination import keyset_page
+from .ratelimits import first_limit, target_key, too_many_requests
+from .reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
 from .scope import Purpose, complaints_for, private_link_opens
 from .selectors import (
     complaint_figures,
@@ -29,26 +33,16 @@ from .workflow import Action, ComplaintStatus, Role, WorkflowError, allowed_acti
 
 logger = logging.getLogger(__name__)
 
-SESSION_REPORTER_CODES = "lapor_reporter_codes"
-SESSION_ACCESS_KEYS = "lapor_access_keys"
 LIST_PAGE_SIZE = 20
 
 
-def reporter_codes(request) -> frozenset[str]:
-    """Tracking codes whose private link this browser has opened."""
-    return frozenset(request.session.get(SESSION_REPORTER_CODES, []))
+def _no_store(response):
+    """Pages with a reporter's details or a private link: kept by no cache, shared or not."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
-def _remember_reporter(request, code: str, access_key: str | None = None) -> None:
-    codes = request.session.get(SESSION_REPORTER_CODES, [])
-    if code not in codes:
-        request.session[SESSION_REPORTER_CODES] = [*codes, code][-50:]
-    if access_key:
-        keys = request.session.get(SESSION_ACCESS_KEYS, {})
-        keys[code] = access_key
-        request.session[SESSION_ACCESS_KEYS] = keys
-
-
+@require_safe
 def home(request):
     return render(
         request,
@@ -72,13 +66,17 @@ def _submission_limit(request, *, increment: bool):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def complaint_new(request):
     if request.method == "POST":
         usage = _submission_limit(request, increment=True)
         if usage and usage["should_limit"]:
             minutes = max(1, -(-usage["time_left"] // 60))
-            return render(request, "complaints/rate_limited.html", {"minutes": minutes}, status=429)
+            response = render(
+                request, "complaints/rate_limited.html", {"minutes": minutes}, status=429
+            )
+            response["Retry-After"] = str(minutes * 60)
+            return response
         form = ComplaintForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
@@ -109,13 +107,23 @@ def complaint_new(request):
             else:
                 code = result.complaint.tracking_code
                 if result.created or code in reporter_codes(request):
-                    _remember_reporter(request, code, result.access_key)
-                return redirect("complaint-created", tracking_code=code)
+                    reporter_remember(request, code)
+                response = redirect("complaint-created", tracking_code=code)
+                if result.access_key:
+                    new_link_set(
+                        response,
+                        code=code,
+                        access_key=result.access_key,
+                        path=reverse("complaint-created", args=[code]),
+                    )
+                return response
     else:
         form = ComplaintForm(user=request.user)
     return render(request, "complaints/form.html", {"form": form})
 
 
+@never_cache
+@require_safe
 def complaint_created(request, tracking_code):
     if tracking_code not in reporter_codes(request):
         raise Http404
@@ -125,7 +133,7 @@ def complaint_created(request, tracking_code):
         ).select_related("assigned_agency", "region", "category"),
         tracking_code=tracking_code,
     )
-    access_key = request.session.get(SESSION_ACCESS_KEYS, {}).get(tracking_code)
+    access_key = new_link_key(request, tracking_code)
     private_link = None
     if access_key:
         private_link = request.build_absolute_uri(
@@ -138,19 +146,26 @@ def complaint_created(request, tracking_code):
     )
 
 
+@require_safe
 def complaint_detail(request, tracking_code):
     key = request.GET.get("key")
     # The private link: remember it for this browser, then drop the secret from the URL so it
     # stays out of history, referrers and shared screenshots.
     if key and private_link_opens(tracking_code, key):
-        _remember_reporter(request, tracking_code)
-        return HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+        reporter_remember(request, tracking_code)
+        response = HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+        response["Referrer-Policy"] = "no-referrer"
+        return _no_store(response)
     complaint = complaint_for_detail(
         tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
     )
     if complaint is None:
         raise Http404
-    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+    context = _detail_context(request, complaint)
+    response = render(request, "complaints/detail.html", context)
+    if context["is_reporter"] or context["is_staff"] or complaint.is_confidential:
+        _no_store(response)
+    return response
 
 
 def _detail_context(request, complaint, **forms):
@@ -167,6 +182,13 @@ def _detail_context(request, complaint, **forms):
     )
     in_reply_window = is_reporter and complaint.status == ComplaintStatus.RESOLVED
     staff_actions = set(allowed_actions(status=complaint.status, roles=roles - {Role.REPORTER}))
+    duplicate_of = complaint.duplicate_of
+    if duplicate_of is not None and not (
+        complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
+        .filter(pk=duplicate_of.pk)
+        .exists()
+    ):
+        duplicate_of = None  # e.g. a rahasia original: its code is not this visitor's to know
     return {
         "complaint": complaint,
         "events": events,
@@ -178,6 +200,12 @@ def _detail_context(request, complaint, **forms):
         "rating_form": forms.get("rating_form") or (RatingForm() if in_reply_window else None),
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
         "staff_actions": staff_actions,
+        "duplicate_of": duplicate_of,
+        # A guest complaint opened with its private link by someone signed in: offer to join it.
+        "can_claim": is_reporter
+        and complaint.reporter_id is None
+        and request.user.is_authenticated
+        and complaint.tracking_code in reporter_codes(request),
         "staff_form": forms.get("staff_form")
         or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }
@@ -207,6 +235,18 @@ def _reporter_actor(request, complaint):
 def _reporter_action(request, tracking_code, *, form_class, form_key, apply, success):
     """A reporter's POST: check who asks, validate, call the service, answer like a form."""
     complaint = _complaint_for_reporter(request, tracking_code)
+    # Each of these writes an event and emails the agency; attachments cost decoding time.
+    minutes = first_limit(
+        request,
+        ("reporter-action-ip", settings.LAPOR_REPORTER_ACTION_RATE, "ip"),
+        (
+            "reporter-action-complaint",
+            settings.LAPOR_REPORTER_ACTION_COMPLAINT_RATE,
+            target_key(complaint.tracking_code),
+        ),
+    )
+    if minutes:
+        return too_many_requests(request, minutes)
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -279,9 +319,14 @@ def _form_error(form, exc) -> None:
         form.add_error(None, getattr(exc, "message", None) or exc.messages)
 
 
+@require_safe
 def track(request):
     form = TrackForm(request.GET or None)
     not_found = False
+    if form.is_bound:
+        minutes = first_limit(request, ("track-ip", settings.LAPOR_TRACK_RATE, "ip"))
+        if minutes:
+            return too_many_requests(request, minutes)
     if form.is_valid():
         code = tracking_code_normalise(form.cleaned_data["code"])
         visible = complaints_for(
@@ -298,6 +343,7 @@ def track(request):
     )
 
 
+@require_safe
 def complaint_list(request):
     """Public complaints, newest (or, when searching, most relevant) first, a page at a time.
 
@@ -323,6 +369,7 @@ def complaint_list(request):
     )
 
 
+@require_safe
 def attachment_download(request, pk):
     """Every attachment goes through here: it is served only to who may see its complaint."""
     attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
@@ -335,7 +382,7 @@ def attachment_download(request, pk):
         attachment.file.open("rb"),
         content_type=attachment.content_type,
         as_attachment=not attachment.is_image,
-        filename=attachment.original_name,
+        filename=attachment.download_name,
     )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"

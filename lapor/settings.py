@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -61,7 +62,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lapor.middleware.HardeningMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "lapor.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -327,19 +330,71 @@ if not DEBUG:
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy (django-csp; Django 5.2 has none of its own): scripts and styles only
+# from this site's static files, map tiles from OpenStreetMap, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https://tile.openstreetmap.org"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Every log line passes through the redaction filter: private-link keys (``key=...``) and
+# other secrets in URLs never reach a log (runserver's access log is ``django.server``).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "lapor.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "loggers": {
+        # Django's own console handler (DEBUG only) has no redaction filter: send its records
+        # to the root handler, which has, in every mode.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "pikepdf": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
 # --- Lapor ----------------------------------------------------------------------------------
 # The province's rule counts the follow-up deadline in calendar days; this switches to working days.
-# Absolute address used in emails (links to complaints).
+# Absolute address used in emails (links to complaints). `make run` (run_portal) sets it to the
+# address it serves when it is not set; production sets its public https:// address.
 LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Complaint submissions per IP address (django-ratelimit rate).
 LAPOR_SUBMIT_RATE = env.str("LAPOR_SUBMIT_RATE", default="10/h")
+# Other limits (django-ratelimit rates, e.g. "20/h" or "30/10m"): per client address, and per
+# target where a request aims at one email address or one complaint.
+LAPOR_TRACK_RATE = env.str("LAPOR_TRACK_RATE", default="30/10m")
+LAPOR_REGISTER_RATE = env.str("LAPOR_REGISTER_RATE", default="10/h")
+LAPOR_PASSWORD_RESET_RATE = env.str("LAPOR_PASSWORD_RESET_RATE", default="10/h")
+LAPOR_EMAIL_TARGET_RATE = env.str("LAPOR_EMAIL_TARGET_RATE", default="3/h")
+LAPOR_REPORTER_ACTION_RATE = env.str("LAPOR_REPORTER_ACTION_RATE", default="20/h")
+LAPOR_REPORTER_ACTION_COMPLAINT_RATE = env.str(
+    "LAPOR_REPORTER_ACTION_COMPLAINT_RATE", default="10/h"
+)
 LAPOR_FOLLOW_UP_WORKING_DAYS = env.bool("LAPOR_FOLLOW_UP_WORKING_DAYS", default=False)
 # Shows the demo accounts' passwords on the home page and in `make run`; only with DEBUG on.
 LAPOR_DEMO = DEBUG and env.bool("LAPOR_DEMO", default=True)

@@ -4,13 +4,13 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .health import broker_state, database_state
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     db_ok, db_detail = database_state()
     broker_ok, broker_detail = broker_state()

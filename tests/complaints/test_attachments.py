@@ -6,13 +6,14 @@ import re
 import struct
 import zlib
 
+import pikepdf
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from complaints.attachments import (
     MAX_FILE_BYTES,
@@ -55,10 +56,10 @@ def png(name="photo.png", **kwargs):
     return upload(name, image_bytes("PNG", **kwargs), "image/png")
 
 
-def pdf_document(*objects: bytes) -> bytes:
+def pdf_document(*objects: bytes, catalog: bytes = b"") -> bytes:
     """A small well-formed PDF: catalog, one page, then ``objects`` numbered from 4."""
     objects = (
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
         *objects,
@@ -172,7 +173,9 @@ def test_accepted_types_get_content_type_and_extension_from_content(
     assert clean.original_name == uploaded_as
     assert clean.size == len(clean.content) > 0
     if fmt == "PDF":
-        assert clean.content == data  # PDFs are stored as uploaded
+        assert clean.content != data  # a copy written by qpdf, not the uploaded bytes
+        with pikepdf.open(io.BytesIO(clean.content)) as pdf:
+            assert len(pdf.pages) == 1
     else:
         assert cleaned_image(clean).format == fmt
 
@@ -320,6 +323,30 @@ def test_image_over_our_pixel_limit_but_under_pillows_is_refused():
     assert before == Image.MAX_IMAGE_PIXELS
 
 
+def test_forty_megapixel_png_is_refused_before_it_is_decoded():
+    # Five of these in one reply took 7.8 s of server time when they were decoded.
+    bomb = png_bomb(8_000, 5_000)
+    assert refusals([upload("layar.png", bomb)]) == [TOO_LARGE_IMAGE.format("layar.png")]
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, size):
+        drafts.append((size, original(self, mode, size)))
+        return drafts[-1][1]
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    photo = image_bytes("JPEG", size=(6_000, 4_000), color="navy")
+    [clean] = clean_uploads([upload("foto.jpg", photo)])
+    [(asked, (_mode, box))] = drafts
+    assert asked == (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE * 4_000 // 6_000)
+    assert box[2] - box[0] == 6_000 / 2  # decoded at half the scale, not in full
+    assert clean.content_type == "image/jpeg"
+    assert cleaned_image(clean).size[0] == MAX_IMAGE_SIDE
+
+
 def test_webp_canvas_is_checked_before_pillow_allocates_it():
     # A VP8X header announcing a 10000 x 8000 canvas, and nothing else. 80 megapixels is under
     # Pillow's own limit, so only the check before Image.open refuses it as too large.
@@ -437,6 +464,53 @@ def test_palette_png_with_transparency_keeps_it():
 
 
 # --- PDF --------------------------------------------------------------------------------------
+def pdf_with_object_stream(
+    inner: list[bytes],
+    *,
+    catalog: bytes = b"",
+    padding: bytes = b"",
+    before_stream: bytes = b"\n",
+    filter_name: bytes = b"/FlateDecode",
+) -> bytes:
+    """A PDF 1.5 whose objects 5, 6, ... (``inner``) sit compressed in object stream 4, found
+    through a cross-reference stream, as modern writers make them. ``padding`` goes into the
+    object stream's dictionary, ``before_stream`` between that dictionary and ``stream``."""
+    numbers = range(5, 5 + len(inner))
+    offsets, body = [], b""
+    for number, data in zip(numbers, inner, strict=True):
+        offsets.append(b"%d %d" % (number, len(body)))
+        body += data + b"\n"
+    index = b" ".join(offsets) + b"\n"
+    packed = zlib.compress(index + body)
+    plain = (
+        b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog,
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Type /ObjStm /N %d /First %d /Filter %s %s /Length %d >>%sstream\n%s\nendstream"
+        % (len(inner), len(index), filter_name, padding, len(packed), before_stream, packed),
+    )
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    entries = [b"\x00" + b"\x00" * 4 + b"\xff\xff"]
+    for number, data in enumerate(plain, start=1):
+        entries.append(b"\x01" + struct.pack(">I", len(out)) + b"\x00\x00")
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, data)
+    entries += [b"\x02" + struct.pack(">IH", 4, position) for position in range(len(inner))]
+    xref_number = 5 + len(inner)
+    entries.append(b"\x01" + struct.pack(">I", len(out)) + b"\x00\x00")
+    table = b"".join(entries)
+    xref_at = len(out)
+    out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % (
+        xref_number,
+        xref_number + 1,
+        len(table),
+    )
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+OPEN_ACTION_JS = b"<< /Type /Action /S /JavaScript /JS (app.launchURL\\('http://x.test'\\)) >>"
+
+
 def test_pdf_with_javascript_is_refused():
     document = pdf_document(b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>")
     assert refusals([upload("surat.pdf", document)]) == [PDF_ACTIVE.format("surat.pdf")]
@@ -446,25 +520,82 @@ def test_pdf_with_javascript_is_refused():
     "action",
     [
         b"<< /S /Launch /F (cmd.exe) >>",
-        b"<< /S /Rendition /JS 5 0 R >>",
+        b"<< /S /Rendition /JS 4 0 R >>",  # a script in a stream: itself
         b"<< /Type /EmbeddedFile >>",
-        b"<< /Names << /EmbeddedFiles 6 0 R >> >>",
+        b"<< /Names << /EmbeddedFiles << /Names [(a.exe) 3 0 R] >> >> >>",
         b"<< /S /J#61va#53cript /JS (x) >>",  # the same name, spelt with escapes
         b"<< /S /Rendition /J#53 (x) >>",
+        b"<< /Type /Annot /Subtype /RichMedia /RichMediaContent << >> >>",
+        b"<< /Type /Annot /Subtype /FileAttachment /FS << /EF << >> >> >>",
+        b"<< /S /GoToR /F (//server/share/x.pdf) /D [0 /Fit] >>",
     ],
 )
 def test_pdf_with_launch_or_embedded_files_is_refused(action):
     assert refusals([upload("surat.pdf", pdf_document(action))]) == [PDF_ACTIVE.format("surat.pdf")]
 
 
+def test_pdf_open_action_javascript_in_an_object_stream_whose_obj_is_far_from_stream():
+    # More than 4 KB between "4 0 obj" and "stream" hid the object stream from the old scanner.
+    padding = b"/Padding (" + b"A" * 5000 + b")"
+    document = pdf_with_object_stream(
+        [OPEN_ACTION_JS], catalog=b"/OpenAction 5 0 R", padding=padding
+    )
+    assert document.index(b"stream") - document.index(b"4 0 obj") > 4096
+    assert refusals([upload("undangan.pdf", document)]) == [PDF_ACTIVE.format("undangan.pdf")]
+
+
+def test_pdf_comment_between_dictionary_and_stream_hides_nothing():
+    document = pdf_with_object_stream(
+        [OPEN_ACTION_JS], catalog=b"/OpenAction 5 0 R", before_stream=b" % comment\n"
+    )
+    assert b">> % comment\nstream" in document
+    assert refusals([upload("surat.pdf", document)]) == [PDF_ACTIVE.format("surat.pdf")]
+
+
+def test_pdf_abbreviated_filter_name_hides_nothing():
+    document = pdf_with_object_stream(
+        [OPEN_ACTION_JS], catalog=b"/OpenAction 5 0 R", filter_name=b"/Fl"
+    )
+    assert refusals([upload("surat.pdf", document)]) == [PDF_ACTIVE.format("surat.pdf")]
+
+
+def test_pdf_xfa_form_with_script_is_refused():
+    xfa = (
+        b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><subform>'
+        b'<event activity="initialize"><script contentType="application/x-javascript">'
+        b"app.alert(1)</script></event></subform></template></xdp:xdp>"
+    )
+    document = pdf_document(
+        b"<< /Fields [] /XFA 5 0 R >>", pdf_stream(b"", xfa), catalog=b"/AcroForm 4 0 R "
+    )
+    assert refusals([upload("formulir.pdf", document)]) == [PDF_ACTIVE.format("formulir.pdf")]
+
+
+def test_clean_pdf_is_accepted_and_stored_as_a_rewritten_copy():
+    document = pdf_document(pdf_stream(b"", b"BT /F1 12 Tf 72 720 Td (Jalan rusak) Tj ET"))
+    [clean] = clean_uploads([upload("surat.pdf", document + b"trailing bytes after EOF")])
+    assert clean.content_type == "application/pdf"
+    assert clean.content != document
+    assert b"trailing bytes" not in clean.content
+    with pikepdf.open(io.BytesIO(clean.content)) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_pdf_open_action_to_a_page_and_metadata_are_removed():
+    document = pdf_document(catalog=b"/OpenAction [3 0 R /Fit] ")
+    document = document.replace(
+        b"/Root 1 0 R >>", b"/Root 1 0 R /Info << /Author (Siti Rahmah) >> >>"
+    )
+    [clean] = clean_uploads([upload("surat.pdf", document)])
+    assert b"Siti Rahmah" not in clean.content
+    with pikepdf.open(io.BytesIO(clean.content)) as pdf:
+        assert "/OpenAction" not in pdf.Root
+        assert "/Author" not in pdf.docinfo
+
+
 def test_pdf_javascript_hidden_in_a_compressed_object_stream_is_refused():
-    objects = b"5 0 << /S /JavaScript /JS (app.launchURL\\('http://x'\\)) >>"
-    header = b"5 0 "
-    body = zlib.compress(header + objects[len(header) :])
-    stream = pdf_stream(b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode" % len(header), body)
-    assert refusals([upload("lampiran.pdf", pdf_document(stream))]) == [
-        PDF_ACTIVE.format("lampiran.pdf")
-    ]
+    document = pdf_with_object_stream([OPEN_ACTION_JS], catalog=b"/OpenAction 5 0 R")
+    assert refusals([upload("lampiran.pdf", document)]) == [PDF_ACTIVE.format("lampiran.pdf")]
 
 
 def test_pdf_object_stream_that_cannot_be_decoded_is_refused():
@@ -472,6 +603,14 @@ def test_pdf_object_stream_that_cannot_be_decoded_is_refused():
     assert refusals([upload("terkunci.pdf", pdf_document(stream))]) == [
         PDF_DAMAGED.format("terkunci.pdf")
     ]
+
+
+def test_pdf_object_stream_that_inflates_beyond_reason_is_refused_before_it_is_decoded():
+    # 40 KB that would inflate to 48 MB of object-stream data.
+    padding = b"<< /Padding (" + b"A" * 48_000_000 + b") >>"
+    document = pdf_with_object_stream([OPEN_ACTION_JS, padding])
+    assert len(document) < 100_000
+    assert refusals([upload("bom.pdf", document)]) == [PDF_DAMAGED.format("bom.pdf")]
 
 
 def test_pdf_binary_streams_that_happen_to_contain_js_bytes_are_accepted():
@@ -483,15 +622,24 @@ def test_pdf_binary_streams_that_happen_to_contain_js_bytes_are_accepted():
 
 
 def test_pdf_with_a_benign_compressed_object_stream_is_accepted():
-    body = zlib.compress(b"5 0 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    stream = pdf_stream(b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", body)
-    [clean] = clean_uploads([upload("formulir.pdf", pdf_document(stream))])
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    document = pdf_with_object_stream([font])
+    [clean] = clean_uploads([upload("formulir.pdf", document)])
     assert clean.content_type == "application/pdf"
 
 
-def test_truncated_pdf_is_refused():
-    document = pdf_document()
-    assert refusals([upload("potong.pdf", document[:-200])]) == [PDF_DAMAGED.format("potong.pdf")]
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda document: document[:-200],  # cut off: no cross-reference table, no trailer
+        lambda document: document.replace(b"xref", b"xxxx"),
+        lambda document: b"%PDF-1.7\n" + b"\x00" * 500,
+    ],
+)
+def test_damaged_pdf_is_refused_with_a_clear_message(damage):
+    assert refusals([upload("potong.pdf", damage(pdf_document()))]) == [
+        PDF_DAMAGED.format("potong.pdf")
+    ]
 
 
 # --- Form field -------------------------------------------------------------------------------

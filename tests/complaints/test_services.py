@@ -100,6 +100,8 @@ INVALID = [
         lambda: {"incident_date": FRIDAY.date() + timedelta(days=1)},
         {"incident_date"},
     ),
+    ("incident in year 1", lambda: {"incident_date": date(1, 1, 1)}, {"incident_date"}),
+    ("incident before 2000", lambda: {"incident_date": date(1999, 12, 31)}, {"incident_date"}),
     (
         "latitude 200",
         lambda: {"latitude": Decimal("200"), "longitude": Decimal("114.8")},

@@ -17,6 +17,15 @@ from django.core.management.base import BaseCommand
 from agencies.demo import demo_accounts_visible
 
 
+def site_url_for(host: str, port: int) -> str:
+    """The address a browser on this machine reaches ``host:port`` by."""
+    if host in ("0.0.0.0", "", "::", "[::]"):  # noqa: S104 - every interface: name this one
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Command(BaseCommand):
     help = "Migrate, load reference and demo data, then run web server, worker and beat together."
 
@@ -26,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--skip-setup", action="store_true", help="Do not migrate or seed.")
 
     def handle(self, *args, host, port, skip_setup, **options):
+        if "LAPOR_SITE_URL" not in os.environ:
+            # The demo data below queues emails with links too.
+            settings.LAPOR_SITE_URL = site_url_for(host, port)
         if not skip_setup:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("load_reference", verbosity=0)
@@ -43,6 +55,8 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "lapor.wsgi",
+                "-c",
+                "lapor/gunicorn.conf.py",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
@@ -75,8 +89,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        # Emailed links point at the address actually served, unless LAPOR_SITE_URL says
+        # otherwise (a public name in front of a proxy).
+        environment = {**os.environ}
+        environment.setdefault("LAPOR_SITE_URL", settings.LAPOR_SITE_URL)
         for name, command in commands.items():
-            processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR)
+            processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment)
 
         self._banner(host, port)
         try:

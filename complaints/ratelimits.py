@@ -1,0 +1,51 @@
+"""Rate limits on what costs the server work or sends email, with django-ratelimit's counters.
+
+Each limit is counted per client address (``"ip"``, which honours ``RATELIMIT_IP_META_KEY``
+behind a proxy) and, where a request aims at one thing (an email address, a complaint), per
+target too, so that many addresses cannot wear down one target either. A limiter whose cache is
+unreachable lets the request through: a lost counter costs less than a refused citizen.
+"""
+
+import hashlib
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import render
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
+
+logger = logging.getLogger(__name__)
+
+
+def target_key(value: str):
+    """A django-ratelimit key for one target (stored hashed, so no address sits in the cache)."""
+    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()
+    return lambda _group, _request: digest
+
+
+def wait_minutes(request, *, group: str, rate: str, key="ip") -> int | None:
+    """Count this request; the minutes to wait when it is over ``rate``, else None."""
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+    except ImproperlyConfigured:
+        raise
+    except Exception:  # cache down: fail open, and say so in the log
+        logger.warning("Rate limit %s not counted: cache unavailable", group, exc_info=True)
+        return None
+    if usage and usage["should_limit"]:
+        return max(1, -(-usage["time_left"] // 60))
+    return None
+
+
+def first_limit(request, *limits: tuple[str, str, object]) -> int | None:
+    """Count every ``(group, rate, key)``; the longest wait among those exceeded, or None."""
+    waits = [wait_minutes(request, group=g, rate=r, key=k) for g, r, k in limits]
+    waits = [minutes for minutes in waits if minutes]
+    return max(waits) if waits else None
+
+
+def too_many_requests(request, minutes: int):
+    """429 with a page that says how long to wait, and the same in ``Retry-After``."""
+    response = render(request, "too_many_requests.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
