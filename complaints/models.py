@@ -245,6 +245,7 @@ class EventKind(models.TextChoices):
     BREACH = "breach", _("Deadline missed")
     ESCALATED = "escalated", _("Escalated")
     REMINDER = "reminder", _("Reminder sent")
+    NOTE = "note", _("Internal note")
 
 
 class ImmutableError(Exception):

@@ -3,6 +3,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from .codes import access_key_hash
 from .models import Attachment, Complaint, ComplaintEvent
 from .querysets import overdue_q
 from .workflow import PUBLIC_STATUSES
@@ -68,3 +69,12 @@ def complaints_of_reporter(user):
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )
+
+
+def complaint_key_matches(*, tracking_code: str, key: str) -> bool:
+    """Whether ``key`` is the private-link secret of the complaint ``tracking_code``."""
+    if not key or len(key) > 200:
+        return False
+    return Complaint.objects.filter(
+        tracking_code=tracking_code, access_key_hash=access_key_hash(key)
+    ).exists()
