@@ -5,7 +5,7 @@ import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, F, Prefetch, When
+from django.db.models import Case, F, Prefetch, When, prefetch_related_objects
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -89,12 +89,12 @@ def _reporter_codes(request, tracking_code: str) -> frozenset[str]:
 
 def _detail_queryset(qs):
     return (
-        qs.with_overdue()
-        .select_related(*LIST_RELATED)
-        .prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
-        )
+        qs.with_overdue().select_related(*LIST_RELATED).prefetch_related(_submitted_attachments())
     )
+
+
+def _submitted_attachments() -> Prefetch:
+    return Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
 
 
 def _visible(request, tracking_code: str):
@@ -131,17 +131,22 @@ def _detail_context(request, complaint, roles) -> dict:
     }
 
 
-def _detail_response(request, complaint, roles, status_code=status.HTTP_200_OK):
-    complaint = _detail_queryset(
-        complaints_for(
-            request.user,
-            purpose=Purpose.SEE,
-            reporter_codes=_reporter_codes(request, complaint.tracking_code),
-        )
-    ).get(pk=complaint.pk)
-    data = s.ComplaintDetailSerializer(
-        complaint, context=_detail_context(request, complaint, roles)
-    ).data
+def _detail_response(request, complaint, status_code=status.HTTP_200_OK):
+    """The complaint after an action, as the caller sees it now; an officer who sent it back
+    ("not ours") no longer handles it, and gets it once more without the reporter."""
+    codes = _reporter_codes(request, complaint.tracking_code)
+    fresh = (
+        _detail_queryset(complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=codes))
+        .filter(pk=complaint.pk)
+        .first()
+    )
+    if fresh is None:
+        complaint.refresh_from_db()
+        prefetch_related_objects([complaint], _submitted_attachments())
+        fresh, roles = complaint, set()
+    else:
+        roles = actor_roles(fresh, request.user, reporter_access=fresh.tracking_code in codes)
+    data = s.ComplaintDetailSerializer(fresh, context=_detail_context(request, fresh, roles)).data
     return Response(data, status=status_code)
 
 
@@ -429,7 +434,7 @@ class _ReporterAction(APIView):
             self.apply(complaint, actor, dict(serializer.validated_data))
         except DjangoValidationError as exc:
             raise _django_errors(exc) from None
-        return _detail_response(request, complaint, roles)
+        return _detail_response(request, complaint)
 
     def apply(self, complaint, actor, data):
         raise NotImplementedError
@@ -525,7 +530,7 @@ class _StaffAction(APIView):
             self.apply(complaint, roles, data)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from None
-        return _detail_response(request, complaint, actor_roles(complaint, request.user))
+        return _detail_response(request, complaint)
 
     def role_for(self, roles) -> str:
         transition = TRANSITIONS_BY_ACTION[self.action]

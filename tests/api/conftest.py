@@ -12,6 +12,12 @@ def _media(media_root):
     return media_root
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Eight accounts a test: hash their passwords quickly (security is not under test here)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api():
     return APIClient()
@@ -52,7 +58,9 @@ def filed(people):
     reporter = people["reporter"]
 
     def submit(**kw):
-        return complaint_submitted(reporter=reporter, reporter_name="", **kw).complaint
+        return complaint_submitted(
+            reporter=reporter, reporter_name="", reporter_email="", reporter_phone="", **kw
+        ).complaint
 
     return {
         "public": submit(title="Lampu jalan mati di Jl. Panglima Batur"),

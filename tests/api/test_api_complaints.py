@@ -130,9 +130,7 @@ def test_bad_input_is_a_400_with_field_errors_and_nothing_stored(api, overrides,
 def test_errors_in_indonesian_by_default_and_english_on_request(api):
     bad = payload(title="")
     id_body = api.post("/api/v1/complaints/", bad, format="json").json()
-    en_body = api.post(
-        "/api/v1/complaints/", bad, format="json", HTTP_ACCEPT_LANGUAGE="en"
-    ).json()
+    en_body = api.post("/api/v1/complaints/", bad, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
     assert id_body["detail"] == "Sebagian data yang dikirim tidak valid."
     assert en_body["detail"] == "Some of the data sent is not valid."
     assert id_body["errors"]["title"] != en_body["errors"]["title"]
@@ -190,9 +188,7 @@ def test_idempotency_key_used_after_its_answer_expired(api):
 
 
 def test_idempotency_key_must_be_a_uuid(api):
-    response = api.post(
-        "/api/v1/complaints/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="abc"
-    )
+    response = api.post("/api/v1/complaints/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="abc")
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
     assert Complaint.objects.count() == 0
@@ -242,9 +238,12 @@ def test_public_list_filters_and_cursor_pagination(api):
     assert len(seen) == len(set(seen)) == 6
     found = api.get("/api/v1/complaints/", {"q": "rusak parah"}).json()["results"]
     assert [c["title"] for c in found] == ["Jalan rusak parah"]
-    assert api.get("/api/v1/complaints/", {"category": "jalan"}).json()["results"][0][
-        "category"
-    ]["code"] == "jalan"
+    assert (
+        api.get("/api/v1/complaints/", {"category": "jalan"}).json()["results"][0]["category"][
+            "code"
+        ]
+        == "jalan"
+    )
     bad = api.get("/api/v1/complaints/", {"region": "99.99"})
     assert bad.status_code == 400 and "region" in bad.json()["errors"]
 
@@ -259,8 +258,7 @@ def test_rahasia_and_anonim_never_public(api, filed):
     assert searched == []
     assert api.get(f"/api/v1/complaints/{filed['rahasia'].tracking_code}/").status_code == 404
     assert (
-        api.get(f"/api/v1/complaints/{filed['rahasia'].tracking_code}/timeline/").status_code
-        == 404
+        api.get(f"/api/v1/complaints/{filed['rahasia'].tracking_code}/timeline/").status_code == 404
     )
     text = api.get("/api/v1/complaints/").content.decode()
     assert "pelapor@example.id" not in text and "reporter" not in text
