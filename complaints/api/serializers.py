@@ -210,12 +210,11 @@ class ComplaintCreateSerializer(serializers.Serializer):
     reporter_name = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
-    reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    reporter_email = serializers.EmailField(required=False, allow_blank=True)
     reporter_phone = serializers.RegexField(
         r"^\+?[0-9][0-9 \-]{6,18}$",
         required=False,
         allow_blank=True,
-        default="",
         error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
     )
     attachments = serializers.ListField(
