@@ -46,6 +46,7 @@ from complaints.workflow import (
 )
 
 from . import serializers as s
+from .errors import Conflict
 from .filters import PublicComplaintFilter, StaffQueueFilter
 from .models import StaffToken
 from .schema import (
@@ -325,14 +326,13 @@ class ComplaintListCreate(generics.ListCreateAPIView):
             raise _django_errors(exc) from None
         complaint = result.complaint
         if not result.created:
-            # The key was used, but its first answer is no longer cached.
-            raise exceptions.ValidationError(
-                {
-                    "Idempotency-Key": [
-                        _("This key was already used for complaint %(code)s.")
-                        % {"code": complaint.tracking_code}
-                    ]
-                }
+            # The key was used by a request still under way, or whose answer has expired.
+            raise Conflict(
+                _(
+                    "This Idempotency-Key was already used for complaint %(code)s; "
+                    "retry in a moment, or send the complaint with a new key."
+                )
+                % {"code": complaint.tracking_code}
             )
         codes = {complaint.tracking_code} if result.access_key else set()
         roles = actor_roles(complaint, request.user, reporter_access=bool(codes))

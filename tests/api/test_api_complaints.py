@@ -182,8 +182,8 @@ def test_idempotency_key_used_after_its_answer_expired(api):
     first = api.post("/api/v1/complaints/", payload(), format="json", HTTP_IDEMPOTENCY_KEY=key)
     cache.clear()
     again = api.post("/api/v1/complaints/", payload(), format="json", HTTP_IDEMPOTENCY_KEY=key)
-    assert again.status_code == 400
-    assert first.json()["tracking_code"] in again.json()["errors"]["Idempotency-Key"][0]
+    assert again.status_code == 409
+    assert first.json()["tracking_code"] in again.json()["detail"]
     assert Complaint.objects.count() == 1
 
 
