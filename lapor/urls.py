@@ -16,3 +16,6 @@ urlpatterns = [
     path("open311/v2/", include("complaints.open311.urls")),
     path("", include("complaints.urls")),
 ]
+
+# Pages keep Django's 404 page; paths under /api/ answer in the API's error shape.
+handler404 = "complaints.api.errors.not_found_view"

@@ -88,3 +88,13 @@ def exception_handler(exc, context):
 
 def error_response(type_: str, detail: str, status_code: int, errors=None) -> Response:
     return Response(error_body(type_, detail, errors), status=status_code)
+
+
+def not_found_view(request, exception=None):
+    """Django's 404 for a path under /api/ that no route matches, in the API's shape."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if not request.path.startswith("/api/"):
+        return page_not_found(request, exception)
+    return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)

@@ -6,6 +6,7 @@ import uuid
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Prefetch, When, prefetch_related_objects
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -352,7 +353,10 @@ class ComplaintListCreate(generics.ListCreateAPIView):
         )
         if key is not None:
             cache.set(self._cache_key(key), body, IDEMPOTENCY_TTL)
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+        location = request.build_absolute_uri(
+            reverse("api-complaint-detail", args=[complaint.tracking_code])
+        )
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     @staticmethod
     def _cache_key(key: uuid.UUID) -> str:

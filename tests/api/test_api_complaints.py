@@ -71,7 +71,7 @@ def test_guest_creates_a_complaint_routed_like_the_form(api):
     assert complaint.status == "assigned" and complaint.assigned_agency is not None
     assert body["agency"]["name"] == complaint.assigned_agency.name
     assert body["access_key"] and body["private_link"].endswith(body["access_key"])
-    assert response["Location"] == body["url"]
+    assert response["Location"].endswith(f"/api/v1/complaints/{body['tracking_code']}/")
     # The guest sees their own identity on their complaint, with the key.
     detail = api.get(
         f"/api/v1/complaints/{complaint.tracking_code}/", HTTP_X_ACCESS_KEY=body["access_key"]
@@ -285,6 +285,33 @@ def test_unknown_complaint_is_a_json_404(api):
     response = api.get("/api/v1/complaints/LPR-2222-2222/")
     assert response.status_code == 404
     assert response.json()["type"] == "not_found"
+    # A path no route matches too, while pages keep their HTML 404.
+    nowhere = api.get("/api/v1/tidak-ada/")
+    assert nowhere.status_code == 404
+    assert (
+        nowhere.json()
+        == response.json()
+        == {
+            "type": "not_found",
+            "detail": "Data tidak ditemukan.",
+            "errors": {},
+        }
+    )
+    assert api.get("/tidak-ada/").headers["Content-Type"].startswith("text/html")
+
+
+def test_drf_messages_are_indonesian_too(api):
+    body = api.post("/api/v1/complaints/", {}, format="json").json()
+    assert body["errors"]["title"] == ["Bidang ini harus diisi."]
+    english = api.post("/api/v1/complaints/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["errors"]["title"] == ["This field is required."]
+
+
+def test_wrong_method_and_media_type_in_the_error_shape(api):
+    deleted = api.delete("/api/v1/complaints/")
+    assert deleted.status_code == 405 and deleted.json()["type"] == "method_not_allowed"
+    xml = api.post("/api/v1/complaints/", "<a/>", content_type="application/xml")
+    assert xml.status_code == 415 and xml.json()["type"] == "unsupported_media_type"
 
 
 def test_schema_and_docs_are_served(api):
