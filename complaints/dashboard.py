@@ -1,5 +1,6 @@
 """Staff pages: the agency queue, the regency triage and overview, the province overview,
-and the staff actions on a complaint. Every read starts from ``handled_by(user)``."""
+and the staff actions on a complaint. Every read, the overviews' counts included, starts from
+``complaints_for(user, purpose=Purpose.WORK)``: the caller's work set."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +17,9 @@ from agencies.models import Agency, Region
 from agencies.selectors import staff_scope_for
 
 from .forms import StaffActionForm
-from .models import Complaint, DeadlineBreach
+from .models import DeadlineBreach
+from .querysets import overdue_q
+from .scope import Purpose, complaints_for
 from .selectors import LIST_RELATED
 from .services import actor_roles, complaint_transition
 from .views import _detail_context, reporter_codes
@@ -39,7 +42,8 @@ def _staff_scope_or_403(request):
 def dashboard(request):
     scope = _staff_scope_or_403(request)
     now = timezone.now()
-    handled = Complaint.objects.handled_by(request.user).with_overdue(now)
+    work = complaints_for(request.user, purpose=Purpose.WORK)
+    handled = work.with_overdue(now)
     context = {"scope": scope}
     if scope.agency_ids:
         queue = (
@@ -63,52 +67,62 @@ def dashboard(request):
         if not scope.is_province:
             triage = triage.filter(region_id__in=scope.region_ids)
         context["triage"] = triage.order_by("triage_due_at")[:100]
-        context["agency_rows"] = _agency_overview(scope, now)
+        context["agency_rows"] = _agency_overview(scope, work, now)
     if scope.is_province:
-        context["region_rows"] = _region_overview(now)
+        context["region_rows"] = _region_overview(work, now)
     return render(request, "dashboard/index.html", context)
 
 
-def _agency_overview(scope, now):
+def _agency_overview(scope, work, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    rows = list(
-        Agency.objects.filter(is_active=True, region_id__in=scope.region_ids)
-        .annotate(
-            open=Count("complaints", filter=Q(complaints__status__in=[S.ASSIGNED, S.IN_PROGRESS]))
-        )
-        .filter(open__gt=0)
-        .select_related("region")
-        .order_by("-open")
+    counts = _counts_by(
+        work.filter(status__in=[S.ASSIGNED, S.IN_PROGRESS]),
+        "assigned_agency_id",
+        open=Count("pk"),
+        overdue=Count("pk", filter=overdue_q(now)),
     )
-    overdue = _count_by(Complaint.objects.overdue(now), "assigned_agency_id")
+    rows = list(
+        Agency.objects.filter(
+            is_active=True, region_id__in=scope.region_ids, pk__in=list(counts)
+        ).select_related("region")
+    )
     for row in rows:
-        row.overdue = overdue.get(row.pk, 0)
-    return sorted(rows, key=lambda row: (-row.overdue, -row.open))
+        row.open, row.overdue = counts[row.pk]["open"], counts[row.pk]["overdue"]
+    return sorted(rows, key=lambda row: (-row.overdue, -row.open, row.name))
 
 
-def _count_by(queryset, field: str) -> dict:
-    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+def _counts_by(complaints, field: str, **aggregates) -> dict:
+    """``{value of field: {name: count}}`` over ``complaints``, in one grouped query."""
+    rows = complaints.order_by().values(field).annotate(**aggregates)
+    return {row.pop(field): row for row in rows}
 
 
-def _region_overview(now):
+def _region_overview(work, now):
+    """Per region: received this year, open, in triage, overdue now, breaches this year."""
     year = timezone.localdate(now).year
-    rows = Region.objects.annotate(
-        received=Count("complaints", filter=Q(complaints__created_at__year=year)),
-        open=Count(
-            "complaints",
-            filter=Q(complaints__status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS]),
-        ),
-        triage=Count("complaints", filter=Q(complaints__status=S.TRIAGE)),
-    ).order_by("code")
-    overdue = _count_by(Complaint.objects.overdue(now), "region_id")
-    breaches = _count_by(DeadlineBreach.objects.filter(recorded_at__year=year), "region_id")
-    result = list(rows)
-    for row in result:
-        row.overdue = overdue.get(row.pk, 0)
+    counts = _counts_by(
+        work,
+        "region_id",
+        received=Count("pk", filter=Q(created_at__year=year)),
+        open=Count("pk", filter=Q(status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS])),
+        triage=Count("pk", filter=Q(status=S.TRIAGE)),
+        overdue=Count("pk", filter=overdue_q(now)),
+    )
+    breaches = dict(
+        DeadlineBreach.objects.filter(recorded_at__year=year)
+        .order_by()
+        .values_list("region_id")
+        .annotate(n=Count("pk"))
+    )
+    empty = {"received": 0, "open": 0, "triage": 0, "overdue": 0}
+    rows = list(Region.objects.order_by("code"))
+    for row in rows:
+        for name, value in counts.get(row.pk, empty).items():
+            setattr(row, name, value)
         row.breach_count = breaches.get(row.pk, 0)
-    return result
+    return rows
 
 
 @login_required
@@ -116,7 +130,7 @@ def _region_overview(now):
 def complaint_act(request, tracking_code):
     """A staff action on one complaint; the workflow table decides whether it is allowed."""
     complaint = (
-        Complaint.objects.handled_by(request.user)
+        complaints_for(request.user, purpose=Purpose.WORK)
         .select_related("region", "assigned_agency", "category")
         .filter(tracking_code=tracking_code)
         .first()
@@ -124,7 +138,7 @@ def complaint_act(request, tracking_code):
     if complaint is None:
         raise Http404
     roles = actor_roles(complaint, request.user) - {Role.REPORTER}
-    form = StaffActionForm(request.POST, request.FILES, complaint=complaint)
+    form = StaffActionForm(request.POST, request.FILES, complaint=complaint, user=request.user)
     if form.is_valid():
         action = form.cleaned_data["action"]
         role = next((r for r in ROLE_PREFERENCE if r in roles and _allows(action, r)), None)
@@ -151,7 +165,7 @@ def complaint_act(request, tracking_code):
             messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
             return redirect(complaint)
     complaint = (
-        Complaint.objects.visible_to(request.user, reporter_codes=reporter_codes(request))
+        complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
         .with_overdue()
         .get(pk=complaint.pk)
     )

@@ -1,4 +1,5 @@
-"""Deadline enforcement, run by Celery beat: reminders, breaches, escalation, auto-close.
+"""Deadline enforcement, run by Celery beat: reminders, breaches, escalation; auto-close is
+``complaints.services.complaints_close_expired``, called from here.
 
 Each step of the sweep keeps a watermark (``SweepMark``): every complaint whose due time lies
 at or before it has been handled. A step reads only the complaints whose due time falls between
@@ -20,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import services
 from .models import (
     BreachKind,
     Complaint,
@@ -37,7 +39,7 @@ from .notifications import (
     notifications_queue_many,
     staff_recipients,
 )
-from .workflow import Action, ComplaintStatus, Role, transition_for
+from .workflow import ComplaintStatus, Role
 
 logger = logging.getLogger(__name__)
 
@@ -382,36 +384,8 @@ class _Digests:
 
 
 def complaints_close_expired(*, now: datetime | None = None, batch: int = BATCH) -> int:
-    """Close resolved complaints whose ten-day reply window has passed, with an event each."""
-    now = now or timezone.now()
-    transition = transition_for(Action.CLOSE, status=S.RESOLVED, role=Role.SYSTEM)
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                Complaint.objects.filter(status=S.RESOLVED, reply_due_at__lt=now)
-                .order_by("reply_due_at")
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True)[:batch]
-            )
-            Complaint.objects.filter(pk__in=ids, status=S.RESOLVED).update(
-                status=transition.target, closed_at=now, updated_at=now
-            )
-            ComplaintEvent.objects.bulk_create(
-                ComplaintEvent(
-                    complaint_id=pk,
-                    kind=EventKind.CLOSED,
-                    actor_role=Role.SYSTEM,
-                    created_at=now,
-                    from_status=S.RESOLVED,
-                    to_status=transition.target,
-                    data={"reason": "reply_window_passed"},
-                )
-                for pk in ids
-            )
-        total += len(ids)
-        if len(ids) < batch:
-            return total
+    """The beat's auto-close: ``complaints.services.complaints_close_expired`` does the writing."""
+    return services.complaints_close_expired(now=now, batch=batch)
 
 
 def notifications_requeue(*, now: datetime | None = None, older_than=timedelta(minutes=2)) -> int:

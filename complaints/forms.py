@@ -11,7 +11,8 @@ from agencies.selectors import categories_active, regions_public
 
 from .attachments import AttachmentsField
 from .codes import tracking_code_normalise
-from .models import Classification, Complaint
+from .models import Classification
+from .scope import Purpose, complaints_for
 from .services import check_complaint_fields
 from .workflow import Action, ArchiveReason
 
@@ -232,9 +233,10 @@ class StaffActionForm(forms.Form):
         label=_("Tracking code of the original complaint"), max_length=20, required=False
     )
 
-    def __init__(self, *args, complaint, **kwargs):
+    def __init__(self, *args, complaint, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.complaint = complaint
+        self.user = user
         self.fields["agency"].queryset = (
             Agency.objects.filter(is_active=True)
             .filter(Q(region_id=complaint.region_id) | Q(region__kind=RegionKind.PROVINCE))
@@ -247,10 +249,10 @@ class StaffActionForm(forms.Form):
         code = (self.cleaned_data.get("duplicate_of") or "").strip()
         if not code:
             return None
+        # Staff name an original they may work on: their own work set, this regency or city.
         original = (
-            Complaint.objects.filter(
-                tracking_code=tracking_code_normalise(code), region_id=self.complaint.region_id
-            )
+            complaints_for(self.user, purpose=Purpose.WORK)
+            .filter(tracking_code=tracking_code_normalise(code), region_id=self.complaint.region_id)
             .exclude(pk=self.complaint.pk)
             .first()
         )

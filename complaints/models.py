@@ -44,7 +44,7 @@ class Complaint(models.Model):
     description = models.TextField(_("description"), max_length=5000)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("category"))
     # The foreign keys below are indexed by the composite indexes in Meta; a second, plain index
-    # would only make every write slower (the sweep updates many rows at once).
+    # would only make every write slower (auto-close updates thousands of rows at once).
     region = models.ForeignKey(
         Region,
         on_delete=models.PROTECT,

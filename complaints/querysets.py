@@ -1,4 +1,11 @@
-"""Complaint queries in domain words. Callers start from ``complaints.scope.complaints_for``."""
+"""Complaint queries in domain words.
+
+The four "who may read" filters (``_public``, ``_handled_by``, ``_reported_by``, ``_visible_to``)
+are internal: call them through ``complaints.scope.complaints_for``, the one entry point for every
+read (``tests/complaints/test_scope.py`` fails when a module reads ``Complaint.objects`` itself).
+Their leading underscore also keeps them off the manager: ``Complaint.objects.visible_to`` does
+not exist. The other methods narrow or annotate a scoped queryset.
+"""
 
 from django.db import models
 from django.db.models import BooleanField, Case, Q, When
@@ -10,12 +17,13 @@ from .workflow import PUBLIC_STATUSES, ComplaintStatus
 
 
 class ComplaintQuerySet(models.QuerySet):
-    def public(self):
-        """Routed, not rahasia, not archived: what anyone may see."""
+    def _public(self):
+        """Routed, not rahasia, not archived: what anyone may see. Call through complaints_for."""
         return self.filter(is_confidential=False, status__in=PUBLIC_STATUSES)
 
-    def handled_by(self, user):
-        """What ``user`` may see as staff: their agency's, their region's, or all."""
+    def _handled_by(self, user):
+        """What ``user`` may see as staff: their agency's, their region's, or all.
+        Call through complaints_for."""
         scope = staff_scope_for(user)
         if not scope.is_staff:
             return self.none()
@@ -23,8 +31,9 @@ class ComplaintQuerySet(models.QuerySet):
         # business (its breaches stay on record in DeadlineBreach, not in this view).
         return self.filter(scope.q(agency_field="assigned_agency", region_field="region"))
 
-    def reported_by(self, user, *, reporter_codes: frozenset[str] = frozenset()):
-        """The reporter's own: by account, or by tracking codes proven with the private link."""
+    def _reported_by(self, user, *, reporter_codes: frozenset[str] = frozenset()):
+        """The reporter's own: by account, or by tracking codes proven with the private link.
+        Call through complaints_for."""
         q = Q(pk__in=[])
         if reporter_codes:
             q |= Q(tracking_code__in=reporter_codes)
@@ -32,8 +41,9 @@ class ComplaintQuerySet(models.QuerySet):
             q |= Q(reporter=user)
         return self.filter(q)
 
-    def visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):
+    def _visible_to(self, user, *, reporter_codes: frozenset[str] = frozenset()):
         """Every complaint ``user`` may open: public ones, their own, and those they handle.
+        Call through complaints_for.
 
         ``reporter_codes`` are tracking codes whose private link this visitor has opened.
         """
@@ -44,42 +54,11 @@ class ComplaintQuerySet(models.QuerySet):
             q |= Q(reporter=user)
             scope = staff_scope_for(user)
             if scope.is_staff:
-                q |= Q(pk__in=self.model.objects.handled_by(user).values("pk"))
+                q |= Q(pk__in=self.model.objects.all()._handled_by(user).values("pk"))
         return self.filter(q)
 
-    def open(self):
-        return self.filter(
-            status__in=[
-                ComplaintStatus.SUBMITTED,
-                ComplaintStatus.TRIAGE,
-                ComplaintStatus.ASSIGNED,
-                ComplaintStatus.IN_PROGRESS,
-            ]
-        )
-
-    def follow_up_overdue(self, now=None):
-        """With an agency, past the follow-up deadline, and not followed up yet."""
-        now = now or timezone.now()
-        return self.filter(status=ComplaintStatus.ASSIGNED, follow_up_due_at__lt=now)
-
-    def triage_overdue(self, now=None):
-        now = now or timezone.now()
-        return self.filter(status=ComplaintStatus.TRIAGE, triage_due_at__lt=now)
-
-    def completion_overdue(self, now=None):
-        now = now or timezone.now()
-        return self.filter(
-            status__in=[ComplaintStatus.ASSIGNED, ComplaintStatus.IN_PROGRESS],
-            completion_due_at__lt=now,
-        )
-
-    def overdue(self, now=None):
-        """Due in the past with no follow-up (or no verification): right before any task runs."""
-        now = now or timezone.now()
-        return self.filter(overdue_q(now))
-
     def with_overdue(self, now=None):
-        """Annotate ``is_overdue`` with the same rule as ``overdue()``, for lists and pages."""
+        """Annotate ``is_overdue`` (``overdue_q``), for lists and pages."""
         now = now or timezone.now()
         return self.annotate(
             is_overdue=Case(
@@ -87,11 +66,9 @@ class ComplaintQuerySet(models.QuerySet):
             )
         )
 
-    def followed_up(self):
-        return self.filter(first_follow_up_at__isnull=False)
-
 
 def overdue_q(now) -> Q:
+    """Due in the past with no follow-up (or no verification): right before any task runs."""
     return Q(status=ComplaintStatus.ASSIGNED, follow_up_due_at__lt=now) | Q(
         status=ComplaintStatus.TRIAGE, triage_due_at__lt=now
     )

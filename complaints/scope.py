@@ -13,6 +13,7 @@ view filters ``Complaint.objects`` by itself. The purposes:
 
 from enum import StrEnum
 
+from .codes import access_key_hash
 from .models import Complaint
 from .querysets import ComplaintQuerySet
 
@@ -33,9 +34,17 @@ def complaints_for(
     """The complaints ``user`` may read for ``purpose``; chain filters, never widen."""
     qs: ComplaintQuerySet = Complaint.objects.all()
     if purpose == Purpose.PUBLIC:
-        return qs.public()
+        return qs._public()
     if purpose == Purpose.WORK:
-        return qs.handled_by(user)
+        return qs._handled_by(user)
     if purpose == Purpose.OWN:
-        return qs.reported_by(user, reporter_codes=reporter_codes)
-    return qs.visible_to(user, reporter_codes=reporter_codes)
+        return qs._reported_by(user, reporter_codes=reporter_codes)
+    return qs._visible_to(user, reporter_codes=reporter_codes)
+
+
+def private_link_opens(tracking_code: str, key: str) -> bool:
+    """Whether ``key`` is the private-link secret of complaint ``tracking_code``: the proof that
+    makes a visitor its reporter (their code then joins ``reporter_codes``)."""
+    return Complaint.objects.filter(
+        tracking_code=tracking_code, access_key_hash=access_key_hash(key)
+    ).exists()

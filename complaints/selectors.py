@@ -1,19 +1,19 @@
-"""Reads for complaints: lists, figures, timelines. Every query states its joins."""
+"""Reads for complaints: lists, figures, timelines. Every query starts from
+``complaints.scope.complaints_for`` and states its joins."""
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from .codes import access_key_hash
-from .models import Attachment, Complaint, ComplaintEvent
+from .models import Attachment, ComplaintEvent
 from .querysets import overdue_q
-from .workflow import PUBLIC_STATUSES
+from .scope import Purpose, complaints_for
 
 LIST_RELATED = ("category", "region", "assigned_agency")
 
 
 def complaints_public_list():
     return (
-        Complaint.objects.public()
+        complaints_for(None, purpose=Purpose.PUBLIC)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
@@ -32,12 +32,10 @@ def complaint_figures(*, year: int | None = None) -> dict[str, int]:
     """
     now = timezone.now()
     year = year or timezone.localdate(now).year
-    qs = Complaint.objects.filter(created_at__year=year, is_confidential=False)
+    qs = complaints_for(None, purpose=Purpose.PUBLIC).filter(created_at__year=year)
     return qs.aggregate(
-        received=Count("pk", filter=Q(status__in=PUBLIC_STATUSES)),
-        followed_up=Count(
-            "pk", filter=Q(status__in=PUBLIC_STATUSES, first_follow_up_at__isnull=False)
-        ),
+        received=Count("pk"),
+        followed_up=Count("pk", filter=Q(first_follow_up_at__isnull=False)),
         overdue=Count("pk", filter=overdue_q(now)),
     )
 
@@ -45,7 +43,7 @@ def complaint_figures(*, year: int | None = None) -> dict[str, int]:
 def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):
     """The complaint with its timeline, or None when this visitor may not see it."""
     return (
-        Complaint.objects.visible_to(user, reporter_codes=reporter_codes)
+        complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes)
         .with_overdue()
         .select_related(*LIST_RELATED, "reporter", "duplicate_of")
         .prefetch_related(
@@ -64,17 +62,8 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
 
 def complaints_of_reporter(user):
     return (
-        Complaint.objects.filter(reporter=user)
+        complaints_for(user, purpose=Purpose.OWN)
         .with_overdue()
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )
-
-
-def complaint_key_matches(*, tracking_code: str, key: str) -> bool:
-    """Whether ``key`` is the private-link secret of the complaint ``tracking_code``."""
-    if not key or len(key) > 200:
-        return False
-    return Complaint.objects.filter(
-        tracking_code=tracking_code, access_key_hash=access_key_hash(key)
-    ).exists()

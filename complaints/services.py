@@ -1,4 +1,6 @@
-"""The one way to change a complaint. Views, the API, admin actions and tasks all call these.
+"""The one way to change a complaint: views and Celery tasks call these, and nothing else writes
+a complaint (the admin shows complaints read-only). Each change locks the row and writes a
+``ComplaintEvent``; the table in ``workflow.py`` decides which moves are allowed.
 
 ``check_*`` functions validate and raise ``ValidationError`` (field errors); ``complaint_*``
 functions change data inside a transaction and queue notifications after commit.
@@ -43,6 +45,7 @@ from .workflow import (
     ComplaintStatus,
     Role,
     WorkflowError,
+    system_transition,
     transition_for,
 )
 
@@ -123,8 +126,9 @@ def check_complaint_fields(
             add("reporter_name", _("Give your name, so the agency can address you."))
         if not (reporter_email or "").strip() and not (reporter_phone or "").strip():
             add("reporter_email", _("Give an email address or a phone number."))
-    # The form checks these too; callers without it (API, Open311) must get a field error, not
-    # a database error (PostgreSQL refuses an over-long value) or an address mail cannot reach.
+    # The form checks these too; callers without it (the shell, a future API) must get a field
+    # error, not a database error (PostgreSQL refuses an over-long value) or an address mail
+    # cannot reach.
     for field, value in (
         ("address", address),
         ("district", district),
@@ -277,11 +281,13 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
     The caller holds the transaction; the complaint is new or locked.
     """
     now = now or timezone.now()
-    transition_for(Action.ROUTE, status=complaint.status, role=Role.SYSTEM)
     rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
-    if rule is not None and rule.agency.is_active:
+    routed = rule is not None and rule.agency.is_active
+    action = Action.ROUTE if routed else Action.ROUTE_TO_TRIAGE
+    transition = transition_for(action, status=complaint.status, role=Role.SYSTEM)
+    if routed:
         _assign(complaint, rule.agency, now=now)
-        complaint.status = S.ASSIGNED
+        complaint.status = transition.target
         complaint.save()
         _event(
             complaint,
@@ -295,6 +301,7 @@ def complaint_route(*, complaint: Complaint, now: datetime | None = None) -> Non
         )
     else:
         _to_triage(complaint, now=now)
+        complaint.status = transition.target
         complaint.save()
         _event(
             complaint,
@@ -442,6 +449,55 @@ def complaint_note_internal(
     return event
 
 
+CLOSE_BATCH = 5000
+
+
+def complaints_close_expired(*, now: datetime | None = None, batch: int = CLOSE_BATCH) -> int:
+    """Close, as the system, every complaint whose reply window has passed; returns how many.
+
+    The workflow table decides the move (``Action.CLOSE`` by ``Role.SYSTEM``: from which
+    statuses, to which). Set-based, in transactions of at most ``batch`` complaints: lock the
+    rows (skipping those another caller holds), update them with a status guard, and write one
+    ``closed`` event per complaint in bulk. Safe to run twice, and twice at once: a complaint is
+    closed by one run only, and a closed one is no longer a source of the move.
+    """
+    now = now or timezone.now()
+    transition = system_transition(Action.CLOSE)
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Complaint.objects.filter(status__in=transition.sources, reply_due_at__lt=now)
+                .order_by("reply_due_at", "pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "status")[:batch]
+            )
+            ids = [pk for pk, _status in rows]
+            closed = Complaint.objects.filter(pk__in=ids, status__in=transition.sources).update(
+                status=transition.target, updated_at=now, **_closed_fields(now)
+            )
+            if closed != len(rows):  # the rows are locked: nothing can have moved them
+                raise RuntimeError(f"closed {closed} of {len(rows)} locked complaints")
+            ComplaintEvent.objects.bulk_create(
+                (
+                    ComplaintEvent(
+                        complaint_id=pk,
+                        kind=EventKind.CLOSED,
+                        actor_role=Role.SYSTEM,
+                        created_at=now,
+                        from_status=status,
+                        to_status=transition.target,
+                        data={"reason": "reply_window_passed"},
+                    )
+                    for pk, status in rows
+                ),
+                batch_size=1000,
+            )
+        total += len(rows)
+        if len(rows) < batch:
+            return total
+
+
 # --- internals ---------------------------------------------------------------------------------
 
 
@@ -518,7 +574,8 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
         complaint.closed_at = now
         return EventKind.RATED, {"rating": int(rating)}
     if action == Action.CLOSE:
-        complaint.closed_at = now
+        for field, value in _closed_fields(now).items():
+            setattr(complaint, field, value)
         return EventKind.CLOSED, {}
     if action == Action.ARCHIVE:
         if reason == ArchiveReason.DUPLICATE:
@@ -535,6 +592,11 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
             data["duplicate_of"] = duplicate_of.tracking_code
         return EventKind.ARCHIVED, data
     raise WorkflowError(_("Unknown action."))
+
+
+def _closed_fields(now: datetime) -> dict:
+    """What closing sets besides the status, by the reporter or (in bulk) by the system."""
+    return {"closed_at": now}
 
 
 def _assign(complaint: Complaint, agency: Agency, *, now: datetime) -> None:

@@ -13,10 +13,11 @@ from django_ratelimit.core import get_usage
 
 from agencies.demo import demo_accounts_visible
 
-from .codes import access_key_hash, tracking_code_normalise
+from .codes import tracking_code_normalise
 from .filters import ComplaintFilter
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
-from .models import Attachment, Complaint
+from .models import Attachment
+from .scope import Purpose, complaints_for, private_link_opens
 from .selectors import (
     complaint_figures,
     complaint_for_detail,
@@ -118,7 +119,9 @@ def complaint_created(request, tracking_code):
     if tracking_code not in reporter_codes(request):
         raise Http404
     complaint = get_object_or_404(
-        Complaint.objects.select_related("assigned_agency", "region", "category"),
+        complaints_for(
+            request.user, purpose=Purpose.OWN, reporter_codes=reporter_codes(request)
+        ).select_related("assigned_agency", "region", "category"),
         tracking_code=tracking_code,
     )
     access_key = request.session.get(SESSION_ACCESS_KEYS, {}).get(tracking_code)
@@ -136,15 +139,11 @@ def complaint_created(request, tracking_code):
 
 def complaint_detail(request, tracking_code):
     key = request.GET.get("key")
-    if key:
-        # The private link: remember it for this browser, then drop the secret from the URL
-        # so it stays out of history, referrers and shared screenshots.
-        match = Complaint.objects.filter(
-            tracking_code=tracking_code, access_key_hash=access_key_hash(key)
-        ).exists()
-        if match:
-            _remember_reporter(request, tracking_code)
-            return HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+    # The private link: remember it for this browser, then drop the secret from the URL so it
+    # stays out of history, referrers and shared screenshots.
+    if key and private_link_opens(tracking_code, key):
+        _remember_reporter(request, tracking_code)
+        return HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
     complaint = complaint_for_detail(
         tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
     )
@@ -179,7 +178,7 @@ def _detail_context(request, complaint, **forms):
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
         "staff_actions": staff_actions,
         "staff_form": forms.get("staff_form")
-        or (StaffActionForm(complaint=complaint) if staff_actions else None),
+        or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }
 
 
@@ -284,8 +283,8 @@ def track(request):
     not_found = False
     if form.is_valid():
         code = tracking_code_normalise(form.cleaned_data["code"])
-        visible = Complaint.objects.visible_to(
-            request.user, reporter_codes=reporter_codes(request)
+        visible = complaints_for(
+            request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
         ).filter(tracking_code=code)
         if visible.exists():
             return redirect("complaint-detail", tracking_code=code)
@@ -313,8 +312,8 @@ def complaint_list(request):
 def attachment_download(request, pk):
     """Every attachment goes through here: it is served only to who may see its complaint."""
     attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
-    visible = Complaint.objects.visible_to(
-        request.user, reporter_codes=reporter_codes(request)
+    visible = complaints_for(
+        request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
     ).filter(pk=attachment.complaint_id)
     if not visible.exists() or (attachment.event and attachment.event.is_internal):
         raise Http404

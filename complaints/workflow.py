@@ -1,6 +1,8 @@
 """The complaint workflow as data: statuses, actions, who may take them, what they need.
 
-``complaints.services.complaint_transition`` is the only code that applies this table.
+Only ``complaints.services`` applies this table: ``complaint_transition`` one complaint at a
+time, ``complaint_route`` at submission, ``complaints_close_expired`` in bulk (through
+``system_transition``).
 """
 
 from dataclasses import dataclass
@@ -110,11 +112,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 TRANSITIONS_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 
-# Statuses in which the complaint is with an agency under a running clock.
-WITH_AGENCY = frozenset({S.ASSIGNED, S.IN_PROGRESS})
 # Statuses the public may see (besides rahasia and archived, which are never public).
 PUBLIC_STATUSES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED})
-OPEN_STATUSES = frozenset({S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS})
 
 
 class WorkflowError(Exception):
@@ -137,6 +136,16 @@ def transition_for(action: str, *, status: str, role: str) -> Transition:
             % {"status": ComplaintStatus(status).label}
         )
     if role not in transition.roles:
+        raise WorkflowError(_("You are not allowed to do this."))
+    return transition
+
+
+def system_transition(action: str) -> Transition:
+    """The move the system makes for ``action``, for writes that apply it to many complaints at
+    once (auto-close): its ``sources`` select the rows and guard the update, its ``target`` is
+    what they become. Raises WorkflowError when the table does not let the system do it."""
+    transition = TRANSITIONS_BY_ACTION.get(action)
+    if transition is None or Role.SYSTEM not in transition.roles or transition.target is None:
         raise WorkflowError(_("You are not allowed to do this."))
     return transition
 

@@ -28,8 +28,8 @@ from agencies.selectors import categories_active, regions_public, staff_scope_fo
 from complaints.attachments import clean_uploads
 from complaints.codes import tracking_code_normalise
 from complaints.models import Attachment, Channel, ComplaintEvent
-from complaints.scope import Purpose, complaints_for
-from complaints.selectors import LIST_RELATED, complaint_key_matches
+from complaints.scope import Purpose, complaints_for, private_link_opens
+from complaints.selectors import LIST_RELATED
 from complaints.services import (
     actor_roles,
     complaint_note_internal,
@@ -84,7 +84,7 @@ def _reporter_codes(request, tracking_code: str) -> frozenset[str]:
     plus ``X-Access-Key`` for the complaint in the URL."""
     codes = set(session_reporter_codes(request))
     key = request.headers.get("X-Access-Key", "")
-    if key and complaint_key_matches(tracking_code=tracking_code, key=key):
+    if key and len(key) <= 200 and private_link_opens(tracking_code, key):
         codes.add(tracking_code)
     return frozenset(codes)
 

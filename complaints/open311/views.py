@@ -26,7 +26,7 @@ from complaints.models import Attachment, Channel, Classification, ComplaintEven
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import LIST_RELATED
 from complaints.services import complaint_submit
-from complaints.workflow import HANDLERS, OPEN_STATUSES, ComplaintStatus
+from complaints.workflow import HANDLERS, ComplaintStatus
 
 from .geo import region_for_address, region_for_point
 from .models import Open311Client
@@ -253,7 +253,7 @@ def requests(request, fmt):
         if not set(statuses) <= {"open", "closed"}:
             return error(fmt, 400, _("status must be open or closed."))
         if statuses == ["open"]:
-            qs = qs.filter(status__in=OPEN_STATUSES)
+            qs = qs.exclude(status__in=CLOSED_STATUSES)
         elif statuses == ["closed"]:
             qs = qs.filter(status__in=CLOSED_STATUSES)
     start_raw, end_raw = params.get("start_date", ""), params.get("end_date", "")

@@ -1,6 +1,7 @@
 """Staff pages: queues scoped to the caller, and staff actions through the workflow."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -18,6 +19,16 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+WITA = ZoneInfo("Asia/Makassar")
+# A Wednesday in June, away from year ends and holidays: "received this year" and "five days
+# ago, so overdue" mean the same whatever day the suite runs.
+PINNED = datetime(2025, 6, 18, 10, 0, tzinfo=WITA)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(time_machine):
+    time_machine.move_to(PINNED)
 
 
 @pytest.fixture(autouse=True)
@@ -149,6 +160,32 @@ def test_the_province_sees_every_region(client):
     assert len(rows) == 14
     assert (rows["63.72"].received, rows["63.72"].overdue) == (1, 1)
     assert (rows["63.71"].received, rows["63.71"].overdue) == (1, 0)
+
+
+def test_in_the_first_days_of_january_last_years_complaints_are_overdue_not_received(
+    client, time_machine
+):
+    time_machine.move_to(datetime(2026, 1, 2, 10, 0, tzinfo=WITA))
+    complaint_submitted(now=datetime(2025, 12, 29, 9, 0, tzinfo=WITA))  # due 1 January
+    complaint_submitted(now=datetime(2026, 1, 2, 8, 0, tzinfo=WITA))
+    client.force_login(province_staff())
+    rows = {row.code: row for row in client.get("/dashboard/").context["region_rows"]}
+    assert (rows["63.72"].received, rows["63.72"].open, rows["63.72"].overdue) == (1, 2, 1)
+
+
+def test_a_coordinator_sees_open_and_overdue_per_agency_of_their_region_only(client):
+    now = timezone.now()
+    complaint_submitted(now=now - timedelta(days=5), title="Lampu mati lama")  # Perkim, overdue
+    complaint_submitted(now=now - timedelta(hours=3), title="Lampu mati baru", is_confidential=True)
+    complaint_submitted(now=now - timedelta(days=1), category_code="jalan")  # PUPR
+    complaint_submitted(now=now - timedelta(days=5), region_code="63.71")  # another city
+    client.force_login(coordinator("63.72"))
+    rows = client.get("/dashboard/").context["agency_rows"]
+    assert [(row.code, row.open, row.overdue) for row in rows] == [
+        ("perkim", 2, 1),
+        ("pupr", 1, 0),
+    ]
+    assert {row.region.code for row in rows} == {"63.72"}
 
 
 def test_the_agency_never_sees_an_anonymous_reporter_while_handling(client):

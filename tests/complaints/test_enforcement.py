@@ -5,6 +5,7 @@ Every test drives the services the way Celery beat does: ``deadlines_sweep(now=.
 ``complaint_transition`` at fixed WITA times, so no test depends on the wall clock.
 """
 
+import dataclasses
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ import pytest
 from django.db import connections
 
 from agencies.models import RoutingRule
-from complaints import notifications
+from complaints import notifications, workflow
 from complaints.enforcement import (
     PROVINCE_ESCALATION_AFTER,
     complaints_close_expired,
@@ -30,7 +31,7 @@ from complaints.models import (
     SweepMark,
 )
 from complaints.services import complaint_transition
-from complaints.workflow import Action, ComplaintStatus, Role
+from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
 from tests.factories import agency, complaint_new, coordinator, officer, province_staff
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -91,12 +92,12 @@ def test_overdue_queryset_is_right_before_any_sweep(assigned):
     assert triage.triage_due_at > due
 
     def overdue(now):
-        return set(Complaint.objects.overdue(now=now).values_list("pk", flat=True))
+        flagged = Complaint.objects.all().with_overdue(now=now).filter(is_overdue=True)
+        return set(flagged.values_list("pk", flat=True))
 
     assert overdue(due - timedelta(seconds=1)) == set()
     assert overdue(due + timedelta(seconds=1)) == {assigned.pk}
     assert overdue(triage.triage_due_at + timedelta(seconds=1)) == {assigned.pk, triage.pk}
-    assert Complaint.objects.follow_up_overdue(now=due + timedelta(days=30)).count() == 1
     # Nothing has been swept: overdue comes from the due dates alone.
     assert not DeadlineBreach.objects.exists()
     assert not SweepMark.objects.exists()  # no sweep has run
@@ -462,8 +463,6 @@ def test_two_concurrent_sweeps_record_each_breach_once(monkeypatch, same_now):
         4,
         lambda i: deadlines_sweep(now=base if same_now else base + timedelta(seconds=i), batch=4),
     )
-    assert sum(bool(r.follow_up_breaches) for r in results) >= 1
-
     assert sum(r.follow_up_breaches for r in results) == len(complaints)
     assert DeadlineBreach.objects.count() == len(complaints)
     assert DeadlineBreach.objects.values("complaint").distinct().count() == len(complaints)
@@ -481,6 +480,53 @@ def test_two_concurrent_sweeps_record_each_breach_once(monkeypatch, same_now):
     again = deadlines_sweep(now=base + timedelta(minutes=5))
     assert again.total == 0
     assert DeadlineBreach.objects.count() == len(complaints)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_auto_closes_close_each_complaint_once(monkeypatch):
+    monkeypatch.setattr(notifications, "notification_dispatch", lambda pk: None)
+    officer_user = officer("63.72", "pupr", username="pupr.bjb")
+    resolved = [
+        resolve(complaint_new(now=T0 + timedelta(minutes=i)), officer_user, T0 + timedelta(days=1))
+        for i in range(12)
+    ]
+    closed_at = resolved[0].reply_due_at + timedelta(hours=1)
+
+    results = run_concurrently(3, lambda i: complaints_close_expired(now=closed_at, batch=2))
+
+    assert sum(results) == len(resolved)
+    assert Complaint.objects.filter(status=ComplaintStatus.CLOSED).count() == len(resolved)
+    events = ComplaintEvent.objects.filter(kind=EventKind.CLOSED)
+    assert sorted(events.values_list("complaint_id", flat=True)) == sorted(c.pk for c in resolved)
+    assert complaints_close_expired(now=closed_at + timedelta(minutes=5)) == 0
+
+
+@pytest.mark.django_db
+def test_auto_close_takes_the_move_from_the_workflow_table(staff, monkeypatch):
+    old = resolve(complaint_new(now=T0), staff["officer"], T0 + timedelta(days=1))
+    later = old.reply_due_at + timedelta(minutes=1)
+    # Were the table to stop letting the system close, auto-close would refuse, writing nothing.
+    close = workflow.TRANSITIONS_BY_ACTION[Action.CLOSE]
+    monkeypatch.setitem(
+        workflow.TRANSITIONS_BY_ACTION,
+        Action.CLOSE,
+        dataclasses.replace(close, roles=frozenset({Role.REPORTER})),
+    )
+    with pytest.raises(WorkflowError):
+        complaints_close_expired(now=later)
+    old.refresh_from_db()
+    assert old.status == ComplaintStatus.RESOLVED
+    assert not ComplaintEvent.objects.filter(kind=EventKind.CLOSED).exists()
+    # And the table's target is where the complaints go.
+    monkeypatch.setitem(
+        workflow.TRANSITIONS_BY_ACTION,
+        Action.CLOSE,
+        dataclasses.replace(close, target=ComplaintStatus.ARCHIVED),
+    )
+    assert complaints_close_expired(now=later) == 1
+    old.refresh_from_db()
+    assert old.status == ComplaintStatus.ARCHIVED
+    assert ComplaintEvent.objects.get(kind=EventKind.CLOSED).to_status == ComplaintStatus.ARCHIVED
 
 
 @pytest.mark.django_db

@@ -25,6 +25,7 @@ from complaints.models import (
     EventKind,
     Notification,
 )
+from complaints.scope import Purpose, complaints_for
 from complaints.services import (
     check_complaint_fields,
     complaint_privacy_change,
@@ -542,10 +543,10 @@ def four_complaints(db):
 @pytest.mark.django_db
 def test_the_public_sees_only_routed_non_confidential_complaints(four_complaints):
     c = four_complaints
-    assert list(Complaint.objects.public()) == [c["public"]]
-    assert list(Complaint.objects.visible_to(AnonymousUser())) == [c["public"]]
-    assert list(Complaint.objects.visible_to(None)) == [c["public"]]
-    assert list(Complaint.objects.visible_to(UserFactory(username="warga"))) == [c["public"]]
+    assert list(complaints_for(None, purpose=Purpose.PUBLIC)) == [c["public"]]
+    assert list(complaints_for(AnonymousUser())) == [c["public"]]
+    assert list(complaints_for(None)) == [c["public"]]
+    assert list(complaints_for(UserFactory(username="warga"))) == [c["public"]]
     assert [x.is_public for x in (c["public"], c["rahasia"], c["archived"], c["triage"])] == [
         True,
         False,
@@ -565,10 +566,10 @@ def test_a_rahasia_complaint_stays_rahasia_even_when_resolved_and_closed(four_co
         note="Selesai.",
         now=FRIDAY,
     )
-    assert not Complaint.objects.public().filter(pk=rahasia.pk).exists()
+    assert not complaints_for(None, purpose=Purpose.PUBLIC).filter(pk=rahasia.pk).exists()
     complaint_transition(complaint=rahasia, action=Action.CLOSE, role=Role.SYSTEM, now=FRIDAY)
-    assert not Complaint.objects.public().filter(pk=rahasia.pk).exists()
-    assert not Complaint.objects.visible_to(AnonymousUser()).filter(pk=rahasia.pk).exists()
+    assert not complaints_for(None, purpose=Purpose.PUBLIC).filter(pk=rahasia.pk).exists()
+    assert not complaints_for(AnonymousUser()).filter(pk=rahasia.pk).exists()
 
 
 @pytest.mark.django_db
@@ -581,7 +582,7 @@ def test_the_reporter_and_the_handling_staff_see_a_rahasia_complaint(four_compla
         "provincial staff": province_staff(),
     }
     for who, user in may_see.items():
-        assert Complaint.objects.visible_to(user).filter(pk=rahasia.pk).exists(), who
+        assert complaints_for(user).filter(pk=rahasia.pk).exists(), who
     may_not_see = {
         "another agency's officer": officer("63.72", "pupr"),
         "an officer of another city": officer("63.71", "perkim"),
@@ -589,11 +590,9 @@ def test_the_reporter_and_the_handling_staff_see_a_rahasia_complaint(four_compla
         "another citizen": UserFactory(username="tetangga"),
     }
     for who, user in may_not_see.items():
-        assert not Complaint.objects.visible_to(user).filter(pk=rahasia.pk).exists(), who
+        assert not complaints_for(user).filter(pk=rahasia.pk).exists(), who
     # A guest holding the private link sees it too.
-    with_link = Complaint.objects.visible_to(
-        AnonymousUser(), reporter_codes=frozenset({rahasia.tracking_code})
-    )
+    with_link = complaints_for(AnonymousUser(), reporter_codes=frozenset({rahasia.tracking_code}))
     assert set(with_link) == {rahasia, four_complaints["public"]}
 
 
@@ -601,7 +600,7 @@ def test_the_reporter_and_the_handling_staff_see_a_rahasia_complaint(four_compla
 def test_privacy_change_writes_a_privacy_event():
     owner = UserFactory(username="pemilik")
     complaint = complaint_submitted(now=FRIDAY, reporter=owner).complaint
-    assert Complaint.objects.public().filter(pk=complaint.pk).exists()
+    assert complaints_for(None, purpose=Purpose.PUBLIC).filter(pk=complaint.pk).exists()
     complaint_privacy_change(
         complaint=complaint,
         actor=owner,
@@ -610,7 +609,7 @@ def test_privacy_change_writes_a_privacy_event():
         is_confidential=True,
     )
     assert (complaint.is_anonymous, complaint.is_confidential) == (True, True)
-    assert not Complaint.objects.public().filter(pk=complaint.pk).exists()
+    assert not complaints_for(None, purpose=Purpose.PUBLIC).filter(pk=complaint.pk).exists()
     event = complaint.events.get(kind=EventKind.PRIVACY)
     assert event.actor == owner
     assert event.actor_role == Role.REPORTER
