@@ -99,8 +99,16 @@ def _submitted_attachments() -> Prefetch:
     return Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
 
 
+def _checked_code(tracking_code: str) -> str:
+    """A path's tracking code, or a 404 for one no complaint can have (PostgreSQL refuses NUL)."""
+    if "\x00" in tracking_code or len(tracking_code) > 40:
+        raise exceptions.NotFound()
+    return tracking_code
+
+
 def _visible(request, tracking_code: str):
     """The complaint if this caller may see it (404 otherwise), and the caller's roles on it."""
+    tracking_code = _checked_code(tracking_code)
     codes = _reporter_codes(request, tracking_code)
     complaint = (
         _detail_queryset(complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=codes))
@@ -215,8 +223,12 @@ class AgencyList(generics.ListAPIView):
 
     def get_queryset(self):
         qs = Agency.objects.select_related("region").order_by("region__code", "name")
-        region = self.request.query_params.get("region")
+        region = self.request.query_params.get("region", "")
         if region:
+            if "\x00" in region:
+                raise exceptions.ValidationError(
+                    {"region": [_("Null characters are not allowed.")]}
+                )
             qs = qs.filter(region__code=region[:8])
         return qs
 
@@ -519,7 +531,7 @@ class _StaffAction(APIView):
         complaint = (
             complaints_for(request.user, purpose=Purpose.WORK)
             .select_related("region", "assigned_agency", "category")
-            .filter(tracking_code=tracking_code)
+            .filter(tracking_code=_checked_code(tracking_code))
             .first()
         )
         if complaint is None:
@@ -559,6 +571,7 @@ class _StaffAction(APIView):
     def duplicate_of(self, complaint, code: str):
         if not code:
             return None
+        code = code.replace("\x00", "")
         original = (
             complaints_for(self.request.user, purpose=Purpose.WORK)
             .filter(tracking_code=tracking_code_normalise(code), region_id=complaint.region_id)

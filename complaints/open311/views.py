@@ -51,6 +51,18 @@ FIELD_NAMES = {
 }
 
 
+def _has_nul(request, *values) -> bool:
+    """PostgreSQL refuses NUL in text: such input is a 400, never a database error."""
+    params = [*request.GET.values(), *values]
+    if request.method == "POST":
+        params += list(request.POST.values())
+    return any("\x00" in value for value in params)
+
+
+def _nul_error(fmt):
+    return error(fmt, 400, _("Null characters are not allowed."))
+
+
 def _method_not_allowed(fmt):
     return error(fmt, 405, _("This method is not allowed here."))
 
@@ -144,6 +156,8 @@ def _attributes() -> list[dict]:
 def service_definition(request, code, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
+    if _has_nul(request, code):
+        return _nul_error(fmt)
     category = categories_active().filter(code=code).first()
     if category is None:
         return error(fmt, 404, _("service_code not found"))
@@ -223,6 +237,8 @@ def _parse_when(raw: str, *, end: bool = False) -> datetime | None:
         if day is None:
             return None
         value = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+    if not 1900 <= value.year <= 9000:  # converting the extremes to UTC would overflow
+        return None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
@@ -234,6 +250,8 @@ def _csv(raw: str) -> list[str]:
 
 @csrf_exempt
 def requests(request, fmt):
+    if _has_nul(request):
+        return _nul_error(fmt)
     if request.method == "POST":
         return _request_create(request, fmt)
     if request.method != "GET":
@@ -263,12 +281,15 @@ def requests(request, fmt):
         return error(
             fmt, 400, _("start_date and end_date must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00.")
         )
-    if start is None and end is None:
-        end = timezone.now()
-    if start is None:
-        start = end - timedelta(days=DEFAULT_DAYS)
-    if end is None:
-        end = start + timedelta(days=DEFAULT_DAYS)
+    try:
+        if start is None and end is None:
+            end = timezone.now()
+        if start is None:
+            start = end - timedelta(days=DEFAULT_DAYS)
+        if end is None:
+            end = start + timedelta(days=DEFAULT_DAYS)
+    except OverflowError:
+        return error(fmt, 400, _("start_date and end_date may not span more than 90 days."))
     if end < start:
         return error(fmt, 400, _("end_date is before start_date."))
     if end - start > timedelta(days=DEFAULT_DAYS):
@@ -280,6 +301,8 @@ def requests(request, fmt):
 def request_detail(request, request_id, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
+    if _has_nul(request, request_id):
+        return _nul_error(fmt)
     complaint = _public_requests().filter(tracking_code=tracking_code_normalise(request_id)).first()
     if complaint is None:
         return error(fmt, 404, _("service_request_id not found"))
@@ -320,11 +343,12 @@ def _client(api_key: str) -> Open311Client | None:
 
 
 def _decimal(raw: str) -> Decimal | None:
+    """Decimal degrees, or None for anything else (text, NaN, infinities, absurd sizes)."""
     try:
         value = Decimal(raw.strip())
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and abs(value) <= 360 else None
 
 
 def _request_create(request, fmt):

@@ -243,6 +243,8 @@ def test_post_regency_from_attribute_and_from_address(http, api_key):
         ({"email": "bukan-email"}, 400),
         ({"media_url": "javascript:alert(1)"}, 400),
         ({"phone": "0" * 40}, 400),
+        ({"description": "Lampu\x00mati"}, 400),
+        ({"lat": "1e400", "long": "1e400"}, 400),
     ],
 )
 def test_post_errors_follow_the_spec_and_store_nothing(http, api_key, fmt, overrides, status):
@@ -356,6 +358,9 @@ def test_get_requests_defaults_to_the_last_90_days(http):
         {"end_date": "2026-13-45"},
         {"start_date": "2026-01-01", "end_date": "2025-01-01"},
         {"start_date": "2025-01-01", "end_date": "2026-01-01"},
+        {"start_date": "9999-12-31"},
+        {"end_date": "0001-01-01T00:00:00+08:00"},
+        {"service_code": "pju\x00"},
     ],
 )
 def test_get_requests_bad_arguments_are_400(http, fmt, params):
@@ -372,6 +377,11 @@ def test_get_one_request_is_a_one_element_array(http, complaints):
     for fmt in ("json", "xml"):
         rahasia = http.get(f"{BASE}/requests/{complaints['rahasia'].tracking_code}.{fmt}")
         assert_error(rahasia, 404, fmt)
+
+
+def test_nul_in_a_path_is_a_400_not_a_database_error(http):
+    assert_error(http.get(f"{BASE}/requests/LPR%00.json"), 400, "json")
+    assert_error(http.get(f"{BASE}/services/pju%00.xml"), 400, "xml")
 
 
 def test_wrong_method_is_an_error_body(http):
