@@ -347,14 +347,15 @@ class ComplaintListCreate(generics.ListCreateAPIView):
                 )
                 % {"code": complaint.tracking_code}
             )
-        codes = {complaint.tracking_code} if result.access_key else set()
+        # A guest is the reporter of what they just sent; staff entering it for a citizen is not.
+        codes = {complaint.tracking_code} if result.access_key and not by_token else set()
         roles = actor_roles(complaint, request.user, reporter_access=bool(codes))
         complaint = _detail_queryset(
             complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=frozenset(codes))
         ).get(pk=complaint.pk)
         body = dict(
             s.ComplaintDetailSerializer(
-                complaint, context=_detail_context(request, complaint, roles | {Role.REPORTER})
+                complaint, context=_detail_context(request, complaint, roles)
             ).data
         )
         body["access_key"] = result.access_key

@@ -160,6 +160,17 @@ def test_staff_token_create_is_entered_on_a_citizens_behalf(people):
     assert response.status_code == 201, response.json()
     complaint = Complaint.objects.get()
     assert complaint.reporter is None and complaint.entered_by == people["coordinator"]
+    # The private link goes to the citizen by email and to the integration (e.g. to send by SMS).
+    assert response.json()["access_key"]
+
+
+def test_anonim_identity_is_not_echoed_to_staff_entering_it(people):
+    key = token_for(people["coordinator"])
+    client = client_as(None, HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.post("/api/v1/complaints/", payload(is_anonymous=True), format="json")
+    assert response.status_code == 201
+    assert response.json()["reporter"] is None
+    assert "rahmat@example.id" not in response.content.decode()
 
 
 # --- idempotency ------------------------------------------------------------------------------
