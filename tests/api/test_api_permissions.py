@@ -5,7 +5,10 @@ Banjarbaru's Perkim: "officer" works there, "other_officer" at Banjarbaru's PUPR
 "coordinator" coordinates Banjarbaru, "other_coordinator" Banjarmasin.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from agencies.models import Agency
 from complaints.models import Complaint, ComplaintEvent
@@ -281,7 +284,7 @@ def test_guest_acts_with_the_private_link_key(api):
             "category": "pju",
             "region": "63.72",
             "address": "Jl. Mistar Cokrokusumo",
-            "incident_date": "2020-01-01",
+            "incident_date": (timezone.localdate() - timedelta(days=3)).isoformat(),
             "reporter_name": "Tamu",
             "reporter_phone": "081234567890",
             "is_confidential": True,
@@ -349,7 +352,6 @@ def test_staff_queue_filters_and_token_auth(people, filed):
 
 
 def test_revoked_expired_and_wrong_tokens_are_refused(people):
-    from django.utils import timezone
 
     from complaints.api.models import StaffToken
 
@@ -372,3 +374,37 @@ def test_revoked_expired_and_wrong_tokens_are_refused(people):
     revoked = client_as(None, HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/v1/staff/queue/")
     assert revoked.status_code == 401
     assert Complaint.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_reference_and_public_list_matrix(people, filed, who):
+    client = client_as(people[who])
+    for path in ("/api/v1/regions/", "/api/v1/categories/", "/api/v1/agencies/"):
+        assert client.get(path).status_code == 200
+    listed = client.get("/api/v1/complaints/")
+    assert listed.status_code == 200
+    codes = {c["tracking_code"] for c in listed.json()["results"]}
+    # The public list is public for everyone: staff find rahasia ones in their queue instead.
+    assert codes == {filed["public"].tracking_code, filed["anonim"].tracking_code}
+    assert "pelapor@example.id" not in listed.content.decode()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_create_matrix(people, who):
+    body = {
+        "classification": "aspirasi",
+        "title": "Usul taman bermain",
+        "description": "Mohon dibangun taman bermain di kompleks kami.",
+        "category": "pju",
+        "region": "63.72",
+        "address": "Kompleks Griya Permata",
+        "incident_date": (timezone.localdate() - timedelta(days=3)).isoformat(),
+        "reporter_name": "Warga Griya",
+        "reporter_email": "griya@example.id",
+    }
+    response = client_as(people[who]).post("/api/v1/complaints/", body, format="json")
+    assert response.status_code == 201, response.json()
+    complaint = Complaint.objects.get()
+    assert complaint.reporter == people[who]
+    # A guest gets the private link's secret; an account needs none.
+    assert (response.json()["access_key"] is None) == (people[who] is not None)
