@@ -5,6 +5,7 @@ under ``var/``, so a laptop needs no database or Redis server.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,23 +51,33 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "rest_framework_api_key",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "agencies",
     "complaints",
     "complaints.api",
     "complaints.open311",
     "awards",
+    "signin",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lapor.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.IdleSessionMiddleware",
+    "signin.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lapor.urls"
@@ -131,17 +142,60 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, shared between processes) -----------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down must not close the complaint form: this backend answers as an empty cache
+    # (and logs a warning) instead of raising, and the limiter below then fails open.
+    CACHES["default"]["BACKEND"] = "lapor.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
+# django-ratelimit: which address a request comes from (see lapor/clientip.py), and let the
+# request through when the cache cannot count it.
+RATELIMIT_IP_META_KEY = "lapor.clientip.client_ip"
+RATELIMIT_FAIL_OPEN = True
+
+# The client's address behind a reverse proxy: the header the proxy sets (empty: the
+# connection's own address) and how many proxies of ours append to it. Used by the rate
+# limits and the login lock-out alike.
+LAPOR_CLIENT_IP_HEADER = env.str("LAPOR_CLIENT_IP_HEADER", default="")
+LAPOR_TRUSTED_PROXIES = env.int("LAPOR_TRUSTED_PROXIES", default=1)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("LAPOR_PASSWORD_MIN_LENGTH", default=10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+# The sign-in view sends staff to the dashboard and citizens to their complaints.
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Failed sign-ins (django-axes, counted in the database so a cache outage changes nothing):
+# after LAPOR_LOGIN_FAILURE_LIMIT failures the account and the address are each locked for
+# LAPOR_LOGIN_COOLOFF_MINUTES; a successful sign-in clears the count.
+AXES_FAILURE_LIMIT = env.int("LAPOR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LAPOR_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "lapor.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
+AXES_VERBOSE = False
+
+# Sessions end after this much inactivity: short for staff, long for citizens.
+LAPOR_STAFF_IDLE_MINUTES = env.int("LAPOR_STAFF_IDLE_MINUTES", default=30)
+LAPOR_CITIZEN_IDLE_MINUTES = env.int("LAPOR_CITIZEN_IDLE_MINUTES", default=14 * 24 * 60)
+# Two-factor sign-in (TOTP): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = "Lapor Paman"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "id"

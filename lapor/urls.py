@@ -3,13 +3,20 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from signin.views import SignInView
+
 from . import views
+
+handler500 = "lapor.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # The admin signs in through the site's sign-in: the same lock-out and two-factor step.
+    path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("signin.urls")),
     path("api/v1/", include("complaints.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

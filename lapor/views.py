@@ -1,4 +1,8 @@
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -19,3 +23,27 @@ def healthz(request):
         },
         status=200 if healthy else 503,
     )
+
+
+# The error pages below render without the database (no session, no user, no context
+# processors): they are shown precisely when something may be broken.
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(request):
+    response = HttpResponse(
+        loader.render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS}),
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def server_error(request):
+    """handler500: a database that cannot be reached gets the honest 503 page, anything else
+    the 500 page, which does not claim to know whether the request was stored."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable(request)
+    return HttpResponseServerError(loader.render_to_string("500.html"))
