@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate messages bench bench-deadlines clean
+.PHONY: run test lint format migrate messages bench bench-deadlines bench-awards clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lapor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -48,7 +48,14 @@ clean:
 # if missing). `make bench-deadlines BENCH_ARGS=--refill` fills the million complaints again.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
 
-bench: bench-deadlines
+# The ranking benchmark works on its own copy of lapor_bench (created from it when missing);
+# `make bench-awards AWARDS_BENCH_ARGS="--year 2024 --repeat 5"`.
+AWARDS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench_awards
+
+bench: bench-deadlines bench-awards
 
 bench-deadlines: $(VENV)/.installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
+
+bench-awards: $(VENV)/.installed
+	DATABASE_URL=$(AWARDS_BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/awards.py $(AWARDS_BENCH_ARGS)

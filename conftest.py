@@ -76,5 +76,7 @@ def _reference_data_after_flush(request):
     if marker and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         from agencies.services import reference_data_load
+        from awards.defaults import default_schemes_load
 
         reference_data_load()
+        default_schemes_load()

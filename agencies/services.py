@@ -19,6 +19,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "agencies.view_routingrule",
         "agencies.view_category",
         "agencies.change_category",
+        # The scoring schemes of the annual ranking (awards), read-only once published.
+        "awards.view_scheme",
+        "awards.add_scheme",
+        "awards.change_scheme",
+        "awards.add_criterion",
+        "awards.change_criterion",
+        "awards.delete_criterion",
+        "awards.view_criterion",
+        "awards.add_band",
+        "awards.change_band",
+        "awards.delete_band",
+        "awards.view_band",
+        "awards.view_result",
+        "awards.view_rankinglog",
     ],
 }
 

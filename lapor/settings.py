@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -133,7 +134,8 @@ def _database_from_env() -> dict:
         config.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
             "DB_CONNECT_TIMEOUT", default=5
         )
-        config["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_lapor")}
+        # test_<database>, so that several checkouts on one server do not share a test database.
+        config["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_{config['NAME']}")}
     return config
 
 
@@ -273,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.requeue_notifications",
         "schedule": env.int("LAPOR_REQUEUE_SECONDS", default=120),
         "options": {"expires": 100},
+    },
+    # The current year's provisional ranking, every night at 01:30 WITA.
+    "refresh-rankings": {
+        "task": "awards.tasks.refresh_current_rankings",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 3600},
     },
 }
 

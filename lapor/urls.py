@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("open311/v2/", include("complaints.open311.urls")),
+    path("api/v1/", include("awards.api_urls")),
+    path("", include("awards.urls")),
     path("", include("complaints.urls")),
 ]
 

@@ -100,6 +100,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.requeue_notifications",
+        "awards.tasks.refresh_current_rankings",
     }
 
 

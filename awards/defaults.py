@@ -1,0 +1,76 @@
+"""The default scoring schemes (PRODUCT.md section 5), loaded by migration."""
+
+from decimal import Decimal
+
+from django.apps import apps as global_apps
+
+# The spec's default schemes (PRODUCT.md section 5): for regencies three criteria of weight 1.00,
+# so scores run from 0.00 to 3.00 like the published ones; for agencies the same indicators on a
+# 0-1 scale. Provincial staff change them in the admin afterwards.
+CRITERIA = [
+    (
+        1,
+        "received",
+        "against_best",
+        "Pengaduan melalui LAPOR (partisipasi)",
+        "Complaints through LAPOR (participation)",
+    ),
+    (
+        2,
+        "followed_up_share",
+        "as_is",
+        "Tindak lanjut pengaduan",
+        "Complaints followed up",
+    ),
+    (
+        3,
+        "on_time_share",
+        "as_is",
+        "Respon isu teraktif (tindak lanjut tepat waktu)",
+        "Responsiveness (followed up within the deadline)",
+    ),
+]
+WEIGHTS = {
+    "regency": (Decimal("1.0000"), Decimal("1.0000"), Decimal("1.0000")),
+    "agency": (Decimal("0.3333"), Decimal("0.3333"), Decimal("0.3334")),
+}
+BANDS = {
+    "regency": ("2.5000", "2.0000", "1.5000", "0.0000"),
+    "agency": ("0.8500", "0.7000", "0.5000", "0.0000"),
+}
+BAND_NAMES = [("Sangat baik", "Very good"), ("Baik", "Good"), ("Cukup", "Fair"), ("Kurang", "Poor")]
+NAMES = {
+    "regency": ("Penilaian kabupaten/kota", "Regency and city ranking"),
+    "agency": ("Penilaian perangkat daerah (SKPD)", "Agency (SKPD) ranking"),
+}
+
+
+def default_schemes_load(*, apps=global_apps) -> int:
+    """Create the default scheme of each level unless it exists. Idempotent; returns how many
+    were created. ``apps`` lets a migration pass its historical app registry."""
+    created = 0
+    Scheme = apps.get_model("awards", "Scheme")
+    Criterion = apps.get_model("awards", "Criterion")
+    Band = apps.get_model("awards", "Band")
+    for level, (name_id, name_en) in NAMES.items():
+        if Scheme.objects.filter(year__isnull=True, level=level).exists():
+            continue
+        created += 1
+        scheme = Scheme.objects.create(year=None, level=level, name_id=name_id, name_en=name_en)
+        for (order, indicator, normalisation, c_id, c_en), weight in zip(
+            CRITERIA, WEIGHTS[level], strict=True
+        ):
+            Criterion.objects.create(
+                scheme=scheme,
+                order=order,
+                indicator=indicator,
+                weight=weight,
+                normalisation=normalisation,
+                name_id=c_id,
+                name_en=c_en,
+            )
+        for (b_id, b_en), threshold in zip(BAND_NAMES, BANDS[level], strict=True):
+            Band.objects.create(
+                scheme=scheme, name_id=b_id, name_en=b_en, min_score=Decimal(threshold)
+            )
+    return created

@@ -1,0 +1,325 @@
+"""The complaint-handling indicators, per group, over a period: one module for the ranking and
+the staff dashboard, so both count the same way. The counting rules are in ``docs/awards.md``.
+
+Every figure is an SQL aggregate over all groups at once: one query per call for regions and
+months, two for agencies (the breaches go to the agency that missed the deadline, which may no
+longer hold the complaint), plus one for the median on databases without ``percentile_cont``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from complaints.models import Complaint, DeadlineBreach
+from complaints.workflow import ArchiveReason, ComplaintStatus
+
+GROUPS = ("region", "agency", "month")
+SHARE_PLACES = Decimal("0.0001")  # shares are kept to four decimals (0.0001 = 0.01 %)
+HOURS_PLACES = Decimal("0.01")
+RATING_PLACES = Decimal("0.01")
+
+# Archive reasons that mean "not a real complaint": never counted, whatever happened before.
+NOT_COMPLAINTS = (ArchiveReason.SPAM, ArchiveReason.DUPLICATE)
+RESOLVED_STATUSES = (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
+
+
+def wita():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of ``year`` in WITA: the submission dates that make a year."""
+    tz = wita()
+    return (
+        datetime.combine(date(year, 1, 1), time.min, tzinfo=tz),
+        datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=tz),
+    )
+
+
+@dataclass(frozen=True)
+class IndicatorSet:
+    received: int
+    followed_up: int
+    followed_up_on_time: int
+    resolved: int
+    breached: int
+    rated: int
+    followed_up_share: Decimal | None  # None when received == 0
+    on_time_share: Decimal | None
+    resolved_share: Decimal | None
+    breach_share: Decimal | None  # None when nothing could have been breached (see below)
+    median_hours_to_follow_up: Decimal | None  # None when nothing was followed up
+    mean_rating: Decimal | None  # None when nothing was rated
+    # Agency grouping only: complaints this agency breached that another agency holds now.
+    # They count in ``breached`` and in the breach share's denominator (received + these).
+    breached_elsewhere: int = 0
+
+    @classmethod
+    def empty(cls) -> IndicatorSet:
+        """A group with no complaints: zero counts, no shares, no median, no rating."""
+        return cls.build(
+            received=0, followed_up=0, followed_up_on_time=0, resolved=0, breached=0, rated=0
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        received: int,
+        followed_up: int,
+        followed_up_on_time: int,
+        resolved: int,
+        breached: int,
+        rated: int,
+        rating_sum: int = 0,
+        median_hours: Decimal | None = None,
+        breached_elsewhere: int = 0,
+    ) -> IndicatorSet:
+        """The set from its counts; every share and mean is derived here, the same way always."""
+        return cls(
+            received=received,
+            followed_up=followed_up,
+            followed_up_on_time=followed_up_on_time,
+            resolved=resolved,
+            breached=breached,
+            rated=rated,
+            followed_up_share=share(followed_up, received),
+            on_time_share=share(followed_up_on_time, received),
+            resolved_share=share(resolved, received),
+            breach_share=share(breached, received + breached_elsewhere),
+            median_hours_to_follow_up=median_hours,
+            mean_rating=(
+                (Decimal(rating_sum) / Decimal(rated)).quantize(RATING_PLACES, ROUND_HALF_UP)
+                if rated
+                else None
+            ),
+            breached_elsewhere=breached_elsewhere,
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            name: (str(value) if isinstance(value, Decimal) else value)
+            for name, value in self.__dict__.items()
+        }
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(SHARE_PLACES, ROUND_HALF_UP)
+
+
+def counted_q(*, start: datetime, end: datetime, prefix: str = "") -> Q:
+    """The complaints the indicators count: submitted in [start, end) and routed (to an agency
+    or to triage), less spam and duplicates, and less other archived ones that never reached an
+    agency. Rahasia complaints count: they are figures here, never rows. ``prefix`` reaches the
+    complaint through a relation, e.g. "complaint__" from a breach."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + name: value for name, value in lookups.items()})
+
+    return (
+        q(created_at__gte=start, created_at__lt=end)
+        & ~q(status=ComplaintStatus.SUBMITTED)
+        & ~q(status=ComplaintStatus.ARCHIVED, archive_reason__in=NOT_COMPLAINTS)
+        & ~q(status=ComplaintStatus.ARCHIVED, assigned_at__isnull=True)
+    )
+
+
+def counted(complaints=None, *, start: datetime, end: datetime):
+    """``complaints`` (default: all) narrowed to those counted; see ``counted_q``."""
+    qs = Complaint.objects.all() if complaints is None else complaints
+    return qs.filter(counted_q(start=start, end=end)).order_by()
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set ``percentile_cont(f) WITHIN GROUP (ORDER BY expr)``."""
+
+    function = "PERCENTILE_CONT"
+    name = "percentile_cont"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float = 0.5, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class EpochSeconds(Func):
+    """Seconds in a PostgreSQL interval (NULL stays NULL), as double precision: ``EXTRACT``
+    returns numeric since PostgreSQL 14, which sorts several times slower for the median."""
+
+    template = "DATE_PART('epoch', %(expressions)s)"
+    output_field = FloatField()
+
+
+def _group_key(group_by: str):
+    if group_by == "region":
+        return F("region_id")
+    if group_by == "agency":
+        return F("assigned_agency_id")
+    if group_by == "month":
+        return TruncMonth("created_at", tzinfo=wita())
+    raise ValueError(f"group_by must be one of {', '.join(GROUPS)}, not {group_by!r}")
+
+
+def _normal_key(group_by: str, key):
+    if group_by == "month" and isinstance(key, datetime):
+        return key.date()
+    return key
+
+
+def _hours(seconds: Decimal) -> Decimal:
+    return (seconds / Decimal(3600)).quantize(HOURS_PLACES, ROUND_HALF_UP)
+
+
+def indicator_sets(
+    *, group_by: str, start: datetime, end: datetime, complaints=None
+) -> dict[object, IndicatorSet]:
+    """group_by: "region" | "agency" | "month" (month of submission in WITA, key = date of the 1st).
+    start/end: aware datetimes, half-open [start, end) on submission time.
+    complaints: an optional base queryset (e.g. a staff scope) to restrict to.
+    One query per indicator set for all groups at once (plus one for the median where needed);
+    returns {group key: IndicatorSet}; groups with no complaints are absent (the caller fills
+    zeros, e.g. with ``IndicatorSet.empty()``).
+
+    Agencies: a complaint belongs to the agency that holds it now; a breach to the agency that
+    missed the deadline (``DeadlineBreach.agency``), even after the complaint moved on.
+    Complaints with no agency (in triage, or archived) are in no agency's group.
+    """
+    key = _group_key(group_by)
+    base = counted(complaints, start=start, end=end)
+    postgres = connections[base.db].vendor == "postgresql"
+    followed = Q(first_follow_up_at__isnull=False)
+    aggregates = {
+        "received": Count("pk"),
+        "followed_up": Count("pk", filter=followed),
+        "followed_up_on_time": Count(
+            "pk", filter=followed & Q(first_follow_up_at__lte=F("follow_up_due_at"))
+        ),
+        "resolved": Count("pk", filter=Q(status__in=RESOLVED_STATUSES)),
+        "rated": Count("rating"),
+        "rating_sum": Sum("rating"),
+    }
+    if group_by != "agency":
+        # A correlated EXISTS probes the breach index once per counted complaint, so its cost
+        # follows the period, not the whole breach table (``pk IN (all breaches)`` hashes every
+        # breach of every year, and falls back to a scan per row once that outgrows work_mem).
+        aggregates["breached"] = Count(
+            "pk", filter=Exists(DeadlineBreach.objects.filter(complaint_id=OuterRef("pk")))
+        )
+    if postgres:
+        aggregates["median_seconds"] = PercentileCont(
+            EpochSeconds(F("first_follow_up_at") - F("assigned_at"))
+        )
+    rows = base.annotate(group_key=key).values("group_key").annotate(**aggregates)
+    with transaction.atomic(using=base.db):
+        if postgres:
+            _without_jit(base.db)
+        counts = {_normal_key(group_by, row.pop("group_key")): row for row in rows}
+    if group_by == "agency":
+        counts.pop(None, None)
+
+    medians: dict[object, Decimal | None] = {}
+    if postgres:
+        for group, row in counts.items():
+            seconds = row.pop("median_seconds")
+            medians[group] = None if seconds is None else _hours(Decimal(repr(seconds)))
+    else:
+        medians = _medians_in_python(base, key, group_by)
+
+    breaches: dict[object, tuple[int, int]] = {}
+    if group_by == "agency":
+        with transaction.atomic(using=base.db):
+            if postgres:
+                _without_jit(base.db)
+            breaches = _agency_breaches(complaints, start=start, end=end)
+
+    result = {}
+    for group in set(counts) | set(breaches):
+        row = counts.get(group)
+        breached, elsewhere = breaches.get(group, (None, 0))
+        result[group] = IndicatorSet.build(
+            received=row["received"] if row else 0,
+            followed_up=row["followed_up"] if row else 0,
+            followed_up_on_time=row["followed_up_on_time"] if row else 0,
+            resolved=row["resolved"] if row else 0,
+            breached=breached if breached is not None else (row or {}).get("breached", 0),
+            rated=row["rated"] if row else 0,
+            rating_sum=(row["rating_sum"] or 0) if row else 0,
+            median_hours=medians.get(group),
+            breached_elsewhere=elsewhere,
+        )
+    return result
+
+
+def _without_jit(alias: str) -> None:
+    """PostgreSQL's JIT compiles these one-off aggregates for longer than they run (1.8 s of
+    compilation for a 0.5 s query on the benchmark's year), so turn it off for this transaction."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+
+
+def _agency_breaches(complaints, *, start, end) -> dict[int, tuple[int, int]]:
+    """{agency id: (complaints it breached, of which another agency holds now)} in one query,
+    joining each breach to its complaint once."""
+    breaches = DeadlineBreach.objects.filter(
+        counted_q(start=start, end=end, prefix="complaint__"), agency__isnull=False
+    )
+    if complaints is not None:
+        breaches = breaches.filter(complaint__in=complaints.order_by().values("pk"))
+    rows = (
+        breaches.order_by()
+        .values("agency_id")
+        .annotate(
+            breached=Count("complaint_id", distinct=True),
+            still_here=Count(
+                "complaint_id",
+                distinct=True,
+                filter=Q(complaint__assigned_agency_id=F("agency_id")),
+            ),
+        )
+    )
+    return {r["agency_id"]: (r["breached"], r["breached"] - r["still_here"]) for r in rows}
+
+
+def _medians_in_python(base, key, group_by: str) -> dict[object, Decimal]:
+    """The median on databases without percentile_cont: one query, exact arithmetic."""
+    spans: dict[object, list[int]] = defaultdict(list)
+    rows = (
+        base.filter(first_follow_up_at__isnull=False, assigned_at__isnull=False)
+        .annotate(group_key=key)
+        .values_list("group_key", "assigned_at", "first_follow_up_at")
+    )
+    for group, assigned_at, followed_at in rows.iterator(chunk_size=5000):
+        delta: timedelta = followed_at - assigned_at
+        spans[_normal_key(group_by, group)].append(
+            (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        )
+    return {group: _hours(_median(values) / Decimal(1_000_000)) for group, values in spans.items()}
+
+
+def _median(values: list[int]) -> Decimal:
+    values = sorted(values)
+    middle = len(values) // 2
+    if len(values) % 2:
+        return Decimal(values[middle])
+    return (Decimal(values[middle - 1]) + Decimal(values[middle])) / 2
+
+
+def region_months(*, region_id: int, start: datetime, end: datetime, whole_period=False) -> dict:
+    """One region's indicators per month of submission, or (``whole_period``) in total under
+    the key "total": for the public figures page behind each regency's ranking row."""
+    complaints = Complaint.objects.filter(region_id=region_id)
+    if whole_period:
+        sets = indicator_sets(group_by="region", start=start, end=end, complaints=complaints)
+        return {"total": sets[region_id]} if region_id in sets else {}
+    return indicator_sets(group_by="month", start=start, end=end, complaints=complaints)

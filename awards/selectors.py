@@ -1,0 +1,87 @@
+"""Reads for the ranking pages, CSV and API. Published results are read as stored (frozen)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from agencies.models import Region, RegionKind
+
+from .indicators import IndicatorSet, region_months, year_bounds
+from .models import Level, RankingLog, Result, ResultRow, ResultStatus, ResultValue
+
+
+def result_shown(*, year: int, level: str) -> Result | None:
+    """What the public sees for a year: the published result, else the draft (provisional)."""
+    results = {
+        r.status: r
+        for r in Result.objects.filter(
+            year=year, level=level, status__in=[ResultStatus.PUBLISHED, ResultStatus.DRAFT]
+        )
+    }
+    return results.get(ResultStatus.PUBLISHED) or results.get(ResultStatus.DRAFT)
+
+
+def latest_published_year(level: str = Level.REGENCY) -> int | None:
+    return (
+        Result.objects.filter(level=level, status=ResultStatus.PUBLISHED)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+
+
+def ranking_years() -> list[int]:
+    """Years with something to show (published or provisional), newest first."""
+    return list(
+        Result.objects.filter(status__in=[ResultStatus.PUBLISHED, ResultStatus.DRAFT])
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+def result_rows(result: Result, *, region: Region | None = None) -> list[ResultRow]:
+    """The rows in rank order with their values (three queries whatever the count)."""
+    rows = result.rows.select_related("region", "agency").prefetch_related(
+        Prefetch("values", queryset=ResultValue.objects.order_by("order", "pk"))
+    )
+    if region is not None:
+        rows = rows.filter(region=region).order_by("region_rank", "name")
+    else:
+        rows = rows.order_by("rank", "name")
+    return list(rows)
+
+
+def last_published(*, level: str, before_or_in: int) -> Result | None:
+    """The latest published result of ``level`` for ``before_or_in`` or an earlier year."""
+    return (
+        Result.objects.filter(level=level, status=ResultStatus.PUBLISHED, year__lte=before_or_in)
+        .order_by("-year")
+        .first()
+    )
+
+
+def ranking_log(*, year: int, level: str, limit: int = 20) -> list[RankingLog]:
+    return list(RankingLog.objects.filter(year=year, level=level).select_related("actor")[:limit])
+
+
+def ranked_regions():
+    return Region.objects.exclude(kind=RegionKind.PROVINCE).order_by("code")
+
+
+def region_figures(*, region: Region, year: int, now=None) -> dict:
+    """A regency's public figures for a year: month by month and in total, as complaints stand
+    now (rahasia ones counted, as in the ranking; none is listed)."""
+    now = now or timezone.now()
+    start, end = year_bounds(year)
+    end = min(end, now)
+    months = region_months(region_id=region.pk, start=start, end=end)
+    ordered = sorted(months.items())
+    total = region_months(region_id=region.pk, start=start, end=end, whole_period=True)
+    return {
+        "months": ordered,
+        "total": total.get("total") or IndicatorSet.empty(),
+        "start": start,
+        "end": end,
+    }

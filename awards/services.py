@@ -1,0 +1,348 @@
+"""Writes for the ranking: compute a year's draft, publish it (frozen), withdraw it.
+
+Only provincial staff publish and withdraw; both need a written reason when they undo or replace
+an earlier publication, and every step is logged in ``RankingLog``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Region, RegionKind
+from agencies.selectors import staff_scope_for
+
+from . import scoring
+from .indicators import IndicatorSet, indicator_sets, year_bounds
+from .models import (
+    Band,
+    Criterion,
+    Level,
+    LogAction,
+    RankingLog,
+    Result,
+    ResultRow,
+    ResultStatus,
+    ResultValue,
+    Scheme,
+)
+
+FIRST_YEAR = 2015  # SP4N-LAPOR! began in 2015; nothing in Lapor is older
+
+
+class RankingError(Exception):
+    """A request the ranking cannot honour; the message is safe to show."""
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def check_year(year: int, *, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if not FIRST_YEAR <= year <= timezone.localdate(now).year:
+        raise RankingError(
+            _("Choose a year from %(first)s to %(last)s.")
+            % {"first": FIRST_YEAR, "last": timezone.localdate(now).year},
+            field="year",
+        )
+
+
+def check_level(level: str) -> None:
+    if level not in Level.values:
+        raise RankingError(_("Choose the level: regency or agency."), field="level")
+
+
+def _check_province_staff(actor) -> None:
+    if not staff_scope_for(actor).is_province:
+        raise RankingError(_("Only provincial staff may do this."))
+
+
+def scheme_for_year(*, year: int, level: str) -> Scheme:
+    """The scheme of ``year``; the first time, a copy of the level's default scheme."""
+    check_level(level)
+    with transaction.atomic():
+        scheme = Scheme.objects.select_for_update().filter(year=year, level=level).first()
+        if scheme is not None:
+            return scheme
+        default = Scheme.objects.select_for_update().filter(year__isnull=True, level=level).first()
+        if default is None:
+            raise RankingError(
+                _("There is no scoring scheme for this level; add one in the administration.")
+            )
+        scheme = Scheme.objects.create(
+            year=year, level=level, name_id=default.name_id, name_en=default.name_en
+        )
+        Criterion.objects.bulk_create(
+            Criterion(
+                scheme=scheme,
+                order=c.order,
+                indicator=c.indicator,
+                weight=c.weight,
+                normalisation=c.normalisation,
+                name_id=c.name_id,
+                name_en=c.name_en,
+            )
+            for c in default.criteria.all()
+        )
+        Band.objects.bulk_create(
+            Band(scheme=scheme, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
+            for b in default.bands.all()
+        )
+        return scheme
+
+
+def _groups(level: str, sets: dict) -> dict[object, tuple]:
+    """{key: (region, agency or None, name)} of the groups ranked at ``level``.
+
+    Every regency and city is ranked, with zeros when it received nothing; agencies are ranked
+    when they received a complaint or missed a deadline in the year.
+    """
+    if level == Level.REGENCY:
+        regions = Region.objects.exclude(kind=RegionKind.PROVINCE).order_by("code")
+        return {r.pk: (r, None, r.name) for r in regions}
+    agencies = Agency.objects.filter(pk__in=list(sets)).select_related("region")
+    return {a.pk: (a.region, a, a.name) for a in agencies}
+
+
+def _previous_ranks(*, year: int, level: str) -> tuple[int | None, dict]:
+    """The latest published result of an earlier year: (its year, {group key: rank})."""
+    previous = (
+        Result.objects.filter(level=level, status=ResultStatus.PUBLISHED, year__lt=year)
+        .order_by("-year")
+        .first()
+    )
+    if previous is None:
+        return None, {}
+    field = "region_id" if level == Level.REGENCY else "agency_id"
+    return previous.year, dict(previous.rows.values_list(field, "rank"))
+
+
+def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor=None) -> Result:
+    """Compute ``year``'s ranking at ``level`` as a draft, replacing the previous draft.
+
+    Counts complaints submitted from 1 January (WITA) up to the end of the year or ``now``,
+    whichever is earlier. A published result of the year is left as it is.
+    """
+    now = now or timezone.now()
+    check_level(level)
+    check_year(year, now=now)
+    start, end = year_bounds(year)
+    end = min(end, now)
+    scheme = scheme_for_year(year=year, level=level)
+    with transaction.atomic():
+        # One computation per (year, level) at a time: the scheme row is the lock.
+        scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+        criteria = [
+            scoring.CriterionSpec(
+                indicator=c.indicator,
+                weight=c.weight,
+                normalisation=c.normalisation,
+                name_id=c.name_id,
+                name_en=c.name_en,
+                order=c.order,
+            )
+            for c in scheme.criteria.all()
+        ]
+        if not criteria:
+            raise RankingError(_("The scoring scheme has no criteria."))
+        bands = [
+            scoring.BandSpec(name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
+            for b in scheme.bands.all()
+        ]
+        sets = indicator_sets(
+            group_by="region" if level == Level.REGENCY else "agency", start=start, end=end
+        )
+        groups = _groups(level, sets)
+        figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
+        ranked, bests = scoring.score_groups(
+            figures, criteria, bands, tie_order=lambda key: groups[key][2]
+        )
+        previous_year, previous = _previous_ranks(year=year, level=level)
+        region_ranks = _region_ranks(ranked, groups) if level == Level.AGENCY else {}
+
+        Result.objects.filter(year=year, level=level, status=ResultStatus.DRAFT).delete()
+        result = Result.objects.create(
+            year=year,
+            level=level,
+            scheme=scheme,
+            status=ResultStatus.DRAFT,
+            period_start=start,
+            period_end=end,
+            computed_at=now,
+            scheme_snapshot=_snapshot(scheme, criteria, bands, bests),
+        )
+        rows = ResultRow.objects.bulk_create(
+            ResultRow(
+                result=result,
+                region=groups[s.key][0],
+                agency=groups[s.key][1],
+                name=groups[s.key][2],
+                region_name=groups[s.key][0].name,
+                rank=s.rank,
+                region_rank=region_ranks.get(s.key),
+                score=s.score,
+                band_id=s.band.name_id if s.band else "",
+                band_en=s.band.name_en if s.band else "",
+                previous_year=previous_year if s.key in previous else None,
+                previous_rank=previous.get(s.key),
+                figures=s.figures.as_dict(),
+            )
+            for s in ranked
+        )
+        ResultValue.objects.bulk_create(
+            ResultValue(
+                row=row,
+                order=v.criterion.order,
+                indicator=v.criterion.indicator,
+                name_id=v.criterion.name_id,
+                name_en=v.criterion.name_en,
+                weight=v.criterion.weight,
+                normalisation=v.criterion.normalisation,
+                raw=v.raw,
+                normalised=v.normalised,
+                points=v.points,
+            )
+            for row, s in zip(rows, ranked, strict=True)
+            for v in s.values
+        )
+        RankingLog.objects.create(
+            year=year, level=level, action=LogAction.COMPUTED, result=result, actor=actor, at=now
+        )
+    return result
+
+
+def _region_ranks(ranked: list[scoring.Scored], groups: dict) -> dict:
+    by_region: dict[int, list[scoring.Scored]] = {}
+    for s in ranked:
+        by_region.setdefault(groups[s.key][0].pk, []).append(s)
+    ranks = {}
+    for members in by_region.values():
+        for s, r in zip(members, scoring.rank(m.score for m in members), strict=True):
+            ranks[s.key] = r
+    return ranks
+
+
+def _snapshot(scheme, criteria, bands, bests) -> dict:
+    def text(value: Decimal | None):
+        return None if value is None else str(value)
+
+    return {
+        "scheme_id": scheme.pk,
+        "name_id": scheme.name_id,
+        "name_en": scheme.name_en,
+        "criteria": [
+            {
+                "order": c.order,
+                "indicator": c.indicator,
+                "name_id": c.name_id,
+                "name_en": c.name_en,
+                "weight": str(c.weight),
+                "normalisation": c.normalisation,
+                "best": text(bests.get(c.indicator)),
+            }
+            for c in criteria
+        ],
+        "bands": [
+            {"name_id": b.name_id, "name_en": b.name_en, "min_score": str(b.min_score)}
+            for b in sorted(bands, key=lambda b: b.min_score, reverse=True)
+        ],
+        "max_score": str(sum((c.weight for c in criteria), Decimal(0))),
+    }
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise RankingError(
+            _("Write the reason (at least 10 characters): it is shown in the log."),
+            field="reason",
+        )
+    return reason
+
+
+def ranking_publish(
+    *, result: Result, actor, reason: str = "", now: datetime | None = None
+) -> Result:
+    """Publish a draft: from now on its rows are the year's ranking and never move.
+
+    Replacing a published result, or publishing again after a withdrawal, needs a reason.
+    """
+    now = now or timezone.now()
+    _check_province_staff(actor)
+    with transaction.atomic():
+        siblings = list(
+            Result.objects.select_for_update()
+            .filter(year=result.year, level=result.level)
+            .order_by("pk")
+        )
+        locked = next((r for r in siblings if r.pk == result.pk), None)
+        if locked is None or locked.status != ResultStatus.DRAFT:
+            raise RankingError(_("Only a draft can be published; compute a fresh draft first."))
+        earlier = [r for r in siblings if r.published_at is not None]
+        action = LogAction.REPUBLISHED if earlier else LogAction.PUBLISHED
+        reason = _reason(reason) if earlier else (reason or "").strip()
+        for old in earlier:
+            if old.status == ResultStatus.PUBLISHED:
+                old.status = ResultStatus.WITHDRAWN
+                old.withdrawn_at = now
+                old.save(update_fields=["status", "withdrawn_at"])
+        # Movement against the latest earlier published year as it stands at publishing.
+        previous_year, previous = _previous_ranks(year=locked.year, level=locked.level)
+        field = "region_id" if locked.level == Level.REGENCY else "agency_id"
+        rows = list(locked.rows.all())
+        for row in rows:
+            key = getattr(row, field)
+            row.previous_rank = previous.get(key)
+            row.previous_year = previous_year if key in previous else None
+        ResultRow.objects.bulk_update(rows, ["previous_rank", "previous_year"])
+        locked.status = ResultStatus.PUBLISHED
+        locked.published_at = now
+        locked.published_by = actor
+        locked.save(update_fields=["status", "published_at", "published_by"])
+        RankingLog.objects.create(
+            year=locked.year,
+            level=locked.level,
+            action=action,
+            result=locked,
+            actor=actor,
+            reason=reason,
+            at=now,
+        )
+    return locked
+
+
+def ranking_withdraw(*, result: Result, actor, reason: str, now: datetime | None = None) -> Result:
+    """Withdraw a published result; the year then shows its draft, marked provisional."""
+    now = now or timezone.now()
+    _check_province_staff(actor)
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = Result.objects.select_for_update().filter(pk=result.pk).first()
+        if locked is None or locked.status != ResultStatus.PUBLISHED:
+            raise RankingError(_("Only a published result can be withdrawn."))
+        locked.status = ResultStatus.WITHDRAWN
+        locked.withdrawn_at = now
+        locked.save(update_fields=["status", "withdrawn_at"])
+        RankingLog.objects.create(
+            year=locked.year,
+            level=locked.level,
+            action=LogAction.WITHDRAWN,
+            result=locked,
+            actor=actor,
+            reason=reason,
+            at=now,
+        )
+    return locked
+
+
+def rankings_refresh_current(*, now: datetime | None = None) -> list[Result]:
+    """The nightly job: recompute the current year's drafts at both levels."""
+    now = now or timezone.now()
+    year = timezone.localdate(now).year
+    return [ranking_compute(year=year, level=level, now=now) for level in Level.values]

@@ -1,0 +1,180 @@
+"""The ranking as a table (the page and the CSV share it cell for cell) and as a bar chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+from .models import Indicator, Level, Result, ResultRow, in_english
+
+PALETTE = ("#0b5394", "#b45f06", "#38761d", "#741b47", "#45818e", "#7f6000", "#444444")
+CHART_LIMIT = 30
+
+
+def fixed(value: Decimal | None, places: int) -> str:
+    if value is None:
+        return "–"
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def exact(value: Decimal | None, min_places: int = 4) -> str:
+    """All the digits there are, but at least ``min_places``: 0.29997, 1.0000."""
+    if value is None:
+        return "–"
+    value = Decimal(value).normalize()
+    places = max(min_places, -value.as_tuple().exponent)
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
+
+
+def raw_text(indicator: str, raw: Decimal | None) -> str:
+    if indicator == Indicator.RECEIVED:
+        return "–" if raw is None else str(int(raw))
+    if indicator in (Indicator.MEDIAN_HOURS, Indicator.MEAN_RATING):
+        return fixed(raw, 2)
+    return fixed(raw, 4)
+
+
+def weight_text(weight) -> str:
+    return exact(Decimal(weight), 2)
+
+
+def movement(row: ResultRow, *, has_previous: bool) -> tuple[str, str]:
+    """(short text, words for screen readers) for the rank movement of ``row``."""
+    if not has_previous:
+        return "–", _("no earlier published year")
+    if row.previous_rank is None:
+        return _("new"), _("new in the ranking")
+    change = row.previous_rank - row.rank
+    if change > 0:
+        return f"▲{change}", _("up %(n)s from %(year)s") % {"n": change, "year": row.previous_year}
+    if change < 0:
+        return f"▼{-change}", _("down %(n)s from %(year)s") % {
+            "n": -change,
+            "year": row.previous_year,
+        }
+    return "=", _("unchanged from %(year)s") % {"year": row.previous_year}
+
+
+def bands(result: Result) -> list[dict]:
+    english = in_english()
+    return [
+        {
+            "name": b["name_en"] if english else b["name_id"],
+            "min_score": exact(Decimal(b["min_score"]), 2),
+        }
+        for b in result.scheme_snapshot.get("bands", [])
+    ]
+
+
+def criteria(result: Result) -> list[dict]:
+    english = in_english()
+    out = []
+    for index, c in enumerate(result.scheme_snapshot.get("criteria", [])):
+        out.append(
+            {
+                **c,
+                "name": c["name_en"] if english else c["name_id"],
+                "weight_text": weight_text(c["weight"]),
+                "color": PALETTE[index % len(PALETTE)],
+            }
+        )
+    return out
+
+
+@dataclass
+class Cell:
+    text: str
+    label: str = ""  # words for screen readers when the text is a symbol
+
+
+def header(result: Result, *, by_region: bool = False) -> list[str]:
+    cols = [
+        _("Rank in the regency") if by_region else _("Rank"),
+        _("Movement"),
+        _("Agency") if result.level == Level.AGENCY else _("Regency/city"),
+    ]
+    if result.level == Level.AGENCY:
+        cols.append(_("Regency/city"))
+    cols += [_("Score"), _("Exact score"), _("Predicate")]
+    for c in criteria(result):
+        cols += [
+            _("%(criterion)s: raw value") % {"criterion": c["name"]},
+            _("%(criterion)s: normalised") % {"criterion": c["name"]},
+            _("%(criterion)s: weight") % {"criterion": c["name"]},
+            _("%(criterion)s: points") % {"criterion": c["name"]},
+        ]
+    return cols
+
+
+def row_cells(
+    result: Result, row: ResultRow, *, has_previous: bool, by_region: bool = False
+) -> list[Cell]:
+    text, words = movement(row, has_previous=has_previous)
+    cells = [
+        Cell(str(row.region_rank if by_region else row.rank)),
+        Cell(text, words),
+        Cell(row.name),
+    ]
+    if result.level == Level.AGENCY:
+        cells.append(Cell(row.region_name))
+    cells += [Cell(fixed(row.score, 2)), Cell(exact(row.score)), Cell(row.band or "–")]
+    for value in row.values.all():
+        cells += [
+            Cell(raw_text(value.indicator, value.raw)),
+            Cell(fixed(value.normalised, 4)),
+            Cell(weight_text(value.weight)),
+            Cell(exact(value.points)),
+        ]
+    return cells
+
+
+def has_previous_year(rows: list[ResultRow]) -> bool:
+    return any(r.previous_year is not None for r in rows) or any(
+        r.previous_rank is not None for r in rows
+    )
+
+
+def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> dict:
+    """Geometry of an inline SVG bar chart: one bar per row, one segment per criterion's
+    points, against the highest possible score. Works without JavaScript. Coordinates are
+    strings, so that no locale turns 4.5 into "4,5" in an SVG attribute."""
+    shown = rows[:CHART_LIMIT]
+    top = Decimal(result.scheme_snapshot.get("max_score") or 0) or Decimal(1)
+    width, label_w, left, line = 400, 0, 4, 40
+    bar_w = width - left - 56
+    colors = [c["color"] for c in criteria(result)]
+    bars = []
+    for index, row in enumerate(shown):
+        y = 8 + index * line
+        x = Decimal(left)
+        segments = []
+        for value, color in zip(row.values.all(), colors, strict=False):
+            w = (Decimal(value.points) / top * bar_w).quantize(Decimal("0.1"))
+            if w > 0:
+                segments.append({"x": str(x), "w": str(w), "color": color})
+            x += w
+        rank = row.region_rank if by_region else row.rank
+        bars.append(
+            {
+                "label": f"{rank}. {row.name}",
+                "score": fixed(row.score, 2),
+                "label_y": y + 13,
+                "bar_y": y + 18,
+                "segments": segments,
+                "end_x": str(x + 4),
+                "text_y": y + 29,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": width,
+        "height": 8 + len(shown) * line + 4,
+        "left": left + label_w,
+        "bar_w": bar_w,
+        "max_score": fixed(top, 2),
+        "truncated": len(rows) > len(shown),
+        "limit": CHART_LIMIT,
+        "description": "; ".join(f"{b['label']}: {b['score']}" for b in bars),
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("rankings/", views.rankings, name="rankings"),
+    path("rankings/staff/", views.ranking_staff, name="ranking-staff"),
+    path("rankings/<int:year>/", views.ranking_year, name="ranking-year"),
+    path("rankings/<int:year>/csv/", views.ranking_csv, name="ranking-csv"),
+    path(
+        "rankings/<int:year>/regions/<str:code>/",
+        views.region_figures,
+        name="ranking-region",
+    ),
+]

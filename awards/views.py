@@ -1,0 +1,218 @@
+"""The public ranking pages, their CSV, a regency's figures, and the provincial staff's page."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from agencies.models import Region
+from agencies.selectors import staff_scope_for
+
+from . import selectors, services, tables
+from .models import Level, Result, ResultStatus
+from .services import FIRST_YEAR, RankingError
+
+
+def _level_and_region(request, level_default=Level.REGENCY):
+    """The ``level`` and (agencies) ``region`` query parameters, or an error message."""
+    level = request.GET.get("level") or level_default
+    if level not in Level.values:
+        return (
+            None,
+            None,
+            _("Unknown level “%(level)s”: use regency or agency.") % {"level": level[:20]},
+        )
+    region = None
+    code = request.GET.get("region")
+    if level == Level.AGENCY and code:
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            return None, None, _("Unknown regency or city code “%(code)s”.") % {"code": code[:12]}
+    return level, region, None
+
+
+def _check_year_in_range(year: int) -> None:
+    if not FIRST_YEAR <= year <= timezone.localdate().year:
+        raise Http404(_("There is no ranking for that year."))
+
+
+def rankings(request):
+    """The latest published year, else the current year's provisional draft."""
+    year = selectors.latest_published_year() or timezone.localdate().year
+    return _ranking_page(request, year, is_index=True)
+
+
+def ranking_year(request, year: int):
+    _check_year_in_range(year)
+    return _ranking_page(request, year, is_index=False)
+
+
+def _ranking_page(request, year: int, *, is_index: bool):
+    level, region, error = _level_and_region(request)
+    context = {
+        "year": year,
+        "years": selectors.ranking_years(),
+        "levels": Level.choices,
+        "regions": selectors.ranked_regions(),
+        "is_index": is_index,
+    }
+    if error:
+        context.update(level=Level.REGENCY, error=error)
+        return render(request, "awards/ranking.html", context, status=400)
+    result = selectors.result_shown(year=year, level=level)
+    context.update(level=level, region=region, result=result)
+    if result is None:
+        return render(request, "awards/ranking.html", context, status=200 if is_index else 404)
+    rows = selectors.result_rows(result, region=region)
+    by_region = region is not None
+    has_previous = tables.has_previous_year(rows)
+    context.update(
+        rows=rows,
+        criteria=tables.criteria(result),
+        table_rows=[
+            (row, tables.row_cells(result, row, has_previous=has_previous, by_region=by_region))
+            for row in rows
+        ],
+        header=tables.header(result, by_region=by_region),
+        chart=tables.chart(result, rows, by_region=by_region),
+        bands=tables.bands(result),
+        previous_year=next((r.previous_year for r in rows if r.previous_year), None),
+        csv_query=request.GET.urlencode(),
+    )
+    return render(request, "awards/ranking.html", context)
+
+
+def ranking_csv(request, year: int):
+    _check_year_in_range(year)
+    level, region, error = _level_and_region(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    result = selectors.result_shown(year=year, level=level)
+    if result is None:
+        raise Http404(_("There is no ranking for that year."))
+    rows = selectors.result_rows(result, region=region)
+    by_region = region is not None
+    has_previous = tables.has_previous_year(rows)
+    status = "" if result.is_published else "-provisional"
+    scope = f"-{region.code}" if region else ""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="lapor-ranking-{year}-{level}{scope}{status}.csv"'
+    )
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8
+    writer = csv.writer(response)
+    writer.writerow(tables.header(result, by_region=by_region))
+    for row in rows:
+        cells = tables.row_cells(result, row, has_previous=has_previous, by_region=by_region)
+        writer.writerow([c.text for c in cells])
+    return response
+
+
+def region_figures(request, year: int, code: str):
+    _check_year_in_range(year)
+    region = get_object_or_404(selectors.ranked_regions(), code=code)
+    figures = selectors.region_figures(region=region, year=year)
+    result = selectors.result_shown(year=year, level=Level.REGENCY)
+    row = result.rows.filter(region=region).first() if result else None
+    return render(
+        request,
+        "awards/region.html",
+        {"year": year, "region": region, "figures": figures, "result": result, "row": row},
+    )
+
+
+def _province_staff_or_403(request):
+    if not staff_scope_for(request.user).is_province:
+        raise PermissionDenied(_("This page is for provincial Kominfo staff."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ranking_staff(request):
+    _province_staff_or_403(request)
+    now = timezone.now()
+    try:
+        year = int(
+            request.POST.get("year") or request.GET.get("year") or timezone.localdate(now).year
+        )
+    except ValueError:
+        year = timezone.localdate(now).year
+    level = request.POST.get("level") or request.GET.get("level") or Level.REGENCY
+    errors = {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            services.check_level(level)
+            services.check_year(year, now=now)
+            if action == "compute":
+                services.ranking_compute(year=year, level=level, actor=request.user)
+                messages.success(request, _("The draft has been computed."))
+            elif action in ("publish", "withdraw"):
+                result = get_object_or_404(
+                    Result, pk=request.POST.get("result"), year=year, level=level
+                )
+                if action == "publish":
+                    services.ranking_publish(
+                        result=result, actor=request.user, reason=request.POST.get("reason", "")
+                    )
+                    messages.success(request, _("The ranking has been published."))
+                else:
+                    services.ranking_withdraw(
+                        result=result, actor=request.user, reason=request.POST.get("reason", "")
+                    )
+                    messages.success(request, _("The ranking has been withdrawn."))
+            else:
+                raise RankingError(_("Unknown action."))
+        except RankingError as exc:
+            errors = {exc.field or "__all__": exc.message, "action": action}
+        else:
+            return redirect(f"{reverse('ranking-staff')}?year={year}&level={level}")
+    if level not in Level.values:
+        level = Level.REGENCY
+    draft = Result.objects.filter(year=year, level=level, status=ResultStatus.DRAFT).first()
+    published = Result.objects.filter(year=year, level=level, status=ResultStatus.PUBLISHED).first()
+    compare_with = selectors.last_published(level=level, before_or_in=year)
+    comparison = _compare(draft, compare_with) if draft else []
+    context = {
+        "year": year,
+        "level": level,
+        "levels": Level.choices,
+        "years": range(timezone.localdate(now).year, FIRST_YEAR - 1, -1),
+        "draft": draft,
+        "published": published,
+        "compare_with": compare_with,
+        "comparison": comparison,
+        "log": selectors.ranking_log(year=year, level=level),
+        "errors": errors,
+        "reason": request.POST.get("reason", "") if errors else "",
+    }
+    return render(request, "awards/staff.html", context, status=400 if errors else 200)
+
+
+def _compare(draft: Result, other: Result | None) -> list[dict]:
+    """The draft's rows beside the same groups in ``other`` (the last published result)."""
+    key = "region_id" if draft.level == Level.REGENCY else "agency_id"
+    before = {}
+    if other is not None:
+        before = {getattr(r, key): r for r in other.rows.all()}
+    out = []
+    for row in draft.rows.order_by("rank", "name"):
+        old = before.get(getattr(row, key))
+        out.append(
+            {
+                "row": row,
+                "old": old,
+                "rank_change": (old.rank - row.rank) if old else None,
+                "score_change": (row.score - old.score) if old else None,
+            }
+        )
+    return out

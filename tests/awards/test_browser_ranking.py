@@ -1,0 +1,109 @@
+"""/rankings/ in a real Chromium: chart and table in Indonesian, the CSV as downloaded matches the
+table as shown, no serious accessibility violation (axe-core), and a clean print."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from awards.models import Level
+from awards.services import ranking_compute, ranking_publish
+from complaints.services import complaint_transition
+from complaints.workflow import Action, Role
+from tests.factories import complaint_new, province_staff
+
+from .dataset import WITA
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
+
+
+@pytest.fixture
+def published():
+    staff = province_staff(username="prov.kalsel")
+    for region_code, count, followed in (("63.72", 3, 2), ("63.71", 2, 2), ("63.03", 4, 1)):
+        for n in range(count):
+            complaint = complaint_new(now=T0 + timedelta(days=n), region_code=region_code)
+            if n < followed:
+                complaint_transition(
+                    complaint=complaint,
+                    action=Action.FOLLOW_UP,
+                    role=Role.PROVINCE_STAFF,
+                    actor=staff,
+                    note="Ditinjau",
+                    now=complaint.created_at + timedelta(hours=6 + 40 * n),
+                )
+    result = ranking_compute(year=2025, level=Level.REGENCY, now=datetime(2026, 1, 5, tzinfo=WITA))
+    return ranking_publish(result=result, actor=staff)
+
+
+def table_as_shown(page):
+    header = [th.inner_text().strip() for th in page.locator("#ranking-table thead th").all()]
+    rows = []
+    for tr in page.locator("#ranking-table tbody tr").all():
+        rows.append([cell.inner_text().strip() for cell in tr.locator("th, td").all()])
+    return header, rows
+
+
+def test_ranking_page_chart_table_csv_and_accessibility(live_server, page, published):
+    page.goto(live_server.url + "/rankings/")
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert (
+        "Peringkat pengelolaan pengaduan kabupaten dan kota, 2025"
+        in page.locator("h1").inner_text()
+    )
+    chart = page.locator("svg.bar-chart")
+    assert chart.is_visible()
+    assert chart.get_attribute("role") == "img"
+    assert "Diagram batang" in chart.locator("title").text_content()
+    assert "Kota Banjarbaru" in chart.locator("desc").text_content()
+    segments = chart.locator("rect[fill]")
+    assert segments.count() >= 3  # scored segments, drawn with a width
+    assert all(segments.nth(i).bounding_box()["width"] > 1 for i in range(segments.count()))
+    first_bar_value = chart.locator("text.chart-value").first
+    assert first_bar_value.text_content() == "2.50"  # Banjarmasin: 2 of 4 received, all on time
+    assert first_bar_value.bounding_box()["width"] < 40  # one piece of text, not scattered
+    box = chart.bounding_box()
+    assert box["width"] <= 390  # fits the phone's width
+
+    header, rows = table_as_shown(page)
+    assert header[:3] == ["Peringkat", "Pergerakan", "Kabupaten/kota"]
+    assert len(rows) == 13
+    assert rows[0][2] == "Kota Banjarmasin"  # 2 of 2 followed up on time
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Unduh CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8").lstrip("\ufeff")
+    downloaded = list(csv.reader(io.StringIO(text)))
+    assert downloaded[0] == header
+    assert downloaded[1:] == rows
+
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    assert result["passes"]  # axe really ran
+
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.get_by_role("link", name="Unduh CSV").is_visible()
+    assert page.locator("#ranking-table").is_visible()
+
+
+def test_regency_row_opens_its_public_figures(live_server, page, published):
+    page.goto(live_server.url + "/rankings/2025/")
+    page.get_by_role("link", name="Kota Banjarbaru").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/rankings/2025/regions/63.72/")
+    assert "Kota Banjarbaru: angka pengaduan, 2025" in page.locator("h1").inner_text()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
