@@ -329,7 +329,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Two choice sets share the field name "status": name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "complaints.workflow.ComplaintStatus",
+        "RankingStatusEnum": [("published", "published"), ("provisional", "provisional")],
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
