@@ -11,4 +11,4 @@ COPY . .
 RUN useradd --create-home lapor && mkdir -p /app/var && chown -R lapor /app/var
 USER lapor
 EXPOSE 8000
-CMD ["gunicorn", "lapor.wsgi", "--bind", "0.0.0.0:8000"]
+CMD ["bin/start-web"]

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate messages bench bench-deadlines bench-awards clean
+.PHONY: run test lint format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lapor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -52,10 +52,24 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench
 # `make bench-awards AWARDS_BENCH_ARGS="--year 2024 --repeat 5"`.
 AWARDS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench_awards
 
-bench: bench-deadlines bench-awards
+bench: bench-deadlines bench-awards bench-mail bench-pages
 
 bench-deadlines: $(VENV)/.installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/deadlines.py $(BENCH_ARGS)
 
+# The pages served by gunicorn (2 sync workers, production settings) on the bench database; the
+# POST scenario adds complaints, so point it at a copy: BENCH_PAGES_DATABASE_URL=postgres://.../copy
+BENCH_PAGES_DATABASE_URL ?= $(BENCH_DATABASE_URL)
+
+bench-pages: $(VENV)/.installed
+	$(PY) bench/pages.py --database-url $(BENCH_PAGES_DATABASE_URL) $(BENCH_ARGS)
+
 bench-awards: $(VENV)/.installed
 	DATABASE_URL=$(AWARDS_BENCH_DATABASE_URL) DEBUG=$${DEBUG:-1} $(PY) bench/awards.py $(AWARDS_BENCH_ARGS)
+
+# Notification delivery through a real worker on the file-system broker and on Redis (a private
+# redis-server), SQLite and BENCH_MAIL_DATABASE_URL, file and SMTP mail: 1,000 emails each.
+BENCH_MAIL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench_mail
+
+bench-mail: $(VENV)/.installed
+	$(PY) bench/mail.py --database $(BENCH_MAIL_DATABASE_URL) $(BENCH_ARGS)

@@ -62,6 +62,7 @@ class DeadlineBreachAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "subject", "status", "attempts"]
+    list_display = ["created_at", "recipient", "subject", "status", "attempts", "last_error"]
     list_filter = ["status"]
     search_fields = ["recipient", "subject"]
+    exclude = ["secret", "claim"]  # a guest's private-link key, until the email is sent

@@ -1,12 +1,13 @@
 """Staff pages: the agency queue, the regency triage and overview, the province overview,
-and the staff actions on a complaint. Every read, the overviews' counts included, starts from
-``complaints_for(user, purpose=Purpose.WORK)``: the caller's work set."""
+and the staff actions on a complaint. Every read starts from ``complaints_for(user,
+purpose=Purpose.WORK)``, the caller's work set; the overviews' counts come from the selectors
+over the same scope (the tally, docs/figures.md)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Case, F, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,15 +18,14 @@ from agencies.models import Agency, Region
 from agencies.selectors import staff_scope_for
 
 from .forms import StaffActionForm
-from .models import DeadlineBreach
-from .querysets import overdue_q
 from .scope import Purpose, complaints_for
-from .selectors import LIST_RELATED
+from .selectors import LIST_RELATED, breach_counts, complaint_counts, overdue_counts, year_start
 from .services import actor_roles, complaint_transition
 from .views import _detail_context, reporter_codes
 from .workflow import Action, ComplaintStatus, Role, WorkflowError
 
 S = ComplaintStatus
+OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
 
 # Which role acts, when the user holds several, for each action (most specific first).
 ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
@@ -67,60 +67,41 @@ def dashboard(request):
         if not scope.is_province:
             triage = triage.filter(region_id__in=scope.region_ids)
         context["triage"] = triage.order_by("triage_due_at")[:100]
-        context["agency_rows"] = _agency_overview(scope, work, now)
+        context["agency_rows"] = _agency_overview(scope, request.user, now)
     if scope.is_province:
-        context["region_rows"] = _region_overview(work, now)
+        context["region_rows"] = _region_overview(request.user, now)
     return render(request, "dashboard/index.html", context)
 
 
-def _agency_overview(scope, work, now):
+def _agency_overview(scope, user, now):
     """Per agency of the coordinator's regions: open and overdue complaints, worst first."""
     if scope.is_province:
         return []  # the province starts from the regions; 150 agencies at once are noise
-    counts = _counts_by(
-        work.filter(status__in=[S.ASSIGNED, S.IN_PROGRESS]),
-        "assigned_agency_id",
-        open=Count("pk"),
-        overdue=Count("pk", filter=overdue_q(now)),
-    )
+    work = {"purpose": Purpose.WORK}
+    open_ = complaint_counts(user, **work, by="agency_id", statuses=[S.ASSIGNED, S.IN_PROGRESS])
+    overdue = overdue_counts(user, **work, by="assigned_agency_id", triage=False, now=now)
     rows = list(
         Agency.objects.filter(
-            is_active=True, region_id__in=scope.region_ids, pk__in=list(counts)
+            is_active=True, region_id__in=scope.region_ids, pk__in=list(open_)
         ).select_related("region")
     )
     for row in rows:
-        row.open, row.overdue = counts[row.pk]["open"], counts[row.pk]["overdue"]
+        row.open, row.overdue = open_[row.pk], overdue.get(row.pk, 0)
     return sorted(rows, key=lambda row: (-row.overdue, -row.open, row.name))
 
 
-def _counts_by(complaints, field: str, **aggregates) -> dict:
-    """``{value of field: {name: count}}`` over ``complaints``, in one grouped query."""
-    rows = complaints.order_by().values(field).annotate(**aggregates)
-    return {row.pop(field): row for row in rows}
-
-
-def _region_overview(work, now):
+def _region_overview(user, now):
     """Per region: received this year, open, in triage, overdue now, breaches this year."""
-    year = timezone.localdate(now).year
-    counts = _counts_by(
-        work,
-        "region_id",
-        received=Count("pk", filter=Q(created_at__year=year)),
-        open=Count("pk", filter=Q(status__in=[S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS])),
-        triage=Count("pk", filter=Q(status=S.TRIAGE)),
-        overdue=Count("pk", filter=overdue_q(now)),
-    )
-    breaches = dict(
-        DeadlineBreach.objects.filter(recorded_at__year=year)
-        .order_by()
-        .values_list("region_id")
-        .annotate(n=Count("pk"))
-    )
-    empty = {"received": 0, "open": 0, "triage": 0, "overdue": 0}
+    since, work = year_start(now), {"purpose": Purpose.WORK, "by": "region_id"}
+    received = complaint_counts(user, **work, since=since)
+    open_ = complaint_counts(user, **work, statuses=OPEN)
+    triage = complaint_counts(user, **work, statuses=[S.TRIAGE])
+    overdue = overdue_counts(user, **work, now=now)
+    breaches = breach_counts(user, by="region_id", since=since)
     rows = list(Region.objects.order_by("code"))
     for row in rows:
-        for name, value in counts.get(row.pk, empty).items():
-            setattr(row, name, value)
+        row.received, row.open = received.get(row.pk, 0), open_.get(row.pk, 0)
+        row.triage, row.overdue = triage.get(row.pk, 0), overdue.get(row.pk, 0)
         row.breach_count = breaches.get(row.pk, 0)
     return rows
 

@@ -29,12 +29,10 @@ from .models import (
     DeadlineBreach,
     EventKind,
     Notification,
-    NotificationStatus,
     SweepMark,
 )
 from .notifications import (
     PROVINCE,
-    notification_dispatch,
     notification_render,
     notifications_queue_many,
     staff_recipients,
@@ -386,19 +384,3 @@ class _Digests:
 def complaints_close_expired(*, now: datetime | None = None, batch: int = BATCH) -> int:
     """The beat's auto-close: ``complaints.services.complaints_close_expired`` does the writing."""
     return services.complaints_close_expired(now=now, batch=batch)
-
-
-def notifications_requeue(*, now: datetime | None = None, older_than=timedelta(minutes=2)) -> int:
-    """Hand pending notifications to the broker again (it was down, or a worker died)."""
-    now = now or timezone.now()
-    pending = Notification.objects.filter(
-        status=NotificationStatus.PENDING, created_at__lt=now - older_than
-    ).filter(next_attempt_at__isnull=True) | Notification.objects.filter(
-        status=NotificationStatus.PENDING, next_attempt_at__lte=now
-    )
-    handed = 0
-    for notification_id in pending.values_list("pk", flat=True)[:1000]:
-        if not notification_dispatch(notification_id, force=True):
-            break  # the broker is still down; try again on the next beat
-        handed += 1
-    return handed

@@ -1,15 +1,25 @@
 import django_filters
-from django.db.models import Q
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Category, Region
 
 from .models import Classification, Complaint
+from .search import MIN_WORD, complaints_search, search_words
 from .workflow import PUBLIC_STATUSES, ComplaintStatus
 
 
+def validate_search(value: str) -> None:
+    if value.strip() and not search_words(value):
+        raise ValidationError(
+            _("Type a word of at least %(count)d letters to search."), params={"count": MIN_WORD}
+        )
+
+
 class ComplaintFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", max_length=100, validators=[validate_search]
+    )
     region = django_filters.ModelChoiceFilter(
         label=_("Regency/city"),
         queryset=Region.objects.order_by("code"),
@@ -36,7 +46,7 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["q", "region", "category", "status", "classification"]
 
     def search(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
+        words = search_words(value[:100])
+        if not words:
             return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return complaints_search(queryset, words)

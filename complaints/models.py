@@ -135,7 +135,8 @@ class Complaint(models.Model):
     )
     rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
 
-    created_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
+    # Indexed with id by complaint_created_idx: the lists' keyset order and the year ranges.
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ComplaintQuerySet.as_manager()
@@ -162,10 +163,13 @@ class Complaint(models.Model):
         ]
         indexes = [
             # "Overdue" on every page, and the deadline sweep's range scans in (due, id) order.
+            # The included columns let "overdue now" per region/agency, public or not, be
+            # counted from the index alone (PostgreSQL), without visiting the table.
             models.Index(
                 fields=["follow_up_due_at", "id"],
                 name="complaint_follow_up_due_idx",
                 condition=Q(status="assigned"),
+                include=["region", "assigned_agency", "is_confidential"],
             ),
             models.Index(
                 fields=["completion_due_at", "id"],
@@ -176,6 +180,7 @@ class Complaint(models.Model):
                 fields=["triage_due_at", "id"],
                 name="complaint_triage_due_idx",
                 condition=Q(status="triage"),
+                include=["region", "assigned_agency", "is_confidential"],
             ),
             models.Index(
                 fields=["reply_due_at"],
@@ -185,6 +190,7 @@ class Complaint(models.Model):
             models.Index(fields=["assigned_agency", "status"], name="complaint_agency_status_idx"),
             models.Index(fields=["region", "status"], name="complaint_region_status_idx"),
             models.Index(fields=["reporter", "-created_at"], name="complaint_reporter_idx"),
+            models.Index(fields=["created_at", "id"], name="complaint_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -392,12 +398,21 @@ class SweepMark(models.Model):
 
 class NotificationStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
 
 class Notification(models.Model):
-    """Outbox row, written in the same transaction as the change it tells about."""
+    """Outbox row, written in the same transaction as the change it tells about.
+
+    Delivery claims rows (``pending`` → ``sending``, with a claim token), sends them outside any
+    transaction and records each result at once; see docs/notifications.md. A secret the email
+    must carry (a guest's private-link key) is kept in ``secret`` only until the row is sent or
+    given up: the body holds ``SECRET_PLACEHOLDER`` in its place.
+    """
+
+    SECRET_PLACEHOLDER = "[private-key]"  # noqa: S105 - a marker, not a secret
 
     dedupe_key = models.CharField(max_length=120, unique=True)
     complaint = models.ForeignKey(
@@ -406,6 +421,7 @@ class Notification(models.Model):
     recipient = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    secret = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
@@ -413,6 +429,8 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -422,6 +440,11 @@ class Notification(models.Model):
                 fields=["next_attempt_at"],
                 name="notification_pending_idx",
                 condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="notification_sending_idx",
+                condition=Q(status="sending"),
             ),
         ]
 
@@ -454,3 +477,71 @@ class NonWorkingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.name}"
+
+
+class TallyColumns(models.Model):
+    """The counted key of ``complaints.tally``; ids are plain integers (0: no agency)."""
+
+    subject = models.CharField(max_length=16)  # "complaint" or "breach"
+    region_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    month = models.DateField()  # first day of the local month of submission (or of the breach)
+    status = models.CharField(max_length=16)  # a breach's kind
+    is_confidential = models.BooleanField()
+    followed_up = models.BooleanField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class Tally(TallyColumns):
+    """Folded counts (see ``complaints.tally``); written by ``tally_fold`` only."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "subject",
+                    "region_id",
+                    "agency_id",
+                    "month",
+                    "status",
+                    "is_confidential",
+                    "followed_up",
+                ],
+                name="tally_one_row_per_key",
+            ),
+        ]
+        indexes = [
+            # Figures filter by subject, status and a range of months; the rest is included so
+            # they are read from the index alone.
+            models.Index(
+                fields=["subject", "status", "month"],
+                include=["region_id", "agency_id", "is_confidential", "followed_up", "n"],
+                name="tally_read_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.region_id}/{self.agency_id} {self.month} {self.status}"
+
+
+class TallyDelta(TallyColumns):
+    """Signed changes appended by database triggers, waiting to be folded into ``Tally``."""
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status} {self.n:+d}"
+
+
+class TallyLive(TallyColumns):
+    """The view ``complaints_tally_live``: folded counts plus pending deltas, read as one."""
+
+    id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "complaints_tally_live"
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status} {self.n}"

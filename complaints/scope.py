@@ -13,9 +13,14 @@ view filters ``Complaint.objects`` by itself. The purposes:
 
 from enum import StrEnum
 
+from django.db.models import Q
+
+from agencies.selectors import staff_scope_for
+
 from .codes import access_key_hash
 from .models import Complaint
 from .querysets import ComplaintQuerySet
+from .workflow import PUBLIC_STATUSES
 
 
 class Purpose(StrEnum):
@@ -40,6 +45,23 @@ def complaints_for(
     if purpose == Purpose.OWN:
         return qs._reported_by(user, reporter_codes=reporter_codes)
     return qs._visible_to(user, reporter_codes=reporter_codes)
+
+
+def counts_scope_q(user, *, purpose: Purpose) -> Q:
+    """The same scope as ``complaints_for``, as a filter on the figures' tally
+    (``complaints.tally``: rows keyed by region, agency, status and the rahasia flag).
+
+    ``PUBLIC``: not rahasia and in a public status; ``WORK``: the staff member's agencies,
+    regions or the whole province (nothing for citizens). Counts are only ever taken for these.
+    """
+    if purpose == Purpose.PUBLIC:
+        return Q(is_confidential=False, status__in=list(PUBLIC_STATUSES))
+    if purpose == Purpose.WORK:
+        scope = staff_scope_for(user)
+        if not scope.is_staff:
+            return Q(pk__in=[])
+        return scope.q(agency_field="agency", region_field="region")
+    raise ValueError(f"Counts are taken for PUBLIC or WORK, not {purpose}.")
 
 
 def private_link_opens(tracking_code: str, key: str) -> bool:

@@ -1,12 +1,17 @@
 """Reads for complaints: lists, figures, timelines. Every query starts from
 ``complaints.scope.complaints_for`` and states its joins."""
 
-from django.db.models import Count, Prefetch, Q
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
-from .models import Attachment, ComplaintEvent
-from .querysets import overdue_q
-from .scope import Purpose, complaints_for
+from .models import Attachment, ComplaintEvent, TallyLive
+from .scope import Purpose, complaints_for, counts_scope_q
+from .workflow import ComplaintStatus
+
+S = ComplaintStatus
 
 LIST_RELATED = ("category", "region", "assigned_agency")
 
@@ -24,20 +29,142 @@ def complaints_recent_public(limit: int = 5):
     return list(complaints_public_list()[:limit])
 
 
-def complaint_figures(*, year: int | None = None) -> dict[str, int]:
+def complaint_figures(*, now=None) -> dict[str, int]:
     """Live figures for the home page: received this year, followed up, overdue now.
 
-    Counted over complaints the public may know exist, so rahasia ones add nothing to any
-    drill-down; archived and not yet routed ones are not counted either.
+    Counted over complaints the public may know exist (``Purpose.PUBLIC``), so rahasia ones add
+    nothing to any drill-down; archived and not yet routed ones are not counted either. "Overdue
+    now" counts every public complaint overdue at this moment, whatever year it came in. Read
+    from the tally (docs/figures.md) and the deadline indexes: no scan of the complaints.
     """
-    now = timezone.now()
-    year = year or timezone.localdate(now).year
-    qs = complaints_for(None, purpose=Purpose.PUBLIC).filter(created_at__year=year)
-    return qs.aggregate(
-        received=Count("pk"),
-        followed_up=Count("pk", filter=Q(first_follow_up_at__isnull=False)),
-        overdue=Count("pk", filter=overdue_q(now)),
+    now = now or timezone.now()
+    this_year = _tally("complaint", None, Purpose.PUBLIC, since=year_start(now))
+    figures = this_year.aggregate(
+        received=Sum("n"), followed_up=Sum("n", filter=Q(followed_up=True))
     )
+    return {
+        "received": figures["received"] or 0,
+        "followed_up": figures["followed_up"] or 0,
+        "overdue": overdue_counts(None, purpose=Purpose.PUBLIC, now=now),
+    }
+
+
+def year_start(now=None) -> date:
+    return timezone.localdate(now or timezone.now()).replace(month=1, day=1)
+
+
+def _tally(subject, user, purpose, *, region_ids=None, agency_ids=None, since=None, until=None):
+    qs = TallyLive.objects.filter(counts_scope_q(user, purpose=purpose), subject=subject)
+    if region_ids is not None:
+        qs = qs.filter(region_id__in=list(region_ids))
+    if agency_ids is not None:
+        qs = qs.filter(agency_id__in=list(agency_ids))
+    if since is not None:
+        qs = qs.filter(month__gte=since.replace(day=1))
+    if until is not None:
+        qs = qs.filter(month__lt=until)
+    return qs
+
+
+def _sum(qs, by: str | None):
+    if by is None:
+        return qs.aggregate(n=Sum("n"))["n"] or 0
+    rows = qs.order_by().values_list(by).annotate(total=Sum("n"))
+    return {key: total for key, total in rows if total}
+
+
+def complaint_counts(
+    user=None,
+    *,
+    purpose: Purpose = Purpose.PUBLIC,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    statuses: Iterable[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    followed_up: bool | None = None,
+) -> int | dict:
+    """How many complaints ``user`` may count for ``purpose`` (``PUBLIC`` or ``WORK``, the same
+    scope as ``complaints_for``), exactly, from the tally: one number, or ``{key: n}`` ``by``
+    ``"region_id"``, ``"agency_id"`` (0: none yet), ``"status"`` or ``"month"``.
+
+    ``since``/``until`` bound the local month of submission (``since`` the first of a month or
+    of a year to be exact; ``until`` a first of a month, excluded).
+    """
+    qs = _tally(
+        "complaint",
+        user,
+        purpose,
+        region_ids=region_ids,
+        agency_ids=agency_ids,
+        since=since,
+        until=until,
+    )
+    if statuses is not None:
+        qs = qs.filter(status__in=list(statuses))
+    if followed_up is not None:
+        qs = qs.filter(followed_up=followed_up)
+    return _sum(qs, by)
+
+
+def breach_counts(
+    user,
+    *,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> int | dict:
+    """Deadline breaches recorded in ``user``'s work scope (by local month of ``recorded_at``),
+    like ``complaint_counts``; ``by="status"`` groups by breach kind. A breach stays with the
+    agency and region it was recorded against, after a re-routing too."""
+    qs = _tally(
+        "breach",
+        user,
+        Purpose.WORK,
+        region_ids=region_ids,
+        agency_ids=agency_ids,
+        since=since,
+        until=until,
+    )
+    return _sum(qs, by)
+
+
+def overdue_counts(
+    user=None,
+    *,
+    purpose: Purpose = Purpose.PUBLIC,
+    by: str | None = None,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    triage: bool = True,
+    now=None,
+) -> int | dict:
+    """Complaints within ``complaints_for(user, purpose)`` overdue at ``now`` (no follow-up, or
+    with ``triage`` no verification, in time), of any year.
+
+    Time alone makes a complaint overdue, so this is counted live, from the two partial deadline
+    indexes that cover it (``by``: ``"region_id"`` or ``"assigned_agency_id"``).
+    """
+    now = now or timezone.now()
+    total = {} if by else 0
+    branches = [(S.ASSIGNED, "follow_up_due_at")]
+    if triage:
+        branches.append((S.TRIAGE, "triage_due_at"))
+    for status, due in branches:
+        qs = complaints_for(user, purpose=purpose).filter(status=status, **{f"{due}__lt": now})
+        if region_ids is not None:
+            qs = qs.filter(region_id__in=list(region_ids))
+        if agency_ids is not None:
+            qs = qs.filter(assigned_agency_id__in=list(agency_ids))
+        if by is None:
+            total += qs.count()
+        else:
+            for key, n in qs.order_by().values_list(by).annotate(n=Count("pk")):
+                total[key] = total.get(key, 0) + n
+    return total
 
 
 def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):

@@ -244,8 +244,9 @@ def complaint_submit(
                     dedupe_key=f"submitted:{complaint.pk}",
                     recipient=recipient,
                     template="submitted",
-                    context={"complaint": complaint, "access_key": access_key},
+                    context={"complaint": complaint},
                     complaint=complaint,
+                    secret=access_key or "",
                 )
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.

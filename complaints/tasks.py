@@ -1,79 +1,45 @@
-"""Celery tasks: thin, safe to repeat. Each loads by id and calls a service."""
+"""Celery tasks: thin, safe to repeat. Each calls a service; nothing imports this module.
+
+Work is queued by task name (``app.send_task``), so this module is loaded only by the worker.
+``acks_late`` is set on every task because each is safe to run twice: delivery claims rows
+before sending them, the sweeps keep watermarks and write each breach once.
+"""
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
-from django.core.mail import EmailMessage
-from django.db import OperationalError, transaction
-from django.utils import timezone
+from django.db import OperationalError
 
-from .models import Notification, NotificationStatus
+from .enforcement import complaints_close_expired, deadlines_sweep
+from .notifications import notifications_deliver
+from .tally import tally_fold
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-
-# The periodic tasks are idempotent, so a redelivery after a crash (acks_late) is harmless;
-# a lost database connection or a lock timeout is retried with back-off.
-PERIODIC = {
+# A lost database connection or a lock timeout is retried with back-off.
+RETRIED = {
     "acks_late": True,
     "autoretry_for": (OperationalError,),
     "retry_backoff": True,
     "max_retries": 3,
-    "soft_time_limit": 240,
-    "time_limit": 300,
 }
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def deliver_notification(notification_id: int) -> str:
-    """Send one outbox email; a second delivery of the same id does nothing."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "skipped"
-        try:
-            EmailMessage(
-                subject=notification.subject,
-                body=notification.body,
-                to=[notification.recipient],
-            ).send()
-        except Exception as exc:  # SMTP and socket errors: try again later, with back-off
-            notification.attempts += 1
-            notification.last_error = str(exc)[:300]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-            else:
-                notification.next_attempt_at = timezone.now() + timedelta(
-                    minutes=2**notification.attempts
-                )
-            notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            logger.warning("notification %s not sent: %s", notification_id, exc)
-            return "failed"
-        notification.status = NotificationStatus.SENT
-        notification.sent_at = timezone.now()
-        notification.attempts += 1
-        notification.save(update_fields=["status", "sent_at", "attempts"])
-    return "sent"
+@shared_task(**RETRIED, soft_time_limit=150, time_limit=180)
+def deliver_notifications(ids: list[int] | None = None) -> dict:
+    """Send pending notifications, ``ids`` first, in batches through one mail connection."""
+    return notifications_deliver(ids=ids).as_dict()
 
 
-@shared_task(**PERIODIC)
+@shared_task(**RETRIED, soft_time_limit=150, time_limit=180)
+def deliver_pending_notifications() -> dict:
+    """Beat's delivery round: dead workers' claims back, then everything pending and due."""
+    return notifications_deliver(sweep=True).as_dict()
+
+
+@shared_task(**RETRIED, soft_time_limit=240, time_limit=300)
 def sweep_deadlines() -> dict:
     """Reminders, breaches and escalations. Safe to run twice, and twice at once."""
-    from .enforcement import deadlines_sweep
-
     result = deadlines_sweep()
     if result.total:
         logger.info("deadline sweep: %s", result)
@@ -87,17 +53,13 @@ def sweep_deadlines() -> dict:
     }
 
 
-@shared_task(**PERIODIC)
+@shared_task(**RETRIED, soft_time_limit=240, time_limit=300)
 def close_expired() -> int:
     """Close resolved complaints whose ten-day reply window has passed."""
-    from .enforcement import complaints_close_expired
-
     return complaints_close_expired()
 
 
-@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def requeue_notifications() -> int:
-    """Hand notifications left pending (broker down, worker crashed) to the broker again."""
-    from .enforcement import notifications_requeue
-
-    return notifications_requeue()
+@shared_task(**RETRIED, soft_time_limit=50, time_limit=60)
+def fold_tallies() -> int:
+    """Move the figures' pending deltas into the tally. Safe to run twice, and twice at once."""
+    return tally_fold()

@@ -3,7 +3,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from .codes import tracking_code_normalise
 from .filters import ComplaintFilter
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
 from .models import Attachment
+from .pagination import keyset_page
 from .scope import Purpose, complaints_for, private_link_opens
 from .selectors import (
     complaint_figures,
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_REPORTER_CODES = "lapor_reporter_codes"
 SESSION_ACCESS_KEYS = "lapor_access_keys"
+LIST_PAGE_SIZE = 20
 
 
 def reporter_codes(request) -> frozenset[str]:
@@ -298,14 +299,27 @@ def track(request):
 
 
 def complaint_list(request):
+    """Public complaints, newest (or, when searching, most relevant) first, a page at a time.
+
+    Keyset pagination (``?after=``/``?before=``): no page counts the matches or skips rows.
+    """
     filterset = ComplaintFilter(request.GET or None, queryset=complaints_public_list())
-    page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
+    qs = filterset.qs
+    searching = "search_rank" in qs.query.annotations
+    page = keyset_page(
+        qs,
+        keys=("search_rank", "created_at", "id") if searching else ("created_at", "id"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=LIST_PAGE_SIZE,
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("after", "before", "page"):
+        query.pop(key, None)
     return render(
         request,
         "complaints/list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": query.urlencode(), "searching": searching},
     )
 
 

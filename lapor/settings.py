@@ -229,6 +229,8 @@ EMAIL_CONFIG = env.email_url_config(_EMAIL_URL)
 if _EMAIL_URL.startswith("filemail://"):
     # filemail:///var/mail is the absolute path /var/mail (django-environ drops the slash).
     EMAIL_FILE_PATH = _EMAIL_URL.removeprefix("filemail://") or str(VAR_DIR / "mail")
+# Seconds a mail server may take to answer before a delivery gives up on it (Django: forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 vars().update({k: v for k, v in EMAIL_CONFIG.items() if k != "EMAIL_FILE_PATH"})
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lapor Paman <noreply@lapor.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -252,7 +254,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that changes a complaint must not hang on a broker that is down: the outbox
-# row is already committed and the requeue task hands it over later.
+# row is already committed and beat's delivery round sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
@@ -260,6 +262,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+LAPOR_MAIL_SECONDS = env.int("LAPOR_MAIL_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "complaints.tasks.sweep_deadlines",
@@ -271,10 +274,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("LAPOR_CLOSE_SECONDS", default=900),
         "options": {"expires": 600},
     },
-    "requeue-notifications": {
-        "task": "complaints.tasks.requeue_notifications",
-        "schedule": env.int("LAPOR_REQUEUE_SECONDS", default=120),
-        "options": {"expires": 100},
+    # The figures stay exact without it; folding keeps their pending deltas few (docs/figures.md).
+    "fold-tallies": {
+        "task": "complaints.tasks.fold_tallies",
+        "schedule": env.int("LAPOR_TALLY_SECONDS", default=60),
+        "options": {"expires": 50},
+    },
+    # Sends whatever is pending: mail the broker could not take while it was down goes out
+    # within this many seconds of its return (docs/notifications.md).
+    "deliver-notifications": {
+        "task": "complaints.tasks.deliver_pending_notifications",
+        "schedule": LAPOR_MAIL_SECONDS,
+        "options": {"expires": LAPOR_MAIL_SECONDS},
     },
     # The current year's provisional ranking, every night at 01:30 WITA.
     "refresh-rankings": {
@@ -283,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+# A worker that lost the broker tries it again every few seconds (Celery's default backs off to
+# 30 s between attempts).
+CELERY_WORKER_CONSUMER = "lapor.celery:QuickReconnectConsumer"
+# ... for as long as it takes (Celery's default gives up after 100 attempts).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,4 +1,4 @@
-"""The outbox and the Celery tasks: delivery, retries, re-queueing, and a real worker on Redis.
+"""The outbox and the Celery tasks: delivery, retries, recovery, and a real worker on the broker.
 
 The worker tests start ``celery worker`` as a subprocess against the real broker and the test
 database, on a queue of their own (so that they neither take nor leave messages of anyone else
@@ -19,22 +19,28 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import OperationalError, connection
+from django.db.models import Count
 from django.utils import timezone
 from kombu import Queue
 
-from complaints import enforcement
-from complaints.enforcement import notifications_requeue
+from complaints import notifications
 from complaints.models import DeadlineBreach, Notification, NotificationStatus
-from complaints.notifications import notification_dispatch, notification_queue
-from complaints.tasks import (
+from complaints.notifications import (
     MAX_ATTEMPTS,
+    notification_dispatch,
+    notification_queue,
+    notifications_deliver,
+    notifications_release_stale,
+)
+from complaints.tasks import (
     close_expired,
-    deliver_notification,
-    requeue_notifications,
+    deliver_notifications,
+    deliver_pending_notifications,
     sweep_deadlines,
 )
 from lapor.celery import app
@@ -42,11 +48,19 @@ from tests.factories import complaint_new, coordinator
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+TASKS = [deliver_notifications, deliver_pending_notifications, sweep_deadlines, close_expired]
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def broker_breaker_closed():
+    notifications.notifications_breaker_reset()
+    yield
+    notifications.notifications_breaker_reset()
 
 
 class FailingBackend(BaseEmailBackend):
@@ -70,9 +84,7 @@ def outbox_row(key: str = "test:1", recipient: str = "warga@example.id") -> Noti
 # --- task options --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "task", [deliver_notification, sweep_deadlines, close_expired, requeue_notifications]
-)
+@pytest.mark.parametrize("task", TASKS)
 def test_tasks_ack_late_and_have_time_limits(task):
     assert task.acks_late is True
     assert task.soft_time_limit is not None
@@ -80,7 +92,7 @@ def test_tasks_ack_late_and_have_time_limits(task):
     assert 0 < task.soft_time_limit < task.time_limit
 
 
-@pytest.mark.parametrize("task", [deliver_notification, sweep_deadlines, close_expired])
+@pytest.mark.parametrize("task", TASKS)
 def test_tasks_retry_database_errors_with_back_off(task):
     assert OperationalError in task.autoretry_for
     assert task.retry_backoff
@@ -89,30 +101,38 @@ def test_tasks_retry_database_errors_with_back_off(task):
 
 def test_tasks_are_registered_and_scheduled():
     for name in (
-        "complaints.tasks.deliver_notification",
+        notifications.DELIVERY_TASK,
+        "complaints.tasks.deliver_pending_notifications",
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
-        "complaints.tasks.requeue_notifications",
+        "complaints.tasks.fold_tallies",
     ):
         assert name in app.tasks
-    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
-    assert scheduled == {
+    schedule = django_settings.CELERY_BEAT_SCHEDULE.values()
+    assert {entry["task"] for entry in schedule} == {
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
-        "complaints.tasks.requeue_notifications",
+        "complaints.tasks.fold_tallies",
+        "complaints.tasks.deliver_pending_notifications",
         "awards.tasks.refresh_current_rankings",
     }
+    # Mail left pending (broker down) is picked up well within the 30 s recovery target.
+    (delivery,) = [e for e in schedule if e["task"].endswith("deliver_pending_notifications")]
+    assert delivery["schedule"] <= 15
+    # ... and a worker that lost the broker tries it again every few seconds, for ever.
+    assert app.conf.worker_consumer == "lapor.celery:QuickReconnectConsumer"
+    assert app.conf.broker_connection_max_retries is None
 
 
 # --- delivery ------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_deliver_notification_twice_sends_one_email():
+def test_delivering_a_row_twice_sends_one_email():
     notification = outbox_row()
 
-    assert deliver_notification(notification.pk) == "sent"
-    assert deliver_notification(notification.pk) == "skipped"
+    assert deliver_notifications(ids=[notification.pk])["sent"] == 1
+    assert deliver_notifications(ids=[notification.pk])["sent"] == 0
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["warga@example.id"]
@@ -121,11 +141,18 @@ def test_deliver_notification_twice_sends_one_email():
     assert notification.status == NotificationStatus.SENT
     assert notification.sent_at is not None
     assert notification.attempts == 1
+    assert notification.claim == ""
 
 
 @pytest.mark.django_db
-def test_deliver_unknown_notification_is_skipped():
-    assert deliver_notification(987654321) == "skipped"
+def test_delivering_an_unknown_notification_sends_nothing():
+    assert deliver_notifications(ids=[987654321]) == {
+        "sent": 0,
+        "failed": 0,
+        "released": 0,
+        "stale": 0,
+        "more": False,
+    }
     assert mail.outbox == []
 
 
@@ -135,7 +162,7 @@ def test_failing_email_backend_backs_off_then_marks_failed(settings):
     notification = outbox_row()
 
     before = timezone.now()
-    assert deliver_notification(notification.pk) == "failed"
+    assert notifications_deliver(ids=[notification.pk]).failed == 1
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.PENDING
     assert notification.attempts == 1
@@ -144,68 +171,78 @@ def test_failing_email_backend_backs_off_then_marks_failed(settings):
     assert notification.next_attempt_at <= timezone.now() + timedelta(minutes=2)
     first_retry_at = notification.next_attempt_at
 
-    # The periodic re-queue hands it over again only once its back-off has passed.
-    assert notification_ids_requeued(now=first_retry_at - timedelta(seconds=1)) == []
-    assert notification_ids_requeued(now=first_retry_at + timedelta(seconds=1)) == [notification.pk]
+    # Beat's delivery round tries it again only once its back-off has passed.
+    with time_machine.travel(first_retry_at - timedelta(seconds=1), tick=False):
+        assert notifications_deliver(sweep=True).failed == 0
+    with time_machine.travel(first_retry_at + timedelta(seconds=1), tick=False):
+        assert notifications_deliver(sweep=True).failed == 1
+        notification.refresh_from_db()
+        assert notification.attempts == 2
+        assert notification.next_attempt_at - timezone.now() > timedelta(minutes=3)  # 4 min
 
-    assert deliver_notification(notification.pk) == "failed"
-    notification.refresh_from_db()
-    assert notification.attempts == 2
-    assert notification.next_attempt_at - timezone.now() > timedelta(minutes=3)  # 4 minutes
-
-    for _ in range(MAX_ATTEMPTS - 2):
-        assert deliver_notification(notification.pk) == "failed"
+    for attempt in range(3, MAX_ATTEMPTS + 1):
+        with time_machine.travel(timezone.now() + timedelta(days=attempt), tick=False):
+            assert notifications_deliver(sweep=True).failed == 1
     notification.refresh_from_db()
     assert notification.attempts == MAX_ATTEMPTS
     assert notification.status == NotificationStatus.FAILED
-    assert deliver_notification(notification.pk) == "skipped"
-    assert notification_ids_requeued(now=timezone.now() + timedelta(days=30)) == []
-
-
-def notification_ids_requeued(*, now) -> list[int]:
-    handed: list[int] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            enforcement, "notification_dispatch", lambda pk, **_: handed.append(pk) or True
-        )
-        notifications_requeue(now=now)
-    return handed
+    with time_machine.travel(timezone.now() + timedelta(days=60), tick=False):
+        assert notifications_deliver(sweep=True).failed == 0
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db
-def test_requeue_hands_over_only_rows_left_pending():
-    fresh = outbox_row("test:fresh")
-    sent = outbox_row("test:sent")
-    failed = outbox_row("test:failed")
-    backing_off = outbox_row("test:backing-off")
+def test_a_delivery_round_takes_only_rows_pending_and_due():
+    fresh = outbox_row("test:fresh", "fresh@example.id")
+    sent = outbox_row("test:sent", "sent@example.id")
+    failed = outbox_row("test:failed", "failed@example.id")
+    backing_off = outbox_row("test:backing-off", "later@example.id")
     Notification.objects.filter(pk=sent.pk).update(status=NotificationStatus.SENT)
     Notification.objects.filter(pk=failed.pk).update(status=NotificationStatus.FAILED)
     Notification.objects.filter(pk=backing_off.pk).update(
         next_attempt_at=timezone.now() + timedelta(minutes=30)
     )
 
-    # A row just written is still on its way to the broker: not re-sent yet.
-    assert notification_ids_requeued(now=timezone.now()) == []
-    assert notification_ids_requeued(now=timezone.now() + timedelta(minutes=3)) == [fresh.pk]
-    assert sorted(notification_ids_requeued(now=timezone.now() + timedelta(hours=1))) == sorted(
-        [fresh.pk, backing_off.pk]
-    )
+    # A row just written goes at once: no waiting for it to grow old.
+    assert notifications_deliver(sweep=True).sent == 1
+    assert [m.to for m in mail.outbox] == [["fresh@example.id"]]
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert notifications_deliver(sweep=True).sent == 1
+    assert [m.to for m in mail.outbox] == [["fresh@example.id"], ["later@example.id"]]
+    assert set(Notification.objects.values_list("pk", "status")) == {
+        (fresh.pk, NotificationStatus.SENT),
+        (sent.pk, NotificationStatus.SENT),
+        (failed.pk, NotificationStatus.FAILED),
+        (backing_off.pk, NotificationStatus.SENT),
+    }
 
 
 @pytest.mark.django_db
-def test_requeue_stops_while_the_broker_is_down(monkeypatch):
-    for i in range(3):
-        outbox_row(f"test:{i}")
-    calls: list[int] = []
+def test_after_a_broker_failure_requests_do_not_wait_for_it_again(monkeypatch):
+    """A dead broker costs one connection timeout per process and breaker window, not one per
+    request; the rows stay pending for beat's delivery round."""
+    row = outbox_row("test:breaker")
+    attempts: list[int] = []
 
-    def broker_down(pk: int, **_options) -> bool:
-        calls.append(pk)
-        return False
+    def refused(*args, **kwargs):
+        attempts.append(1)
+        raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(enforcement, "notification_dispatch", broker_down)
-    assert notifications_requeue(now=timezone.now() + timedelta(minutes=3)) == 0
-    assert len(calls) == 1
-    assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == 3
+    monkeypatch.setattr(app, "send_task", refused)
+    assert notification_dispatch(row.pk) is False
+    assert notification_dispatch(row.pk) is False
+    assert len(attempts) == 1  # the second one did not even try
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.PENDING
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    monkeypatch.setattr(notifications, "_broker_down_until", time.monotonic() - 1)  # window over
+    assert notification_dispatch(row.pk) is True
+    assert notification_dispatch(row.pk) is True
+    assert (
+        sent == [(notifications.DELIVERY_TASK, {"kwargs": {"ids": [row.pk]}, "retry": False})] * 2
+    )
 
 
 # --- a real worker on the real broker ------------------------------------------------------------
@@ -213,9 +250,15 @@ def test_requeue_stops_while_the_broker_is_down(monkeypatch):
 WORKER_BOOT = """
 import sys
 
+import os
+
+from django.conf import settings
+
 from lapor.celery import app
 
 queue = sys.argv[1]
+if os.environ.get("LAPOR_TEST_EMAIL_BACKEND"):
+    settings.EMAIL_BACKEND = os.environ["LAPOR_TEST_EMAIL_BACKEND"]
 # What this worker queues itself (the deliveries a sweep writes) goes to the test's queue too.
 app.conf.update(task_default_queue=queue)
 app.worker_main([
@@ -308,10 +351,8 @@ def celery_worker(tmp_path, monkeypatch):
         CONN_MAX_AGE="0",
         PYTHONUNBUFFERED="1",
     )
-    # This process queues deliveries (after commit) on the worker's queue as well.
-    delivery = app.tasks["complaints.tasks.deliver_notification"]
-    monkeypatch.setattr(delivery, "queue", queue, raising=False)
-    monkeypatch.setattr(delivery, "_exec_options", None)
+    # This process queues deliveries (after commit, by task name) on the worker's queue too.
+    monkeypatch.setitem(app.conf, "task_default_queue", queue)
 
     worker.process = subprocess.Popen(
         [sys.executable, "-c", WORKER_BOOT, queue],
@@ -400,8 +441,8 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
     assert "broker unavailable" in caplog.text
     assert celery_worker.emails() == []
 
-    # The broker is back: the periodic re-queue hands the notification over.
-    assert notifications_requeue(now=timezone.now() + timedelta(minutes=3)) == 1
+    # The broker is back: beat's delivery round sends it.
+    deliver_pending_notifications.apply_async(queue=celery_worker.queue)
     wait_for(
         lambda: (
             Notification.objects.get(pk=notification.pk).status == NotificationStatus.SENT
@@ -415,37 +456,69 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
     assert messages[0]["To"] == "warga@example.id"
     assert complaint.tracking_code in body_of(messages[0]) + str(messages[0]["Subject"])
 
-    # Nothing is sent twice: the next re-queue finds nothing, and a stray duplicate message
-    # for the same row is skipped by the worker.
-    assert notifications_requeue(now=timezone.now() + timedelta(minutes=3)) == 0
+    # Nothing is sent twice: a stray second delivery for the same row sends nothing.
+    notifications.notifications_breaker_reset()
     assert notification_dispatch(notification.pk) is True
     wait_for(
-        lambda: "'skipped'" in celery_worker.output,
+        lambda: "'sent': 0" in celery_worker.output,
         worker=celery_worker,
-        what="the duplicate delivery to be skipped",
+        what="the duplicate delivery to send nothing",
     )
     assert len(celery_worker.emails()) == 1
     notification.refresh_from_db()
     assert notification.attempts == 1
 
 
-@pytest.mark.django_db
-def test_after_a_broker_failure_requests_do_not_wait_for_it_again(monkeypatch):
-    """A dead broker costs one connection timeout per half minute, not one per request."""
-    row = outbox_row("test:breaker")
-    attempts: list[int] = []
+@pytest.fixture
+def slow_mail(monkeypatch):
+    """The worker's mail server takes 10 ms a message (set before ``celery_worker`` starts)."""
+    monkeypatch.setenv("LAPOR_TEST_EMAIL_BACKEND", "tests.complaints.slow_mail.SlowFileBackend")
 
-    def refused(*args, **kwargs):
-        attempts.append(1)
-        raise ConnectionRefusedError("broker down")
 
-    delivery = app.tasks["complaints.tasks.deliver_notification"]
-    monkeypatch.setattr(delivery, "apply_async", refused)
-    assert notification_dispatch(row.pk) is False
-    assert notification_dispatch(row.pk) is False
-    assert len(attempts) == 1  # the second one did not even try
-    assert notification_dispatch(row.pk, force=True) is False  # the requeue task still tries
-    assert len(attempts) == 2
-    monkeypatch.setattr(delivery, "apply_async", lambda *a, **k: None)
-    assert notification_dispatch(row.pk, force=True) is True  # the broker is back
-    assert notification_dispatch(row.pk) is True
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_killed_mid_batch_sends_no_email_twice(slow_mail, celery_worker):
+    total = 300
+    Notification.objects.bulk_create(
+        Notification(dedupe_key=f"kill:{i}", recipient=f"k{i}@example.id", subject="S", body="B")
+        for i in range(total)
+    )
+    assert notifications.notifications_dispatch() is True
+
+    def sent() -> int:
+        return Notification.objects.filter(status=NotificationStatus.SENT).count()
+
+    wait_for(lambda: sent() >= 40, worker=celery_worker, what="the first emails of the batch")
+    celery_worker.process.send_signal(signal.SIGKILL)
+    celery_worker.process.wait(timeout=10)
+    counts = dict(
+        Notification.objects.values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    claimed = counts.get(NotificationStatus.SENDING, 0)
+    assert claimed > 0, counts  # killed in the middle of a batch
+
+    # Beat's next round sends what was never claimed, and leaves the dead claim alone...
+    result = notifications_deliver(sweep=True)
+    assert result.sent == counts.get(NotificationStatus.PENDING, 0)
+    assert Notification.objects.filter(status=NotificationStatus.SENDING).count() == claimed
+    # ... until it is old enough to be the claim of a dead worker: of its rows the first may
+    # have been sent (it is given up), the others were not (they go now).
+    assert notifications_release_stale(now=timezone.now() + timedelta(minutes=11)) == claimed
+    assert notifications_deliver().sent == claimed - 1
+
+    interrupted = Notification.objects.filter(status=NotificationStatus.FAILED)
+    assert interrupted.count() == 1
+    assert interrupted.get().last_error == notifications.INTERRUPTED
+    assert Notification.objects.filter(status=NotificationStatus.SENT).count() == total - 1
+
+    received = [str(m["To"]) for m in celery_worker.emails()] + [m.to[0] for m in mail.outbox]
+    assert len(received) == len(set(received))  # nobody got anything twice
+    sent_to = set(
+        Notification.objects.filter(status=NotificationStatus.SENT).values_list(
+            "recipient", flat=True
+        )
+    )
+    assert sent_to <= set(received)
+    assert set(received) - sent_to <= {interrupted.get().recipient}

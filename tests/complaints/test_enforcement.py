@@ -452,6 +452,7 @@ def test_two_concurrent_sweeps_record_each_breach_once(monkeypatch, same_now):
     dispatched: list[int] = []
     # Stay off the shared broker: record what would be handed to Celery after commit.
     monkeypatch.setattr(notifications, "notification_dispatch", dispatched.append)
+    monkeypatch.setattr(notifications, "notifications_dispatch", dispatched.extend)
     staff_coordinator = coordinator("63.72", username="koord.bjb")
     officer("63.72", "pupr", username="pupr.bjb")
     complaints = [complaint_new(now=T0 + timedelta(minutes=i)) for i in range(30)]

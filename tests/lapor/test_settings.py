@@ -70,3 +70,14 @@ def test_seed_demo_is_refused_with_debug_off(tmp_path):
     )
     assert result.returncode != 0
     assert "only with DEBUG=1" in result.stderr
+
+
+def test_collectstatic_with_production_settings_hashes_and_compresses(tmp_path):
+    static_root = tmp_path / "static"
+    env = production_env(tmp_path, STATIC_ROOT=str(static_root))
+    result = manage("collectstatic", "--noinput", env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = (static_root / "staticfiles.json").read_text()
+    assert "vendor/leaflet/leaflet.js" in manifest
+    assert "css/lapor.css" in manifest
+    assert list(static_root.glob("vendor/leaflet/leaflet.*.js.gz")), "WhiteNoise compresses"

@@ -1,0 +1,119 @@
+"""The import graph of the complaints app: no cycles, and nothing imports the tasks module.
+
+Arrows point down (STYLE.md): views → services → models; tasks call services and are queued by
+name, so a change to a task never drags the web process into importing the worker's code. Every
+import counts, those inside functions too: a lazy import only hides a cycle.
+"""
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "complaints"
+TASKS = f"{PACKAGE}.tasks"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules(package: str = PACKAGE) -> dict[str, Path]:
+    """Every module of an app but its migrations (which Django loads on its own)."""
+    return {
+        module_name(path): path
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+
+
+def imported_by(name: str, path: Path, known: dict[str, Path] | None = None) -> set[str]:
+    """The modules of ``known`` (this app's) that ``name`` imports, anywhere in its code."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    known = modules() if known is None else known
+    return {module for module in found if module in known and module != name}
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: imported_by(name, path) for name, path in modules().items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), i.e. every cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in edges.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in edges.get(node, ()):
+                found.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_graph_sees_relative_and_lazy_imports():
+    edges = graph()
+    assert "complaints.notifications" in edges["complaints.services"]  # from .notifications
+    assert "complaints.enforcement" in edges["complaints.tasks"]
+
+
+def test_the_complaints_app_has_no_import_cycle():
+    assert cycles(graph()) == []
+
+
+def test_nothing_imports_the_tasks_module():
+    project = {}
+    for package in ("lapor", "agencies", "complaints", "awards"):
+        if (ROOT / package).is_dir():
+            project.update(modules(package))
+    importers = {
+        name for name, path in project.items() if TASKS in imported_by(name, path, project)
+    }
+    assert importers == set()
+
+
+@pytest.mark.parametrize("name", sorted(modules()))
+def test_every_module_imports_on_its_own(name):
+    importlib.import_module(name)

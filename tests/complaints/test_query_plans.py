@@ -1,0 +1,122 @@
+"""No page reads the complaints or the breaches by a sequential scan (PostgreSQL).
+
+Every query a page runs against ``complaints_complaint`` or ``complaints_deadlinebreach`` is
+explained with sequential scans priced out (``enable_seqscan = off``): PostgreSQL still picks one
+when no index can answer the query, so a plan with a ``Seq Scan`` on these tables names a query
+that would read all million rows in production.
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from complaints.enforcement import deadlines_sweep
+from complaints.pagination import _encode
+from tests.factories import complaint_submitted, coordinator, officer, province_staff
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's"),
+]
+
+WATCHED = {"complaints_complaint", "complaints_deadlinebreach"}
+
+
+def seq_scans(plan) -> list[str]:
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in WATCHED:
+        found.append(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        found.extend(seq_scans(child))
+    return found
+
+
+def scanned_queries(client, url) -> list[tuple[str, list[str]]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    bad = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                if not any(table in sql for table in WATCHED):
+                    continue
+                cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                scans = seq_scans(plan[0]["Plan"])
+                if scans:
+                    bad.append((sql, scans))
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    return bad
+
+
+@pytest.fixture
+def data(media_root):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = [
+        complaint_submitted(now=timezone.now() - timedelta(days=n), region_code=code).complaint
+        for n, code in enumerate(["63.72", "63.71", "63.72", "63.03"])
+    ]
+    deadlines_sweep(now=timezone.now() + timedelta(days=30))
+    return made
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/complaints/",
+        "/complaints/?q=lampu",
+        "/complaints/?q=lampu+sekolah&region=63.72",
+        "/complaints/?region=63.72&classification=pengaduan",
+        "/complaints/?status=assigned&category=pju",
+        "/track/",
+    ],
+)
+def test_public_pages_use_indexes(client, data, url):
+    assert scanned_queries(client, url) == []
+
+
+def test_the_next_pages_and_the_complaint_page_use_indexes(client, data):
+    cursor = _encode(data[1], ("created_at", "id"))
+    assert scanned_queries(client, f"/complaints/?after={cursor}") == []
+    assert scanned_queries(client, f"/complaints/?before={cursor}") == []
+    assert scanned_queries(client, data[0].get_absolute_url()) == []
+
+
+def test_the_check_sees_a_sequential_scan(data):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT count(*) FROM complaints_complaint "
+            "WHERE UPPER(description) LIKE '%LAMPU%'"
+        )
+        plan = cursor.fetchone()[0]
+        cursor.execute("RESET enable_seqscan")
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    assert seq_scans(plan[0]["Plan"]) == ["complaints_complaint"]
+
+
+@pytest.mark.parametrize(
+    "make_user",
+    [
+        lambda: officer("63.72", "perkim", username="plan"),
+        lambda: coordinator("63.72", username="plan"),
+        lambda: province_staff(username="plan"),
+    ],
+)
+@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/?page=2"])
+def test_dashboards_use_indexes(client, data, make_user, url):
+    client.force_login(make_user())
+    assert scanned_queries(client, url) == []
