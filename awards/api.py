@@ -4,12 +4,13 @@ each score's breakdown: the published (frozen) result, else the provisional draf
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Region
+from complaints.api.schema import ErrorSerializer
 
 from . import selectors
 from .models import Level
@@ -82,11 +83,6 @@ class RankingSerializer(serializers.Serializer):
     results = RowSerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    field = serializers.CharField(required=False)
-
-
 class RankingView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -120,25 +116,22 @@ class RankingView(APIView):
     def get(self, request, year: int):
         level = request.query_params.get("level") or Level.REGENCY
         if level not in Level.values:
-            return Response(
-                {"detail": _("Unknown level: use regency or agency."), "field": "level"},
-                status=400,
+            # The API's one error shape (complaints.api.errors): a 400 names the field.
+            raise exceptions.ValidationError(
+                {"level": [_("Unknown level: use regency or agency.")]}
             )
         region = None
         code = request.query_params.get("region")
         if code:
-            region = Region.objects.filter(code=code).first()
+            if "\x00" not in code:
+                region = Region.objects.filter(code=code[:8]).first()
             if region is None or level != Level.AGENCY:
-                return Response(
-                    {
-                        "detail": _("region is a Kemendagri code, and only with level=agency."),
-                        "field": "region",
-                    },
-                    status=400,
+                raise exceptions.ValidationError(
+                    {"region": [_("region is a Kemendagri code, and only with level=agency.")]}
                 )
         result = selectors.result_shown(year=year, level=level)
         if result is None:
-            return Response({"detail": _("There is no ranking for that year.")}, status=404)
+            raise exceptions.NotFound(_("There is no ranking for that year."))
         rows = selectors.result_rows(result, region=region)
         snapshot = result.scheme_snapshot
         data = {

@@ -281,6 +281,7 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     REMINDER = "reminder", _("Reminder sent")
     CLAIMED = "claimed", _("Joined to the reporter's account")
+    NOTE = "note", _("Internal note")
 
 
 class ImmutableError(Exception):

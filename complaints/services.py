@@ -42,6 +42,7 @@ from .models import (
 from .notifications import notification_queue, notification_queue_each, reporter_address
 from .sources import source_url_normalise
 from .workflow import (
+    HANDLERS,
     Action,
     ArchiveReason,
     ComplaintStatus,
@@ -610,6 +611,26 @@ def complaint_claim(*, complaint: Complaint, user, proof: str) -> bool:
         )
     complaint.refresh_from_db()
     return True
+
+
+def complaint_note_internal(
+    *, complaint: Complaint, actor, role: str, note: str, files=(), now: datetime | None = None
+) -> ComplaintEvent:
+    """A staff note on the timeline that only staff see; the complaint does not change."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if role not in HANDLERS:
+        raise WorkflowError(_("You are not allowed to do this."))
+    if not note:
+        raise ValidationError({"note": _("Write a note: it is required for this step.")})
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_actor(locked, actor=actor, role=role)
+        event = _event(
+            locked, EventKind.NOTE, now=now, actor=actor, role=role, note=note, is_internal=True
+        )
+        _attachments_store(locked, files, role=role, event=event)
+    return event
 
 
 CLOSE_BATCH = 5000

@@ -52,11 +52,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "csp",
+    "rest_framework_api_key",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "agencies",
     "complaints",
+    "complaints.api",
+    "complaints.open311",
     "awards",
     "signin",
 ]
@@ -306,12 +309,51 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # Integration tokens first: an anonymous caller is answered 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "complaints.api.authentication.StaffTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "complaints.api.throttles.AnonWriteThrottle",
+        "complaints.api.throttles.UserWriteThrottle",
+        "complaints.api.throttles.TokenWriteThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
+    # Proxies in front that append to X-Forwarded-For; unset trusts REMOTE_ADDR then XFF's first.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+}
+# Write rates of the API and Open311 (DRF rates: "10/hour", "600/hour", ...).
+LAPOR_API_RATES = {
+    "anon_write": env.str("LAPOR_API_ANON_WRITE_RATE", default="10/hour"),
+    "user_write": env.str("LAPOR_API_USER_WRITE_RATE", default="60/hour"),
+    "token_write": env.str("LAPOR_API_TOKEN_WRITE_RATE", default="600/hour"),
+    "open311_write": env.str("LAPOR_OPEN311_WRITE_RATE", default="120/hour"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lapor API",
-    "DESCRIPTION": "Public-complaint portal for Kalimantan Selatan (Lapor Paman).",
+    "DESCRIPTION": (
+        "API Lapor Paman, portal pengaduan publik Provinsi Kalimantan Selatan. "
+        "Pesan kesalahan berbahasa Indonesia; kirim `Accept-Language: en` untuk bahasa Inggris. "
+        "Lihat docs/api.md untuk autentikasi, token, batas laju dan Open311."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two choice sets share the field name "status": name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "complaints.workflow.ComplaintStatus",
+        "RankingStatusEnum": [("published", "published"), ("provisional", "provisional")],
+    },
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from signin.views import SignInView
 
@@ -16,7 +17,14 @@ urlpatterns = [
     path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("signin.urls")),
+    path("api/v1/", include("complaints.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("open311/v2/", include("complaints.open311.urls")),
     path("api/v1/", include("awards.api_urls")),
     path("", include("awards.urls")),
     path("", include("complaints.urls")),
 ]
+
+# Pages keep Django's 404 page; paths under /api/ answer in the API's error shape.
+handler404 = "complaints.api.errors.not_found_view"
