@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "csp",
     "rest_framework_api_key",
     "axes",
@@ -354,6 +355,9 @@ SPECTACULAR_SETTINGS = {
         "RankingStatusEnum": [("published", "published"), ("provisional", "provisional")],
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI's files come with drf-spectacular-sidecar: no CDN, nothing the CSP refuses.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -81,3 +81,21 @@ def test_pages_and_the_admin_load_without_violations(live_server, page):
         page.goto(live_server.url + path)
         assert page.locator("body").inner_text()
     assert violations == []
+
+
+def test_the_api_docs_render_from_our_own_files_under_the_policy(live_server, page):
+    """Swagger UI comes from drf-spectacular-sidecar: no CDN, and its start-up script is a file."""
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
+    )
+    violations = watch_violations(page)
+    response = page.goto(live_server.url + "/api/docs/")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.get_by_text("/api/v1/complaints/", exact=True).first.wait_for()
+    assert outside == []
+    assert violations == []
