@@ -189,6 +189,22 @@ def scenarios(setup: dict) -> list[dict]:
             "path": f"/dashboard/?page={deep}",
             "user": "bench.officer",
         },
+        {"name": "officer work queue", "path": "/dashboard/queue/", "user": "bench.officer"},
+        {
+            "name": "work queue, overdue + search",
+            "path": "/dashboard/queue/?overdue=on&q=lampu",
+            "user": "bench.officer",
+        },
+        {
+            "name": "officer figures, this month",
+            "path": "/dashboard/figures/",
+            "user": "bench.officer",
+        },
+        {
+            "name": "officer figures, this year",
+            "path": "/dashboard/figures/?period=year",
+            "user": "bench.officer",
+        },
         {"name": "coordinator dashboard", "path": "/dashboard/", "user": "bench.coordinator"},
         {"name": "province dashboard", "path": "/dashboard/", "user": "bench.province"},
         {"name": "POST /complaints/new/", "path": "/complaints/new/", "post": True},
