@@ -52,7 +52,8 @@ class CodeNameSerializer(serializers.Serializer):
 
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    name = serializers.CharField(source="original_name")
+    # A neutral name (``lampiran-42.jpg``): the uploader's own file name is not kept.
+    name = serializers.CharField(source="download_name", read_only=True)
 
     class Meta:
         model = Attachment

@@ -88,6 +88,9 @@ def test_create_multipart_with_attachments(api):
     complaint = Complaint.objects.get(tracking_code=response.json()["tracking_code"])
     assert complaint.attachments.count() == 2
     assert len(response.json()["attachments"]) == 2
+    names = {item["name"] for item in response.json()["attachments"]}
+    assert names == {a.download_name for a in complaint.attachments.all()}
+    assert "kedua" not in response.content.decode()  # the uploader's file name is not kept
 
 
 def test_attachment_checked_by_content(api):
