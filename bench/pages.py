@@ -191,17 +191,17 @@ def scenarios(setup: dict) -> list[dict]:
         },
         {"name": "officer work queue", "path": "/dashboard/queue/", "user": "bench.officer"},
         {
-            "name": "work queue, overdue + search",
+            "name": "work queue (overdue + search)",
             "path": "/dashboard/queue/?overdue=on&q=lampu",
             "user": "bench.officer",
         },
         {
-            "name": "officer figures, this month",
+            "name": "officer figures (month)",
             "path": "/dashboard/figures/",
             "user": "bench.officer",
         },
         {
-            "name": "officer figures, this year",
+            "name": "officer figures (year)",
             "path": "/dashboard/figures/?period=year",
             "user": "bench.officer",
         },
