@@ -25,6 +25,7 @@ class _WriteThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def ident_for(self, request):
+        """Whom this throttle counts (an IP, a user, a token): each subclass says."""
         raise NotImplementedError
 
     def get_cache_key(self, request, view):

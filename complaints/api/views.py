@@ -454,6 +454,7 @@ class _ReporterAction(APIView):
         return _detail_response(request, complaint)
 
     def apply(self, complaint, actor, data):
+        """The reporter's service call (reply, rate, reopen): each subclass names its own."""
         raise NotImplementedError
 
 
