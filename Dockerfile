@@ -4,8 +4,13 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY lapor lapor
 COPY agencies agencies
+COPY notifications notifications
 COPY complaints complaints
+COPY accounts accounts
+COPY portal portal
+COPY workspace workspace
 COPY awards awards
+COPY api api
 RUN pip install --no-cache-dir .
 COPY . .
 RUN useradd --create-home lapor && mkdir -p /app/var && chown -R lapor /app/var

@@ -246,8 +246,8 @@ def measure() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from complaints.models import Notification, NotificationStatus
-    from complaints.notifications import notification_queue, notifications_dispatch
+    from notifications.models import Notification, NotificationStatus
+    from notifications.services import notification_queue, notifications_dispatch
 
     settings.DEBUG = False  # no SQL kept in memory
     url = settings.DATABASES["default"]

@@ -1,30 +1,20 @@
 """Admin: reference-like data is editable; complaints are read-only here.
 
 A complaint changes only through ``complaints.services`` (which writes its events), so the admin
-shows complaints, events, breaches and notifications without letting anyone edit them.
+shows complaints, events and breaches without letting anyone edit them.
 """
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
-from .models import Complaint, ComplaintEvent, DeadlineBreach, NonWorkingDay, Notification
+from lapor.admin import ReadOnlyAdmin
+
+from .models import Complaint, ComplaintEvent, DeadlineBreach, NonWorkingDay
 
 
 @admin.register(NonWorkingDay)
 class NonWorkingDayAdmin(admin.ModelAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(admin.TabularInline):
@@ -59,29 +49,3 @@ class DeadlineBreachAdmin(ReadOnlyAdmin):
     list_display = ["complaint", "kind", "due_at", "agency", "region", "recorded_at"]
     list_filter = ["kind", "region"]
     list_select_related = ["complaint", "agency", "region"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """The outbox, for operators: whether mail goes out. The body is not shown (it may carry a
-    private link's key or a confirmation token), nor an anonim reporter's address."""
-
-    list_display = ["created_at", "shown_recipient", "subject", "status", "attempts", "last_error"]
-    list_filter = ["status"]
-    search_fields = ["subject"]
-    list_select_related = ["complaint", "complaint__reporter"]
-    # "secret" is a guest's private-link key, kept only until the email is sent.
-    exclude = ["body", "recipient", "secret", "claim"]
-    readonly_fields = ["shown_recipient"]
-
-    @admin.display(description=_("recipient"))
-    def shown_recipient(self, obj):
-        complaint = obj.complaint
-        if complaint is not None and complaint.is_anonymous:
-            reporter_addresses = {
-                (complaint.reporter_email or "").lower(),
-                (complaint.reporter.email if complaint.reporter else "").lower(),
-            }
-            if obj.recipient.lower() in reporter_addresses:
-                return _("hidden: the reporter is anonymous")
-        return obj.recipient

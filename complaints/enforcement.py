@@ -21,6 +21,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from notifications.models import Notification
+from notifications.services import (
+    PROVINCE,
+    notification_render,
+    notifications_queue_many,
+    staff_recipients,
+)
+
 from . import services
 from .models import (
     BreachKind,
@@ -28,14 +36,7 @@ from .models import (
     ComplaintEvent,
     DeadlineBreach,
     EventKind,
-    Notification,
     SweepMark,
-)
-from .notifications import (
-    PROVINCE,
-    notification_render,
-    notifications_queue_many,
-    staff_recipients,
 )
 from .workflow import ComplaintStatus, Role
 

@@ -20,6 +20,11 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Category, Region
 from agencies.selectors import routing_rule_for, staff_scope_for
+from notifications.services import (
+    notification_queue,
+    notification_queue_each,
+    reporter_address,
+)
 
 from . import deadlines
 from .attachments import MAX_FILES, CleanFile
@@ -39,7 +44,6 @@ from .models import (
     DeadlineBreach,
     EventKind,
 )
-from .notifications import notification_queue, notification_queue_each, reporter_address
 from .sources import source_url_normalise
 from .workflow import (
     HANDLERS,

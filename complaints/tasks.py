@@ -2,39 +2,20 @@
 
 Work is queued by task name (``app.send_task``), so this module is loaded only by the worker.
 ``acks_late`` is set on every task because each is safe to run twice: delivery claims rows
-before sending them, the sweeps keep watermarks and write each breach once.
+before sending them (``notifications.tasks``), the sweeps keep watermarks and write each
+breach once.
 """
 
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+
+from lapor.celery import RETRIED
 
 from .enforcement import complaints_close_expired, deadlines_sweep
-from .notifications import notifications_deliver
 from .tally import tally_fold
 
 logger = logging.getLogger(__name__)
-
-# A lost database connection or a lock timeout is retried with back-off.
-RETRIED = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 3,
-}
-
-
-@shared_task(**RETRIED, soft_time_limit=150, time_limit=180)
-def deliver_notifications(ids: list[int] | None = None) -> dict:
-    """Send pending notifications, ``ids`` first, in batches through one mail connection."""
-    return notifications_deliver(ids=ids).as_dict()
-
-
-@shared_task(**RETRIED, soft_time_limit=150, time_limit=180)
-def deliver_pending_notifications() -> dict:
-    """Beat's delivery round: dead workers' claims back, then everything pending and due."""
-    return notifications_deliver(sweep=True).as_dict()
 
 
 @shared_task(**RETRIED, soft_time_limit=240, time_limit=300)

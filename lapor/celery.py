@@ -3,6 +3,7 @@ import os
 
 from celery import Celery
 from celery.worker.consumer import Consumer
+from django.db import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
 
@@ -30,3 +31,12 @@ class QuickReconnectConsumer(Consumer):
             interval_max=RECONNECT_EVERY,
         )
         return super().ensure_connected(conn)
+
+
+# A lost database connection or a lock timeout is retried with back-off.
+RETRIED: dict = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+}

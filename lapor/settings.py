@@ -57,12 +57,15 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "lapor",
     "agencies",
+    "notifications",
     "complaints",
-    "complaints.api",
-    "complaints.open311",
+    "accounts",
+    "portal",
+    "workspace",
     "awards",
-    "signin",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -78,8 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "signin.middleware.IdleSessionMiddleware",
-    "signin.middleware.TwoFactorRequiredMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -194,7 +197,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LAPOR_LOGIN_COOLOFF_MINUTES", def
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lapor.clientip.client_ip"
-AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
 AXES_VERBOSE = False
 
 # Sessions end after this much inactivity: short for staff, long for citizens.
@@ -287,7 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sends whatever is pending: mail the broker could not take while it was down goes out
     # within this many seconds of its return (docs/notifications.md).
     "deliver-notifications": {
-        "task": "complaints.tasks.deliver_pending_notifications",
+        "task": "notifications.tasks.deliver_pending_notifications",
         "schedule": LAPOR_MAIL_SECONDS,
         "options": {"expires": LAPOR_MAIL_SECONDS},
     },
@@ -312,14 +315,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     # Integration tokens first: an anonymous caller is answered 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "complaints.api.authentication.StaffTokenAuthentication",
+        "api.authentication.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "complaints.api.throttles.AnonWriteThrottle",
-        "complaints.api.throttles.UserWriteThrottle",
-        "complaints.api.throttles.TokenWriteThrottle",
+        "api.throttles.AnonWriteThrottle",
+        "api.throttles.UserWriteThrottle",
+        "api.throttles.TokenWriteThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -327,7 +330,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # Proxies in front that append to X-Forwarded-For; unset trusts REMOTE_ADDR then XFF's first.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }

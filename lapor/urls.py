@@ -4,7 +4,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from signin.views import SignInView
+from accounts.signin import SignInView
+from accounts.views import claim_by_private_link
 
 from . import views
 
@@ -17,8 +18,13 @@ urlpatterns = [
     # The admin signs in through the site's sign-in: the same lock-out and two-factor step.
     path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("signin.urls")),
-    path("api/v1/", include("complaints.api.urls")),
+    path("accounts/", include("accounts.urls")),
+    path(
+        "complaints/<str:tracking_code>/claim/",
+        claim_by_private_link,
+        name="complaint-claim",
+    ),
+    path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from this site's static files (drf-spectacular-sidecar), its start-up script a
     # separate file (the split view), so the Content-Security-Policy holds; Swagger UI sets
@@ -30,11 +36,11 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    path("open311/v2/", include("complaints.open311.urls")),
-    path("api/v1/", include("awards.api_urls")),
+    path("open311/v2/", include("api.open311.urls")),
     path("", include("awards.urls")),
-    path("", include("complaints.urls")),
+    path("", include("workspace.urls")),
+    path("", include("portal.urls")),
 ]
 
 # Pages keep Django's 404 page; paths under /api/ answer in the API's error shape.
-handler404 = "complaints.api.errors.not_found_view"
+handler404 = "api.errors.not_found_view"

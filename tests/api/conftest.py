@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from complaints.api.models import StaffToken
+from api.models import StaffToken
 from tests.factories import UserFactory, complaint_submitted, coordinator, officer, province_staff
 
 

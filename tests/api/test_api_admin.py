@@ -5,8 +5,7 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 
-from complaints.api.models import StaffToken
-from complaints.open311.models import Open311Client
+from api.models import Open311Client, StaffToken
 from tests.factories import UserFactory
 
 from .conftest import client_as
@@ -29,7 +28,7 @@ def _shown_key(response) -> str:
 
 def test_admin_issues_a_staff_token_once_and_revokes_it(admin_client, people):
     response = admin_client.post(
-        "/admin/complaints_api/stafftoken/add/",
+        "/admin/api/stafftoken/add/",
         {"name": "SIMDA Banjarbaru", "user": people["coordinator"].pk},
     )
     assert response.status_code == 302
@@ -42,11 +41,11 @@ def test_admin_issues_a_staff_token_once_and_revokes_it(admin_client, people):
     ok = client_as(None, HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/staff/queue/")
     assert ok.status_code == 200
     # Shown once, on the page after saving; never again.
-    assert secret in admin_client.get("/admin/complaints_api/stafftoken/").content.decode()
-    page = admin_client.get(f"/admin/complaints_api/stafftoken/{token.pk}/change/")
+    assert secret in admin_client.get("/admin/api/stafftoken/").content.decode()
+    page = admin_client.get(f"/admin/api/stafftoken/{token.pk}/change/")
     assert secret not in page.content.decode()
     admin_client.post(
-        "/admin/complaints_api/stafftoken/",
+        "/admin/api/stafftoken/",
         {"action": "revoke", "_selected_action": [token.pk]},
     )
     token.refresh_from_db()
@@ -57,7 +56,7 @@ def test_admin_issues_a_staff_token_once_and_revokes_it(admin_client, people):
 
 def test_tokens_are_only_for_staff_accounts(admin_client, people):
     response = admin_client.post(
-        "/admin/complaints_api/stafftoken/add/",
+        "/admin/api/stafftoken/add/",
         {"name": "Bukan staf", "user": people["citizen"].pk},
     )
     assert response.status_code == 200
@@ -67,7 +66,7 @@ def test_tokens_are_only_for_staff_accounts(admin_client, people):
 
 def test_admin_issues_an_open311_key(admin_client):
     response = admin_client.post(
-        "/admin/complaints_open311/open311client/add/",
+        "/admin/api/open311client/add/",
         {"name": "Aplikasi 311 kota lain", "contact_email": "dev@example.id"},
     )
     assert response.status_code == 302

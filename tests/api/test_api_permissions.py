@@ -353,7 +353,7 @@ def test_staff_queue_filters_and_token_auth(people, filed):
 
 def test_revoked_expired_and_wrong_tokens_are_refused(people):
 
-    from complaints.api.models import StaffToken
+    from api.models import StaffToken
 
     key = token_for(people["officer"])
     token = StaffToken.objects.get_from_key(key)

@@ -10,8 +10,8 @@ from defusedxml import ElementTree
 from django.test import Client
 from django.utils import timezone
 
+from api.models import Open311Client
 from complaints.models import Channel, Complaint
-from complaints.open311.models import Open311Client
 from complaints.services import complaint_transition
 from complaints.workflow import Action, Role
 from tests.factories import complaint_submitted, officer

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from complaints.api.models import StaffToken
+from api.models import StaffToken
 from tests.factories import complaint_submitted, province_staff
 
 pytestmark = pytest.mark.django_db

@@ -28,22 +28,19 @@ from django.db.models import Count
 from django.utils import timezone
 from kombu import Queue
 
-from complaints import notifications
-from complaints.models import DeadlineBreach, Notification, NotificationStatus
-from complaints.notifications import (
+from complaints.models import DeadlineBreach
+from complaints.tasks import close_expired, sweep_deadlines
+from lapor.celery import app
+from notifications import services as notifications
+from notifications.models import Notification, NotificationStatus
+from notifications.services import (
     MAX_ATTEMPTS,
     notification_dispatch,
     notification_queue,
     notifications_deliver,
     notifications_release_stale,
 )
-from complaints.tasks import (
-    close_expired,
-    deliver_notifications,
-    deliver_pending_notifications,
-    sweep_deadlines,
-)
-from lapor.celery import app
+from notifications.tasks import deliver_notifications, deliver_pending_notifications
 from tests.factories import complaint_new, coordinator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +99,7 @@ def test_tasks_retry_database_errors_with_back_off(task):
 def test_tasks_are_registered_and_scheduled():
     for name in (
         notifications.DELIVERY_TASK,
-        "complaints.tasks.deliver_pending_notifications",
+        "notifications.tasks.deliver_pending_notifications",
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.fold_tallies",
@@ -113,7 +110,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.fold_tallies",
-        "complaints.tasks.deliver_pending_notifications",
+        "notifications.tasks.deliver_pending_notifications",
         "awards.tasks.refresh_current_rankings",
     }
     # Mail left pending (broker down) is picked up well within the 30 s recovery target.
@@ -427,7 +424,7 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
         broker_down.setitem(app.conf, "broker_connection_timeout", 1)
         reset_broker_connections()
         assert app.connection_for_write().as_uri().endswith("127.0.0.1:1/0")
-        with caplog.at_level(logging.WARNING, logger="complaints.notifications"):
+        with caplog.at_level(logging.WARNING, logger="notifications.services"):
             complaint = complaint_new(now=timezone.now(), reporter_email="warga@example.id")
     reset_broker_connections()
     assert app.connection_for_write().as_uri() != UNREACHABLE_BROKER
@@ -472,7 +469,7 @@ def test_change_is_saved_while_the_broker_is_down_and_mailed_once_it_is_back(
 @pytest.fixture
 def slow_mail(monkeypatch):
     """The worker's mail server takes 10 ms a message (set before ``celery_worker`` starts)."""
-    monkeypatch.setenv("LAPOR_TEST_EMAIL_BACKEND", "tests.complaints.slow_mail.SlowFileBackend")
+    monkeypatch.setenv("LAPOR_TEST_EMAIL_BACKEND", "tests.notifications.slow_mail.SlowFileBackend")
 
 
 @pytest.mark.slow

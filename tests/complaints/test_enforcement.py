@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from agencies.models import RoutingRule
-from complaints import notifications, workflow
+from complaints import workflow
 from complaints.enforcement import (
     PROVINCE_ESCALATION_AFTER,
     complaints_close_expired,
@@ -26,12 +26,12 @@ from complaints.models import (
     ComplaintEvent,
     DeadlineBreach,
     EventKind,
-    Notification,
-    NotificationStatus,
     SweepMark,
 )
 from complaints.services import complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
+from notifications import services as notifications
+from notifications.models import Notification, NotificationStatus
 from tests.factories import agency, complaint_new, coordinator, officer, province_staff
 
 WITA = ZoneInfo("Asia/Makassar")

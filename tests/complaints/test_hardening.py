@@ -12,10 +12,10 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from agencies.management.commands.run_portal import site_url_for
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services import complaint_transition
 from complaints.workflow import Action, ArchiveReason, ComplaintStatus, Role
+from lapor.management.commands.run_portal import site_url_for
 from tests.factories import category, complaint_submitted, coordinator, officer
 
 pytestmark = pytest.mark.django_db
@@ -246,12 +246,12 @@ def test_the_outbox_in_the_admin_shows_no_key_and_no_anonim_reporters_address(cl
 
     result = complaint_submitted(is_anonymous=True, reporter_email="rahasia.saya@example.id")
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    listing = client.get("/admin/complaints/notification/").content.decode()
+    listing = client.get("/admin/notifications/notification/").content.decode()
     notification = result.complaint.notifications.get(recipient="rahasia.saya@example.id")
-    detail = client.get(f"/admin/complaints/notification/{notification.pk}/change/")
+    detail = client.get(f"/admin/notifications/notification/{notification.pk}/change/")
     assert detail.status_code == 200
     for page in (listing, detail.content.decode()):
         assert "rahasia.saya@example.id" not in page
         assert result.access_key not in page
-    searched = client.get("/admin/complaints/notification/", {"q": "rahasia.saya"})
+    searched = client.get("/admin/notifications/notification/", {"q": "rahasia.saya"})
     assert result.complaint.title not in searched.content.decode()

@@ -14,17 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from agencies.models import Agency, Category, RoutingRule
-from complaints import codes, notifications
+from complaints import codes
 from complaints import services as complaint_services
 from complaints.codes import ALPHABET, access_key_hash, tracking_code_new, tracking_code_normalise
-from complaints.models import (
-    Assignment,
-    Channel,
-    Complaint,
-    ComplaintEvent,
-    EventKind,
-    Notification,
-)
+from complaints.models import Assignment, Channel, Complaint, ComplaintEvent, EventKind
 from complaints.scope import Purpose, complaints_for
 from complaints.services import (
     check_complaint_fields,
@@ -34,6 +27,8 @@ from complaints.services import (
     complaint_transition,
 )
 from complaints.workflow import Action, ArchiveReason, ComplaintStatus, Role, WorkflowError
+from notifications import services as notifications
+from notifications.models import Notification
 from tests.factories import (
     UserFactory,
     agency,

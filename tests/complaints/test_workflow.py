@@ -12,14 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from agencies.models import RoutingRule
-from complaints.models import (
-    Assignment,
-    Complaint,
-    ComplaintEvent,
-    EventKind,
-    ImmutableError,
-    Notification,
-)
+from complaints.models import Assignment, Complaint, ComplaintEvent, EventKind, ImmutableError
 from complaints.services import complaint_route, complaint_transition
 from complaints.workflow import (
     TRANSITIONS,
@@ -31,6 +24,7 @@ from complaints.workflow import (
     allowed_actions,
     transition_for,
 )
+from notifications.models import Notification
 from tests.factories import (
     UserFactory,
     agency,

@@ -77,7 +77,7 @@ def test_pages_and_the_admin_load_without_violations(live_server, page):
             }
         ]
     )
-    for path in ("/admin/", "/admin/complaints/complaint/", "/admin/complaints/notification/"):
+    for path in ("/admin/", "/admin/complaints/complaint/", "/admin/notifications/notification/"):
         page.goto(live_server.url + path)
         assert page.locator("body").inner_text()
     assert violations == []

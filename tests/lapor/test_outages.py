@@ -12,11 +12,12 @@ import redis
 import time_machine
 from django.test import Client
 
-from complaints.models import Complaint, Notification
+from complaints.models import Complaint
 from lapor.cache import RETRY_AFTER_SECONDS, ResilientRedisCache
 from lapor.views import server_error
-from tests.complaints.test_views import form_data
+from notifications.models import Notification
 from tests.factories import UserFactory
+from tests.portal.test_views import form_data
 
 from .helpers import BASE_DIR, clean_env, free_port
 

@@ -1,0 +1,697 @@
+"""The REST API under /api/v1/. Reads start from ``complaints.scope.complaints_for``; writes call
+``complaints.services``. The API adds no rules: the workflow table and the services decide."""
+
+import uuid
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Case, F, Prefetch, When, prefetch_related_objects
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, generics, status
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.models import Agency
+from agencies.selectors import categories_active, regions_public, staff_scope_for
+from complaints.attachments import clean_uploads
+from complaints.codes import tracking_code_normalise
+from complaints.models import Attachment, Channel, ComplaintEvent
+from complaints.scope import Purpose, complaints_for, private_link_opens
+from complaints.selectors import LIST_RELATED
+from complaints.services import (
+    actor_roles,
+    complaint_note_internal,
+    complaint_reply,
+    complaint_submit,
+    complaint_transition,
+)
+from complaints.workflow import (
+    TRANSITIONS_BY_ACTION,
+    Action,
+    ComplaintStatus,
+    Role,
+    allowed_actions,
+)
+from portal.views import reporter_codes as session_reporter_codes
+
+from . import serializers as s
+from .errors import Conflict
+from .filters import PublicComplaintFilter, StaffQueueFilter
+from .models import StaffToken
+from .schema import (
+    ACCESS_KEY,
+    IDEMPOTENCY_KEY,
+    TRACKING_CODE,
+    errors,
+)
+
+S = ComplaintStatus
+# When a user holds several staff roles, the most specific one acts.
+ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
+# Workflow actions by the name of their endpoint.
+STAFF_ENDPOINTS = {
+    "follow-up": Action.FOLLOW_UP,
+    "resolve": Action.RESOLVE,
+    "not-ours": Action.NOT_OURS,
+    "reroute": Action.REROUTE,
+    "archive": Action.ARCHIVE,
+}
+ENDPOINT_OF_ACTION = {action: name for name, action in STAFF_ENDPOINTS.items()} | {
+    Action.REOPEN: "reopen",
+    Action.RATE: "rate",
+}
+IDEMPOTENCY_TTL = 24 * 3600
+PARSERS = [JSONParser, FormParser, MultiPartParser]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _reporter_codes(request, tracking_code: str) -> frozenset[str]:
+    """Codes whose reporter this caller is proven to be: the browser session's private links,
+    plus ``X-Access-Key`` for the complaint in the URL."""
+    codes = set(session_reporter_codes(request))
+    key = request.headers.get("X-Access-Key", "")
+    if key and len(key) <= 200 and private_link_opens(tracking_code, key):
+        codes.add(tracking_code)
+    return frozenset(codes)
+
+
+def _detail_queryset(qs):
+    return (
+        qs.with_overdue().select_related(*LIST_RELATED).prefetch_related(_submitted_attachments())
+    )
+
+
+def _submitted_attachments() -> Prefetch:
+    return Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
+
+
+def _checked_code(tracking_code: str) -> str:
+    """A path's tracking code, or a 404 for one no complaint can have (PostgreSQL refuses NUL)."""
+    if "\x00" in tracking_code or len(tracking_code) > 40:
+        raise exceptions.NotFound()
+    return tracking_code
+
+
+def _visible(request, tracking_code: str):
+    """The complaint if this caller may see it (404 otherwise), and the caller's roles on it."""
+    tracking_code = _checked_code(tracking_code)
+    codes = _reporter_codes(request, tracking_code)
+    complaint = (
+        _detail_queryset(complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=codes))
+        .filter(tracking_code=tracking_code)
+        .first()
+    )
+    if complaint is None:
+        raise exceptions.NotFound()
+    roles = actor_roles(complaint, request.user, reporter_access=tracking_code in codes)
+    return complaint, roles
+
+
+def _detail_context(request, complaint, roles) -> dict:
+    is_reporter = Role.REPORTER in roles
+    staff_roles = roles - {Role.REPORTER}
+    actions = [
+        ENDPOINT_OF_ACTION[a]
+        for a in allowed_actions(status=complaint.status, roles=roles)
+        if a in ENDPOINT_OF_ACTION
+    ]
+    if is_reporter and complaint.status in (S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED):
+        actions.append("reply")
+    if staff_roles:
+        actions.append("notes")
+    return {
+        "request": request,
+        # An anonim reporter's identity is shown to nobody but the reporter.
+        "show_reporter": is_reporter or (bool(staff_roles) and not complaint.is_anonymous),
+        "allowed_actions": actions,
+    }
+
+
+def _detail_response(request, complaint, status_code=status.HTTP_200_OK):
+    """The complaint after an action, as the caller sees it now; an officer who sent it back
+    ("not ours") no longer handles it, and gets it once more without the reporter."""
+    codes = _reporter_codes(request, complaint.tracking_code)
+    fresh = (
+        _detail_queryset(complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=codes))
+        .filter(pk=complaint.pk)
+        .first()
+    )
+    if fresh is None:
+        complaint.refresh_from_db()
+        prefetch_related_objects([complaint], _submitted_attachments())
+        fresh, roles = complaint, set()
+    else:
+        roles = actor_roles(fresh, request.user, reporter_access=fresh.tracking_code in codes)
+    data = s.ComplaintDetailSerializer(fresh, context=_detail_context(request, fresh, roles)).data
+    return Response(data, status=status_code)
+
+
+def _clean_files(files, field: str = "attachments"):
+    try:
+        return clean_uploads(list(files))
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({field: exc.messages}) from None
+
+
+def _django_errors(exc: DjangoValidationError):
+    """A service's ValidationError as the API's field errors."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+class IsStaff(BasePermission):
+    message = _("This is for agency and Kominfo staff.")
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        self.message = _("This is for agency and Kominfo staff.")
+        return staff_scope_for(request.user).is_staff
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@extend_schema(tags=["referensi"], summary="Kabupaten/kota dan provinsi")
+class RegionList(generics.ListAPIView):
+    serializer_class = s.RegionSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return regions_public()
+
+
+@extend_schema(tags=["referensi"], summary="Kategori pengaduan yang aktif")
+class CategoryList(generics.ListAPIView):
+    serializer_class = s.CategorySerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return categories_active()
+
+
+@extend_schema(
+    tags=["referensi"],
+    summary="Instansi (SKPD)",
+    parameters=[
+        OpenApiParameter(
+            "region", OpenApiTypes.STR, description="Kode Kemendagri, mis. 63.72", required=False
+        )
+    ],
+)
+class AgencyList(generics.ListAPIView):
+    serializer_class = s.AgencySerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = Agency.objects.select_related("region").order_by("region__code", "name")
+        region = self.request.query_params.get("region", "")
+        if region:
+            if "\x00" in region:
+                raise exceptions.ValidationError(
+                    {"region": [_("Null characters are not allowed.")]}
+                )
+            qs = qs.filter(region__code=region[:8])
+        return qs
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+
+class ComplaintCursor(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["pengaduan"],
+        summary="Daftar pengaduan publik",
+        description=(
+            "Pengaduan yang boleh dilihat publik (sudah diteruskan, bukan rahasia, tidak "
+            "diarsipkan), terbaru lebih dulu, dengan filter halaman /complaints/. Identitas "
+            "pelapor tidak pernah ada di sini."
+        ),
+        responses={200: s.ComplaintSerializer(many=True), **errors(400, 404)},
+    ),
+    post=extend_schema(
+        tags=["pengaduan"],
+        summary="Kirim pengaduan",
+        description=(
+            "Siapa saja boleh mengirim (dibatasi per IP untuk tamu). JSON, atau "
+            "multipart/form-data dengan `attachments` (foto JPEG/PNG/WebP atau PDF, maks. 5). "
+            "Tamu wajib memberi nama dan email atau nomor telepon; jawabannya memuat "
+            "`access_key` dan `private_link` sekali saja."
+        ),
+        parameters=[IDEMPOTENCY_KEY],
+        request={
+            "application/json": s.ComplaintCreateSerializer,
+            "multipart/form-data": s.ComplaintCreateSerializer,
+            "application/x-www-form-urlencoded": s.ComplaintCreateSerializer,
+        },
+        responses={
+            201: s.ComplaintCreatedSerializer,
+            200: OpenApiResponse(
+                s.ComplaintCreatedSerializer,
+                description="Pengiriman ulang dengan Idempotency-Key yang sama: hasil pertama.",
+            ),
+            **errors(400, 401, 403, 409, 415, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "Lampu jalan mati",
+                request_only=True,
+                value={
+                    "classification": "pengaduan",
+                    "title": "Lampu jalan mati di depan SDN 1",
+                    "description": "Sudah seminggu lampu penerangan jalan mati.",
+                    "category": "pju",
+                    "region": "63.72",
+                    "address": "Jl. Ahmad Yani km 33",
+                    "incident_date": "2026-11-20",
+                    "reporter_name": "Siti Aminah",
+                    "reporter_email": "siti@example.id",
+                },
+            )
+        ],
+    ),
+)
+class ComplaintListCreate(generics.ListCreateAPIView):
+    pagination_class = ComplaintCursor
+    filterset_class = PublicComplaintFilter
+    parser_classes = PARSERS
+
+    def get_serializer_class(self):
+        if self.request.method == "POST":
+            return s.ComplaintCreateSerializer
+        return s.ComplaintSerializer
+
+    def get_queryset(self):
+        return (
+            complaints_for(self.request.user, purpose=Purpose.PUBLIC)
+            .with_overdue()
+            .select_related(*LIST_RELATED)
+        )
+
+    def create(self, request, *args, **kwargs):
+        key = self._idempotency_key(request)
+        if key is not None:
+            replay = cache.get(self._cache_key(key))
+            if replay is not None:
+                return Response(
+                    replay, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
+                )
+        serializer = s.ComplaintCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        files = _clean_files(data.pop("attachments", []))
+        by_token = isinstance(request.auth, StaffToken)
+        try:
+            result = complaint_submit(
+                **data,
+                channel=Channel.API,
+                reporter=None if by_token else request.user,
+                entered_by=request.user if by_token else None,
+                files=files,
+                idempotency_key=key,
+            )
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+        complaint = result.complaint
+        if not result.created:
+            # The key was used by a request still under way, or whose answer has expired.
+            raise Conflict(
+                _(
+                    "This Idempotency-Key was already used for complaint %(code)s; "
+                    "retry in a moment, or send the complaint with a new key."
+                )
+                % {"code": complaint.tracking_code}
+            )
+        # A guest is the reporter of what they just sent; staff entering it for a citizen is not.
+        codes = {complaint.tracking_code} if result.access_key and not by_token else set()
+        roles = actor_roles(complaint, request.user, reporter_access=bool(codes))
+        complaint = _detail_queryset(
+            complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=frozenset(codes))
+        ).get(pk=complaint.pk)
+        body = dict(
+            s.ComplaintDetailSerializer(
+                complaint, context=_detail_context(request, complaint, roles)
+            ).data
+        )
+        body["access_key"] = result.access_key
+        body["private_link"] = (
+            request.build_absolute_uri(f"{complaint.get_absolute_url()}?key={result.access_key}")
+            if result.access_key
+            else None
+        )
+        if key is not None:
+            cache.set(self._cache_key(key), body, IDEMPOTENCY_TTL)
+        location = request.build_absolute_uri(
+            reverse("api-complaint-detail", args=[complaint.tracking_code])
+        )
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    @staticmethod
+    def _cache_key(key: uuid.UUID) -> str:
+        return f"lapor:api:idempotency:{key}"
+
+    @staticmethod
+    def _idempotency_key(request) -> uuid.UUID | None:
+        raw = request.headers.get("Idempotency-Key", "").strip()
+        if not raw:
+            return None
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [_("Give a UUID, e.g. 3f2b8c1e-6a4d-4f7e-9b0a-2c5d8e1f4a6b.")]}
+            ) from None
+
+
+@extend_schema(
+    tags=["pengaduan"],
+    summary="Satu pengaduan",
+    description=(
+        "Pengaduan publik untuk siapa saja; pengaduan rahasia atau yang belum publik hanya "
+        "untuk pelapor (akun, atau X-Access-Key) dan staf yang menanganinya. `reporter` hanya "
+        "untuk pelapor, dan untuk staf bila pengaduan tidak anonim."
+    ),
+    parameters=[TRACKING_CODE, ACCESS_KEY],
+    responses={200: s.ComplaintDetailSerializer, **errors(401, 404)},
+)
+class ComplaintDetail(APIView):
+    def get(self, request, tracking_code):
+        complaint, roles = _visible(request, tracking_code)
+        data = s.ComplaintDetailSerializer(
+            complaint, context=_detail_context(request, complaint, roles)
+        ).data
+        return Response(data)
+
+
+@extend_schema(
+    tags=["pengaduan"],
+    summary="Linimasa pengaduan",
+    description="Setiap perubahan, terlama lebih dulu. Catatan internal hanya untuk staf.",
+    parameters=[TRACKING_CODE, ACCESS_KEY],
+    responses={200: s.EventSerializer(many=True), **errors(401, 404)},
+)
+class ComplaintTimeline(APIView):
+    def get(self, request, tracking_code):
+        complaint, roles = _visible(request, tracking_code)
+        events = (
+            ComplaintEvent.objects.filter(complaint=complaint)
+            .select_related("from_agency", "to_agency")
+            .prefetch_related("attachments")
+        )
+        if not roles - {Role.REPORTER}:
+            events = events.filter(is_internal=False)
+        data = s.EventSerializer(events, many=True, context={"request": request}).data
+        return Response(data)
+
+
+# --- the reporter's actions -------------------------------------------------------------------
+
+
+class _ReporterAction(APIView):
+    parser_classes = PARSERS
+    serializer_class = None
+
+    def post(self, request, tracking_code):
+        complaint, roles = _visible(request, tracking_code)
+        if Role.REPORTER not in roles:
+            raise exceptions.PermissionDenied(_("Only the reporter can do this."))
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = (
+            request.user
+            if request.user.is_authenticated and complaint.reporter_id == request.user.pk
+            else None
+        )
+        try:
+            self.apply(complaint, actor, dict(serializer.validated_data))
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+        return _detail_response(request, complaint)
+
+    def apply(self, complaint, actor, data):
+        """The reporter's service call (reply, rate, reopen): each subclass names its own."""
+        raise NotImplementedError
+
+
+def _reporter_schema(summary, description, serializer):
+    return extend_schema(
+        tags=["pelapor"],
+        summary=summary,
+        description=description + " Pelapor dengan akun memakai sesi; tamu mengirim X-Access-Key.",
+        parameters=[TRACKING_CODE, ACCESS_KEY],
+        request={
+            "application/json": serializer,
+            "multipart/form-data": serializer,
+            "application/x-www-form-urlencoded": serializer,
+        },
+        responses={200: s.ComplaintDetailSerializer, **errors(400, 401, 403, 404, 409, 415, 429)},
+    )
+
+
+@_reporter_schema("Balas tindak lanjut", "Status pengaduan tidak berubah.", s.NoteSerializer)
+class ComplaintReply(_ReporterAction):
+    serializer_class = s.NoteSerializer
+
+    def apply(self, complaint, actor, data):
+        complaint_reply(
+            complaint=complaint,
+            actor=actor,
+            note=data["note"],
+            files=_clean_files(data.get("attachments", [])),
+        )
+
+
+@_reporter_schema(
+    "Beri nilai dan tutup", "Setelah selesai, nilai 1-5 dengan komentar.", s.RateSerializer
+)
+class ComplaintRate(_ReporterAction):
+    serializer_class = s.RateSerializer
+
+    def apply(self, complaint, actor, data):
+        complaint_transition(
+            complaint=complaint,
+            action=Action.RATE,
+            role=Role.REPORTER,
+            actor=actor,
+            rating=data["rating"],
+            note=data["note"],
+        )
+
+
+@_reporter_schema("Buka kembali", "Dalam 10 hari setelah selesai, dengan alasan.", s.NoteSerializer)
+class ComplaintReopen(_ReporterAction):
+    serializer_class = s.NoteSerializer
+
+    def apply(self, complaint, actor, data):
+        complaint_transition(
+            complaint=complaint,
+            action=Action.REOPEN,
+            role=Role.REPORTER,
+            actor=actor,
+            note=data["note"],
+            files=_clean_files(data.get("attachments", [])),
+        )
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+class _StaffAction(APIView):
+    """A staff action through ``complaint_transition``; the workflow table decides."""
+
+    parser_classes = PARSERS
+    permission_classes = [IsStaff]
+    serializer_class = s.NoteSerializer
+    action = None
+
+    def post(self, request, tracking_code):
+        complaint = (
+            complaints_for(request.user, purpose=Purpose.WORK)
+            .select_related("region", "assigned_agency", "category")
+            .filter(tracking_code=_checked_code(tracking_code))
+            .first()
+        )
+        if complaint is None:
+            # Outside the caller's work: a public complaint is refused, any other unknown.
+            complaint, _roles = _visible(request, tracking_code)
+            raise exceptions.PermissionDenied(_("You are not allowed to do this."))
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        roles = actor_roles(complaint, request.user) - {Role.REPORTER}
+        try:
+            self.apply(complaint, roles, data)
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+        return _detail_response(request, complaint)
+
+    def role_for(self, roles) -> str:
+        transition = TRANSITIONS_BY_ACTION[self.action]
+        role = next((r for r in ROLE_PREFERENCE if r in roles and r in transition.roles), None)
+        if role is None:
+            raise exceptions.PermissionDenied(_("You are not allowed to do this."))
+        return role
+
+    def apply(self, complaint, roles, data):
+        complaint_transition(
+            complaint=complaint,
+            action=self.action,
+            role=self.role_for(roles),
+            actor=self.request.user,
+            note=data.get("note", ""),
+            agency=data.get("agency"),
+            reason=data.get("reason", ""),
+            duplicate_of=self.duplicate_of(complaint, data.get("duplicate_of", "")),
+            files=_clean_files(data.get("attachments", [])),
+        )
+
+    def duplicate_of(self, complaint, code: str):
+        if not code:
+            return None
+        code = code.replace("\x00", "")
+        original = (
+            complaints_for(self.request.user, purpose=Purpose.WORK)
+            .filter(tracking_code=tracking_code_normalise(code), region_id=complaint.region_id)
+            .exclude(pk=complaint.pk)
+            .first()
+        )
+        if original is None:
+            raise exceptions.ValidationError(
+                {"duplicate_of": [_("No other complaint of this regency or city has this code.")]}
+            )
+        return original
+
+
+def _staff_schema(summary, description, serializer):
+    return extend_schema(
+        tags=["staf"],
+        summary=summary,
+        description=description
+        + " Hanya staf yang cakupannya meliputi pengaduan ini; alur kerja menentukan apakah "
+        "langkah ini boleh sekarang (409 dengan alasannya bila tidak).",
+        parameters=[TRACKING_CODE],
+        request={
+            "application/json": serializer,
+            "multipart/form-data": serializer,
+            "application/x-www-form-urlencoded": serializer,
+        },
+        responses={200: s.ComplaintDetailSerializer, **errors(400, 401, 403, 404, 409, 415, 429)},
+    )
+
+
+@_staff_schema("Tindak lanjut", "Tindak lanjut pertama menghentikan jam tenggat.", s.NoteSerializer)
+class StaffFollowUp(_StaffAction):
+    action = Action.FOLLOW_UP
+
+
+@_staff_schema(
+    "Selesaikan", "Pelapor punya 10 hari untuk membalas atau membuka kembali.", s.NoteSerializer
+)
+class StaffResolve(_StaffAction):
+    action = Action.RESOLVE
+
+
+@_staff_schema(
+    "Bukan kewenangan kami", "Instansi mengembalikan pengaduan ke koordinator.", s.NoteSerializer
+)
+class StaffNotOurs(_StaffAction):
+    action = Action.NOT_OURS
+
+
+@_staff_schema(
+    "Teruskan ke instansi lain",
+    "Koordinator atau staf provinsi; tenggat baru.",
+    s.RerouteSerializer,
+)
+class StaffReroute(_StaffAction):
+    action = Action.REROUTE
+    serializer_class = s.RerouteSerializer
+
+
+@_staff_schema(
+    "Arsipkan", "Spam, duplikat, di luar kewenangan, atau terlalu umum.", s.ArchiveSerializer
+)
+class StaffArchive(_StaffAction):
+    action = Action.ARCHIVE
+    serializer_class = s.ArchiveSerializer
+
+
+@_staff_schema(
+    "Catatan internal", "Hanya terlihat oleh staf; status tidak berubah.", s.NoteSerializer
+)
+class StaffNote(_StaffAction):
+    def apply(self, complaint, roles, data):
+        role = next((r for r in ROLE_PREFERENCE if r in roles), None)
+        if role is None:
+            raise exceptions.PermissionDenied(_("You are not allowed to do this."))
+        complaint_note_internal(
+            complaint=complaint,
+            actor=self.request.user,
+            role=role,
+            note=data["note"],
+            files=_clean_files(data.get("attachments", [])),
+        )
+
+
+class QueuePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(
+    tags=["staf"],
+    summary="Antrean staf",
+    description=(
+        "Pengaduan dalam cakupan pemanggil: instansi petugas, seluruh kabupaten/kota "
+        "koordinator (termasuk verifikasi), seluruh provinsi untuk staf provinsi. Yang paling "
+        "mendesak lebih dulu: terlambat, lalu tenggat terdekat."
+    ),
+    responses={200: s.StaffComplaintSerializer(many=True), **errors(400, 401, 403, 404)},
+)
+class StaffQueue(generics.ListAPIView):
+    permission_classes = [IsStaff]
+    serializer_class = s.StaffComplaintSerializer
+    filterset_class = StaffQueueFilter
+    pagination_class = QueuePagination
+
+    def get_queryset(self):
+        return (
+            complaints_for(self.request.user, purpose=Purpose.WORK)
+            .with_overdue()
+            .select_related(*LIST_RELATED)
+            .annotate(
+                next_due=Case(
+                    When(status=S.TRIAGE, then=F("triage_due_at")),
+                    When(status=S.ASSIGNED, then=F("follow_up_due_at")),
+                    When(status=S.IN_PROGRESS, then=F("completion_due_at")),
+                    default=F("created_at"),
+                )
+            )
+            .order_by("-is_overdue", F("next_due").asc(nulls_last=True), "pk")
+        )

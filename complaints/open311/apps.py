@@ -1,9 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class Open311Config(AppConfig):
-    name = "complaints.open311"
-    label = "complaints_open311"
-    verbose_name = _("Open311 GeoReport v2")
-    default_auto_field = "django.db.models.BigAutoField"

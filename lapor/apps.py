@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class LaporConfig(AppConfig):
+    """The project package as an app: its template tags and the demo's commands."""
+
+    name = "lapor"
+    verbose_name = "Lapor"

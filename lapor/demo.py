@@ -1,0 +1,372 @@
+"""About a year of realistic demo complaints in every regency, with real-looking histories.
+
+Run by ``manage.py seed_demo`` (DEBUG only). Idempotent: each demo complaint has a fixed
+idempotency key, so a second run finds them all and changes nothing.
+"""
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Category, Region, RegionKind, StaffRole
+from agencies.services import staff_membership_grant
+from complaints.enforcement import complaints_close_expired, deadlines_sweep
+from complaints.models import Classification, Complaint
+from complaints.services import complaint_submit, complaint_transition
+from complaints.workflow import Action, ArchiveReason, Role
+from lapor.demo_accounts import demo_allowed_check
+from notifications.services import notifications_suppressed
+
+DEMO_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-4e59-9a41-1d2c3b4a5e6f")
+PER_REGION = 24
+
+STREETS = {
+    "63.01": ["Jl. A. Yani, Pelaihari", "Jl. Datu Insad", "Jl. Pelabuhan Kintap"],
+    "63.02": ["Jl. Pangeran Suryanata", "Jl. Raya Stagen", "Jl. Sungai Taib"],
+    "63.03": ["Jl. A. Yani km 39, Martapura", "Jl. Sekumpul", "Jl. Menteri Empat"],
+    "63.04": ["Jl. Gusti M. Seman, Marabahan", "Jl. Trans Kalimantan", "Jl. Panglima Wangkang"],
+    "63.05": ["Jl. Brigjen H. Hasan Basri, Rantau", "Jl. Jend. Sudirman", "Jl. Keramat"],
+    "63.06": ["Jl. Aluh Idut, Kandangan", "Jl. Singakarsa", "Jl. Hamberang"],
+    "63.07": ["Jl. Murakata, Barabai", "Jl. Perintis Kemerdekaan", "Jl. H. Damanhuri"],
+    "63.08": ["Jl. Norman Umar, Amuntai", "Jl. Basuki Rahmat", "Jl. Empu Jatmika"],
+    "63.09": ["Jl. Tanjung Raya", "Jl. Ir. P. H. M. Noor", "Jl. Pangeran Antasari, Tanjung"],
+    "63.10": ["Jl. Transmigrasi, Batulicin", "Jl. Dharma Praja", "Jl. Raya Pagatan"],
+    "63.11": ["Jl. A. Yani, Paringin", "Jl. Putri Junjung Buih", "Jl. Tebing Tinggi"],
+    "63.71": ["Jl. Pramuka", "Jl. Sultan Adam", "Jl. Veteran", "Jl. Kayu Tangi"],
+    "63.72": ["Jl. A. Yani km 33", "Jl. Panglima Batur", "Jl. Trikora", "Jl. Golf"],
+    "63": ["Jl. Jend. Sudirman, Banjarmasin", "Jl. A. Yani km 6"],
+}
+
+TEXTS = {
+    "pju": [
+        (
+            "Lampu jalan mati di {street}",
+            "Sudah hampir dua minggu lampu PJU di {street} mati. "
+            "Malam hari sangat gelap dan rawan kecelakaan serta kejahatan.",
+        ),
+        (
+            "PJU berkedip-kedip dekat sekolah",
+            "Lampu penerangan jalan di depan SD di {street} "
+            "berkedip terus sejak hujan deras. Mohon diperbaiki.",
+        ),
+    ],
+    "jalan": [
+        (
+            "Jalan berlubang di {street}",
+            "Ada lubang besar di badan jalan {street}, kedalaman "
+            "sekitar 20 cm. Sudah ada pengendara motor yang jatuh.",
+        ),
+        (
+            "Aspal mengelupas setelah hujan",
+            "Aspal di {street} mengelupas sepanjang kurang lebih "
+            "50 meter, banyak kerikil lepas di jalan.",
+        ),
+    ],
+    "drainase": [
+        (
+            "Drainase tersumbat sampah",
+            "Saluran drainase di {street} tersumbat sampah dan lumpur, "
+            "air meluap ke jalan setiap hujan.",
+        ),
+        (
+            "Banjir setiap hujan deras",
+            "Kawasan sekitar {street} selalu tergenang setinggi lutut "
+            "karena gorong-gorong terlalu kecil.",
+        ),
+    ],
+    "parkir": [
+        (
+            "Parkir liar di bahu jalan",
+            "Banyak kendaraan parkir di bahu jalan {street} sehingga "
+            "macet setiap sore. Juru parkir tidak resmi memungut tarif.",
+        ),
+    ],
+    "sampah": [
+        (
+            "Sampah tidak diangkut seminggu",
+            "TPS di {street} penuh dan sampah tidak diangkut "
+            "sejak seminggu. Bau menyengat dan banyak lalat.",
+        ),
+    ],
+    "air": [
+        (
+            "Air PDAM tidak mengalir",
+            "Air bersih di sekitar {street} tidak mengalir tiga hari "
+            "berturut-turut, warga terpaksa membeli air galon.",
+        ),
+    ],
+    "kesehatan": [
+        (
+            "Pelayanan puskesmas lambat",
+            "Antrean di puskesmas dekat {street} sangat panjang, petugas loket hanya satu orang.",
+        ),
+    ],
+    "pendidikan": [
+        (
+            "Atap ruang kelas bocor",
+            "Atap dua ruang kelas di sekolah dekat {street} bocor, "
+            "murid terpaksa belajar di teras saat hujan.",
+        ),
+    ],
+    "adminduk": [
+        (
+            "KTP elektronik belum jadi",
+            "Saya merekam KTP-el tiga bulan lalu di kecamatan, "
+            "sampai sekarang belum jadi. Mohon informasi.",
+        ),
+    ],
+    "ketertiban": [
+        (
+            "Pedagang berjualan di trotoar",
+            "Trotoar di {street} penuh lapak pedagang sehingga pejalan kaki harus turun ke jalan.",
+        ),
+    ],
+    "lainnya": [
+        (
+            "Informasi jadwal vaksinasi hewan",
+            "Mohon informasi jadwal vaksinasi rabies gratis "
+            "untuk hewan peliharaan di wilayah {street}.",
+        ),
+    ],
+}
+
+NAMES = [
+    "Ahmad Rizani",
+    "Siti Aisyah",
+    "Muhammad Noor",
+    "Rina Marlina",
+    "Fahmi Hidayat",
+    "Nor Hasanah",
+    "Hendra Gunawan",
+    "Dewi Sartika",
+    "Yusuf Mansyur",
+    "Lailatul Fitri",
+    "Abdul Hadi",
+    "Rahmawati",
+    "Fauzan Akbar",
+    "Nurjanah",
+    "Gusti Rahman",
+]
+FOLLOW_UPS = [
+    "Laporan sudah kami terima dan tim akan melakukan pengecekan ke lokasi.",
+    "Petugas sudah meninjau lokasi; perbaikan dijadwalkan minggu ini.",
+    "Terima kasih atas laporannya, sedang kami koordinasikan dengan bidang terkait.",
+]
+RESOLUTIONS = [
+    "Perbaikan telah selesai dikerjakan. Terima kasih atas partisipasi Bapak/Ibu.",
+    "Sudah ditangani oleh tim lapangan hari ini.",
+    "Pekerjaan selesai; mohon konfirmasi bila masih ada kendala.",
+]
+SCENARIOS = [
+    ("closed_rated", 30),
+    ("closed_window", 10),
+    ("late_follow_up", 10),
+    ("breached_open", 6),
+    ("reopened", 5),
+    ("in_progress", 8),
+    ("waiting", 5),
+    ("not_ours_rerouted", 5),
+    ("triage", 4),
+    ("archived", 4),
+    ("resolved_waiting", 8),
+]
+RECENT_ONLY = {"breached_open", "in_progress", "waiting", "triage", "resolved_waiting"}
+
+
+@dataclass
+class Plan:
+    index: int
+    region: Region
+    category: Category
+    at: datetime
+    scenario: str
+
+
+def demo_complaints_seed(*, now: datetime | None = None, per_region: int = PER_REGION) -> int:
+    """Create the demo complaints (once). Returns how many were created now."""
+    demo_allowed_check()
+    now = now or timezone.now()
+    rng = random.Random(20261127)  # the same demo every time
+    regions = list(Region.objects.exclude(kind=RegionKind.PROVINCE).order_by("code"))
+    categories = list(Category.objects.filter(is_active=True).order_by("sort_order"))
+    plans = []
+    for region in regions:
+        count = per_region * (2 if region.code in ("63.71", "63.72") else 1)
+        for _n in range(count):
+            scenario = rng.choices([s for s, _ in SCENARIOS], [w for _, w in SCENARIOS])[0]
+            days_ago = rng.uniform(0.2, 12) if scenario in RECENT_ONLY else rng.uniform(12, 360)
+            plans.append(
+                Plan(
+                    index=len(plans),
+                    region=region,
+                    category=rng.choice(categories[:6] * 3 + categories),
+                    at=now - timedelta(days=days_ago, minutes=rng.randint(0, 600)),
+                    scenario=scenario,
+                )
+            )
+    plans.sort(key=lambda plan: plan.at)
+    # The history is invented: nobody is told of it (its mail would keep a newcomer's own
+    # confirmation email waiting behind about a thousand others).
+    with notifications_suppressed():
+        return _seed(plans, now, rng)
+
+
+def _seed(plans: list[Plan], now: datetime, rng: random.Random) -> int:
+    created = 0
+    coordinators = {}
+    for plan in plans:
+        key = uuid.uuid5(DEMO_NAMESPACE, f"demo-{plan.index}")
+        if Complaint.objects.filter(idempotency_key=key).exists():
+            continue
+        with transaction.atomic():
+            complaint = _submit(plan, key, rng)
+            _history(plan, complaint, rng, now, coordinators)
+        created += 1
+    if created:
+        deadlines_sweep(now=now)
+        complaints_close_expired(now=now)
+    return created
+
+
+def _submit(plan: Plan, key: uuid.UUID, rng: random.Random) -> Complaint:
+    street = rng.choice(STREETS.get(plan.region.code, ["Jl. Utama"]))
+    title, description = rng.choice(TEXTS.get(plan.category.code, TEXTS["lainnya"]))
+    name = rng.choice(NAMES)
+    classification = (
+        Classification.PERMINTAAN_INFORMASI
+        if plan.category.code in ("adminduk", "lainnya")
+        else rng.choice([Classification.PENGADUAN] * 5 + [Classification.ASPIRASI])
+    )
+    result = complaint_submit(
+        classification=classification,
+        title=title.format(street=street),
+        description=description.format(street=street),
+        category=plan.category,
+        region=plan.region,
+        address=street,
+        incident_date=(plan.at - timedelta(days=rng.randint(0, 5))).date()
+        if plan.at.date() > date(2000, 1, 1)
+        else plan.at.date(),
+        is_anonymous=rng.random() < 0.12,
+        is_confidential=rng.random() < 0.05,
+        reporter_name=name,
+        reporter_email=f"{name.split()[0].lower()}.{plan.index}@contoh.id",
+        idempotency_key=key,
+        now=plan.at,
+    )
+    return result.complaint
+
+
+def _history(plan, complaint, rng, now, coordinators) -> None:
+    t0 = plan.at
+
+    def step(action, hours, role=Role.AGENCY_OFFICER, **kwargs):
+        at = t0 + timedelta(hours=hours)
+        if at >= now:
+            return False
+        complaint.refresh_from_db()
+        actor = (
+            _officer(complaint.assigned_agency)
+            if role == Role.AGENCY_OFFICER
+            else coordinators.setdefault(complaint.region_id, _coordinator(complaint.region))
+        )
+        if role == Role.REPORTER:
+            actor = None
+        complaint_transition(
+            complaint=complaint, action=action, role=role, actor=actor, now=at, **kwargs
+        )
+        return True
+
+    follow_up = {"note": rng.choice(FOLLOW_UPS)}
+    resolve = {"note": rng.choice(RESOLUTIONS)}
+    rate = {"rating": rng.choice([3, 4, 4, 5, 5, 5]), "note": "Terima kasih, sudah diperbaiki."}
+    if complaint.status != "assigned":
+        return  # no routing rule: it waits in triage, as a real one would
+    scenario = plan.scenario
+    if scenario == "closed_rated":
+        step(Action.FOLLOW_UP, rng.uniform(2, 40), **follow_up)
+        step(Action.RESOLVE, rng.uniform(60, 200), **resolve)
+        step(Action.RATE, rng.uniform(210, 400), role=Role.REPORTER, **rate)
+    elif scenario == "closed_window":
+        step(Action.FOLLOW_UP, rng.uniform(2, 60), **follow_up)
+        step(Action.RESOLVE, rng.uniform(80, 250), **resolve)
+    elif scenario == "late_follow_up":
+        due_hours = (complaint.follow_up_due_at - t0).total_seconds() / 3600
+        deadlines_sweep(now=min(now, complaint.follow_up_due_at + timedelta(minutes=5)))
+        step(Action.FOLLOW_UP, due_hours + rng.uniform(6, 60), **follow_up)
+        step(Action.RESOLVE, due_hours + rng.uniform(80, 200), **resolve)
+        step(Action.RATE, due_hours + rng.uniform(210, 300), role=Role.REPORTER, **rate)
+    elif scenario == "reopened":
+        step(Action.FOLLOW_UP, rng.uniform(2, 30), **follow_up)
+        step(Action.RESOLVE, rng.uniform(40, 80), **resolve)
+        step(
+            Action.REOPEN,
+            rng.uniform(90, 150),
+            role=Role.REPORTER,
+            note="Belum diperbaiki, kondisinya masih sama.",
+        )
+        step(Action.FOLLOW_UP, rng.uniform(160, 190), note="Kami cek ulang ke lokasi besok.")
+        step(Action.RESOLVE, rng.uniform(200, 260), **resolve)
+        step(Action.RATE, rng.uniform(270, 320), role=Role.REPORTER, **rate)
+    elif scenario == "in_progress":
+        step(Action.FOLLOW_UP, rng.uniform(1, 30), **follow_up)
+    elif scenario == "not_ours_rerouted":
+        step(
+            Action.NOT_OURS,
+            rng.uniform(2, 20),
+            note="Bukan kewenangan kami; mohon dialihkan ke instansi yang tepat.",
+        )
+        other = (
+            Agency.objects.filter(region=complaint.region, is_active=True)
+            .exclude(kind="kominfo")
+            .order_by("?")
+            .first()
+        )
+        if step(Action.REROUTE, rng.uniform(24, 50), role=Role.REGION_COORDINATOR, agency=other):
+            step(Action.FOLLOW_UP, rng.uniform(55, 90), **follow_up)
+            step(Action.RESOLVE, rng.uniform(100, 240), **resolve)
+    elif scenario == "triage":
+        step(Action.NOT_OURS, rng.uniform(1, 5), note="Lokasi bukan di wilayah kerja kami.")
+    elif scenario == "archived":
+        step(Action.NOT_OURS, rng.uniform(1, 10), note="Laporan terlalu umum.")
+        step(
+            Action.ARCHIVE,
+            rng.uniform(12, 40),
+            role=Role.REGION_COORDINATOR,
+            reason=rng.choice([ArchiveReason.TOO_GENERAL, ArchiveReason.OUT_OF_SCOPE]),
+        )
+    elif scenario == "resolved_waiting":
+        step(Action.FOLLOW_UP, rng.uniform(1, 20), **follow_up)
+        step(Action.RESOLVE, rng.uniform(22, 60), **resolve)
+    # "waiting" and "breached_open" stay with the agency; the final sweep records breaches.
+
+
+def _officer(agency: Agency):
+    """The demo agency's officer account (no password: it only signs demo history)."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=f"demo.{agency.region.code}.{agency.code}",
+        defaults={"first_name": agency.short_name or agency.name[:30]},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        staff_membership_grant(user=user, role=StaffRole.AGENCY_OFFICER, agency=agency)
+    return user
+
+
+def _coordinator(region: Region):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=f"demo.{region.code}.koordinator", defaults={"first_name": "Koordinator"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        staff_membership_grant(user=user, role=StaffRole.REGION_COORDINATOR, region=region)
+    return user

@@ -1,0 +1,27 @@
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from agencies.services import reference_data_load, role_groups_sync
+from lapor.demo_accounts import demo_accounts_seed, demo_allowed_check
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (and, later, demo complaints). Idempotent; only with DEBUG=1."
+
+    def handle(self, *args, **options):
+        try:
+            demo_allowed_check()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        reference_data_load()
+        role_groups_sync()
+        accounts = demo_accounts_seed()
+        from lapor.demo import demo_complaints_seed
+
+        created = demo_complaints_seed()
+        self.stdout.write(f"Demo complaints created: {created}.")
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo accounts:"))
+        for account in accounts:
+            self.stdout.write(
+                f"  {account.username:<26} {account.password:<18} {account.description}"
+            )

@@ -1,0 +1,262 @@
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Category, Region, RegionKind
+from agencies.selectors import categories_active, regions_public
+from complaints.attachments import AttachmentsField
+from complaints.codes import tracking_code_normalise
+from complaints.models import Classification
+from complaints.scope import Purpose, complaints_for
+from complaints.services import check_complaint_fields
+from complaints.workflow import Action, ArchiveReason
+
+
+class ComplaintForm(forms.Form):
+    """The complaint form of /complaints/new/; field names as in the product spec."""
+
+    classification = forms.ChoiceField(
+        label=_("Type of report"),
+        choices=Classification.choices,
+        initial=Classification.PENGADUAN,
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=150,
+        help_text=_("In a few words, e.g. “Street light out on Jalan A. Yani km 5”."),
+    )
+    description = forms.CharField(
+        label=_("What happened?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What is wrong, since when, and how it affects you."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        empty_label=_("— choose a category —"),
+    )
+    region = forms.ModelChoiceField(
+        label=_("Regency/city"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        empty_label=_("— choose a regency or city —"),
+    )
+    district = forms.CharField(label=_("District (kecamatan)"), max_length=100, required=False)
+    address = forms.CharField(
+        label=_("Location"),
+        max_length=255,
+        help_text=_("Street and number, a landmark, or the village."),
+    )
+    latitude = forms.DecimalField(
+        label=_("Latitude"), max_digits=9, decimal_places=6, required=False
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), max_digits=9, decimal_places=6, required=False
+    )
+    incident_date = forms.DateField(
+        label=_("When did it happen?"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    attachments = AttachmentsField(
+        label=_("Photos or documents"),
+        help_text=_("Up to 5 files: JPEG, PNG or WebP photos, or PDF; 10 MB each at most."),
+    )
+    is_anonymous = forms.BooleanField(
+        label=_("Anonymous"),
+        required=False,
+        help_text=_(
+            "Your complaint may be public, but your name is hidden from the agency and the public."
+        ),
+    )
+    is_confidential = forms.BooleanField(
+        label=_("Confidential"),
+        required=False,
+        help_text=_(
+            "Your complaint is not public at all: only you and the staff who handle it can see it."
+        ),
+    )
+    reporter_name = forms.CharField(label=_("Your name"), max_length=100, required=False)
+    reporter_email = forms.EmailField(label=_("Email"), required=False)
+    reporter_phone = forms.RegexField(
+        label=_("Phone number"),
+        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
+        required=False,
+        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+    )
+    # Idempotency: one token per rendered form, so a double click makes one complaint.
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # Honeypot: hidden from people; bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].queryset = categories_active()
+        self.fields["region"].queryset = regions_public()
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
+        for name in ("title", "description", "address"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
+        self.fields["reporter_phone"].widget.attrs.update(
+            {"autocomplete": "tel", "inputmode": "tel", "type": "tel"}
+        )
+        self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
+        # A guest must say who they are; a signed-in citizen is known by their account.
+        self.fields["reporter_name"].required = self.is_guest
+        self.fields["incident_date"].widget.attrs.update(
+            {"min": "2000-01-01", "max": timezone.localdate().isoformat()}
+        )
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user is None or not self.user.is_authenticated
+
+    def clean_submission_token(self):
+        # A missing or mangled token only costs the double-submit protection, never the report.
+        try:
+            return uuid.UUID(self.cleaned_data.get("submission_token") or "")
+        except ValueError:
+            return None
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(_("This form could not be accepted."))
+        return ""
+
+    def clean(self):
+        cleaned = super().clean()
+        # Fields that failed their own validation are already reported; check the rest together.
+        try:
+            check_complaint_fields(
+                classification=cleaned.get("classification", ""),
+                title=cleaned.get("title", "x"),
+                description=cleaned.get("description", "x"),
+                category=cleaned.get("category") if "category" not in self.errors else None,
+                region=cleaned.get("region") if "region" not in self.errors else None,
+                address=cleaned.get("address", "x"),
+                incident_date=cleaned.get("incident_date"),
+                latitude=cleaned.get("latitude"),
+                longitude=cleaned.get("longitude"),
+                reporter=self.user,
+                reporter_name=cleaned.get("reporter_name", ""),
+                reporter_email=cleaned.get("reporter_email", "x"),
+                reporter_phone=cleaned.get("reporter_phone", ""),
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                if field not in self.errors:
+                    for message in messages:
+                        self.add_error(field, message)
+        return cleaned
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Your message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    attachments = AttachmentsField(label=_("Photos or documents"))
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How well was your complaint handled?"),
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Comment"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReopenForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why are you reopening it?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(
+        label=_("Tracking code"),
+        max_length=20,
+        help_text=_("As shown after you sent your complaint, e.g. LPR-7K3M-9Q2X."),
+    )
+
+
+class StaffActionForm(forms.Form):
+    """One form for every staff action; the workflow table says which fields an action needs."""
+
+    action = forms.ChoiceField(
+        choices=[
+            (a.value, a.label)
+            for a in (
+                Action.FOLLOW_UP,
+                Action.RESOLVE,
+                Action.NOT_OURS,
+                Action.REROUTE,
+                Action.ARCHIVE,
+            )
+        ],
+        widget=forms.HiddenInput,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Shown to the reporter and the public on the timeline."),
+    )
+    attachments = AttachmentsField(label=_("Evidence photos or documents"))
+    agency = forms.ModelChoiceField(
+        label=_("New agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— choose an agency —"),
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("— choose a reason —")), *ArchiveReason.choices],
+        required=False,
+    )
+    duplicate_of = forms.CharField(
+        label=_("Tracking code of the original complaint"), max_length=20, required=False
+    )
+
+    def __init__(self, *args, complaint, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        self.user = user
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(is_active=True)
+            .filter(Q(region_id=complaint.region_id) | Q(region__kind=RegionKind.PROVINCE))
+            .exclude(pk=complaint.assigned_agency_id or 0)
+            .select_related("region")
+            .order_by("region__code", "name")
+        )
+
+    def clean_duplicate_of(self):
+        code = (self.cleaned_data.get("duplicate_of") or "").strip()
+        if not code:
+            return None
+        # Staff name an original they may work on: their own work set, this regency or city.
+        original = (
+            complaints_for(self.user, purpose=Purpose.WORK)
+            .filter(tracking_code=tracking_code_normalise(code), region_id=self.complaint.region_id)
+            .exclude(pk=self.complaint.pk)
+            .first()
+        )
+        if original is None:
+            raise ValidationError(_("No other complaint of this regency or city has this code."))
+        return original

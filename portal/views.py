@@ -1,0 +1,390 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import get_usage
+
+from accounts.reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
+from complaints.codes import tracking_code_normalise
+from complaints.filters import ComplaintFilter
+from complaints.models import Attachment
+from complaints.pagination import keyset_page
+from complaints.scope import Purpose, complaints_for, private_link_opens
+from complaints.selectors import (
+    complaint_figures,
+    complaint_for_detail,
+    complaints_public_list,
+    complaints_recent_public,
+)
+from complaints.services import actor_roles, complaint_reply, complaint_submit, complaint_transition
+from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError, allowed_actions
+from lapor.demo_accounts import demo_accounts_visible
+from lapor.ratelimits import first_limit, target_key, too_many_requests
+
+from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
+
+logger = logging.getLogger(__name__)
+
+LIST_PAGE_SIZE = 20
+
+
+def _no_store(response):
+    """Pages with a reporter's details or a private link: kept by no cache, shared or not."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@require_safe
+def home(request):
+    return render(
+        request,
+        "home.html",
+        {
+            "figures": complaint_figures(),
+            "recent": complaints_recent_public(),
+            "demo_accounts": demo_accounts_visible(),
+        },
+    )
+
+
+def _submission_limit(request, *, increment: bool):
+    return get_usage(
+        request,
+        group="complaint-submit",
+        key="ip",
+        rate=settings.LAPOR_SUBMIT_RATE,
+        method="POST",
+        increment=increment,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def complaint_new(request):
+    if request.method == "POST":
+        usage = _submission_limit(request, increment=True)
+        if usage and usage["should_limit"]:
+            minutes = max(1, -(-usage["time_left"] // 60))
+            response = render(
+                request, "complaints/rate_limited.html", {"minutes": minutes}, status=429
+            )
+            response["Retry-After"] = str(minutes * 60)
+            return response
+        form = ComplaintForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = complaint_submit(
+                    classification=data["classification"],
+                    title=data["title"],
+                    description=data["description"],
+                    category=data["category"],
+                    region=data["region"],
+                    district=data["district"],
+                    address=data["address"],
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
+                    incident_date=data["incident_date"],
+                    is_anonymous=data["is_anonymous"],
+                    is_confidential=data["is_confidential"],
+                    reporter=request.user,
+                    reporter_name=data["reporter_name"],
+                    reporter_email=data["reporter_email"],
+                    reporter_phone=data["reporter_phone"],
+                    files=data["attachments"],
+                    idempotency_key=data["submission_token"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                code = result.complaint.tracking_code
+                if result.created or code in reporter_codes(request):
+                    reporter_remember(request, code)
+                response = redirect("complaint-created", tracking_code=code)
+                if result.access_key:
+                    new_link_set(
+                        response,
+                        code=code,
+                        access_key=result.access_key,
+                        path=reverse("complaint-created", args=[code]),
+                    )
+                return response
+    else:
+        form = ComplaintForm(user=request.user)
+    return render(request, "complaints/form.html", {"form": form})
+
+
+@never_cache
+@require_safe
+def complaint_created(request, tracking_code):
+    if tracking_code not in reporter_codes(request):
+        raise Http404
+    complaint = get_object_or_404(
+        complaints_for(
+            request.user, purpose=Purpose.OWN, reporter_codes=reporter_codes(request)
+        ).select_related("assigned_agency", "region", "category"),
+        tracking_code=tracking_code,
+    )
+    access_key = new_link_key(request, tracking_code)
+    private_link = None
+    if access_key:
+        private_link = request.build_absolute_uri(
+            f"{complaint.get_absolute_url()}?key={access_key}"
+        )
+    return render(
+        request,
+        "complaints/created.html",
+        {"complaint": complaint, "private_link": private_link},
+    )
+
+
+@require_safe
+def complaint_detail(request, tracking_code):
+    key = request.GET.get("key")
+    # The private link: remember it for this browser, then drop the secret from the URL so it
+    # stays out of history, referrers and shared screenshots.
+    if key and private_link_opens(tracking_code, key):
+        reporter_remember(request, tracking_code)
+        response = HttpResponseRedirect(reverse("complaint-detail", args=[tracking_code]))
+        response["Referrer-Policy"] = "no-referrer"
+        return _no_store(response)
+    complaint = complaint_for_detail(
+        tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
+    )
+    if complaint is None:
+        raise Http404
+    context = _detail_context(request, complaint)
+    response = render(request, "complaints/detail.html", context)
+    if context["is_reporter"] or context["is_staff"] or complaint.is_confidential:
+        _no_store(response)
+    return response
+
+
+def _detail_context(request, complaint, **forms):
+    roles = actor_roles(
+        complaint, request.user, reporter_access=complaint.tracking_code in reporter_codes(request)
+    )
+    is_reporter = Role.REPORTER in roles
+    is_staff = bool(roles - {Role.REPORTER})
+    events = [e for e in complaint.events.all() if is_staff or not e.is_internal]
+    can_reply = is_reporter and complaint.status in (
+        ComplaintStatus.ASSIGNED,
+        ComplaintStatus.IN_PROGRESS,
+        ComplaintStatus.RESOLVED,
+    )
+    in_reply_window = is_reporter and complaint.status == ComplaintStatus.RESOLVED
+    staff_actions = set(allowed_actions(status=complaint.status, roles=roles - {Role.REPORTER}))
+    duplicate_of = complaint.duplicate_of
+    if duplicate_of is not None and not (
+        complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
+        .filter(pk=duplicate_of.pk)
+        .exists()
+    ):
+        duplicate_of = None  # e.g. a rahasia original: its code is not this visitor's to know
+    return {
+        "complaint": complaint,
+        "events": events,
+        "is_reporter": is_reporter,
+        "is_staff": is_staff,
+        # An anonim reporter's identity is shown to nobody but the reporter.
+        "show_reporter": is_reporter or (is_staff and not complaint.is_anonymous),
+        "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
+        "rating_form": forms.get("rating_form") or (RatingForm() if in_reply_window else None),
+        "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
+        "staff_actions": staff_actions,
+        "duplicate_of": duplicate_of,
+        # A guest complaint opened with its private link by someone signed in: offer to join it.
+        "can_claim": is_reporter
+        and complaint.reporter_id is None
+        and request.user.is_authenticated
+        and complaint.tracking_code in reporter_codes(request),
+        "staff_form": forms.get("staff_form")
+        or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
+    }
+
+
+def _complaint_for_reporter(request, tracking_code):
+    complaint = complaint_for_detail(
+        tracking_code=tracking_code, user=request.user, reporter_codes=reporter_codes(request)
+    )
+    if complaint is None:
+        raise Http404
+    roles = actor_roles(
+        complaint, request.user, reporter_access=tracking_code in reporter_codes(request)
+    )
+    if Role.REPORTER not in roles:
+        raise Http404
+    return complaint
+
+
+def _reporter_actor(request, complaint):
+    """The account acting as reporter, or None for a guest holding the private link."""
+    if request.user.is_authenticated and complaint.reporter_id == request.user.pk:
+        return request.user
+    return None
+
+
+def _reporter_action(request, tracking_code, *, form_class, form_key, apply, success):
+    """A reporter's POST: check who asks, validate, call the service, answer like a form."""
+    complaint = _complaint_for_reporter(request, tracking_code)
+    # Each of these writes an event and emails the agency; attachments cost decoding time.
+    minutes = first_limit(
+        request,
+        ("reporter-action-ip", settings.LAPOR_REPORTER_ACTION_RATE, "ip"),
+        (
+            "reporter-action-complaint",
+            settings.LAPOR_REPORTER_ACTION_COMPLAINT_RATE,
+            target_key(complaint.tracking_code),
+        ),
+    )
+    if minutes:
+        return too_many_requests(request, minutes)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            apply(complaint, _reporter_actor(request, complaint), form.cleaned_data)
+        except (WorkflowError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(complaint)
+    context = _detail_context(request, complaint, **{form_key: form})
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+@require_POST
+def complaint_reply_view(request, tracking_code):
+    return _reporter_action(
+        request,
+        tracking_code,
+        form_class=NoteForm,
+        form_key="reply_form",
+        apply=lambda complaint, actor, data: complaint_reply(
+            complaint=complaint, actor=actor, note=data["note"], files=data["attachments"]
+        ),
+        success=_("Your reply has been sent to the agency."),
+    )
+
+
+@require_POST
+def complaint_rate_view(request, tracking_code):
+    return _reporter_action(
+        request,
+        tracking_code,
+        form_class=RatingForm,
+        form_key="rating_form",
+        apply=lambda complaint, actor, data: complaint_transition(
+            complaint=complaint,
+            action=Action.RATE,
+            role=Role.REPORTER,
+            actor=actor,
+            rating=data["rating"],
+            note=data["note"],
+        ),
+        success=_("Thank you for your rating. The complaint is closed."),
+    )
+
+
+@require_POST
+def complaint_reopen_view(request, tracking_code):
+    return _reporter_action(
+        request,
+        tracking_code,
+        form_class=ReopenForm,
+        form_key="reopen_form",
+        apply=lambda complaint, actor, data: complaint_transition(
+            complaint=complaint,
+            action=Action.REOPEN,
+            role=Role.REPORTER,
+            actor=actor,
+            note=data["note"],
+        ),
+        success=_("The complaint has been reopened and sent back to the agency."),
+    )
+
+
+def _form_error(form, exc) -> None:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, getattr(exc, "message", None) or exc.messages)
+
+
+@require_safe
+def track(request):
+    form = TrackForm(request.GET or None)
+    not_found = False
+    if form.is_bound:
+        minutes = first_limit(request, ("track-ip", settings.LAPOR_TRACK_RATE, "ip"))
+        if minutes:
+            return too_many_requests(request, minutes)
+    if form.is_valid():
+        code = tracking_code_normalise(form.cleaned_data["code"])
+        visible = complaints_for(
+            request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
+        ).filter(tracking_code=code)
+        if visible.exists():
+            return redirect("complaint-detail", tracking_code=code)
+        not_found = True
+    return render(
+        request,
+        "complaints/track.html",
+        {"form": form, "not_found": not_found},
+        status=404 if not_found else 200,
+    )
+
+
+@require_safe
+def complaint_list(request):
+    """Public complaints, newest (or, when searching, most relevant) first, a page at a time.
+
+    Keyset pagination (``?after=``/``?before=``): no page counts the matches or skips rows.
+    """
+    filterset = ComplaintFilter(request.GET or None, queryset=complaints_public_list())
+    qs = filterset.qs
+    searching = "search_rank" in qs.query.annotations
+    page = keyset_page(
+        qs,
+        keys=("search_rank", "created_at", "id") if searching else ("created_at", "id"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=LIST_PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    for key in ("after", "before", "page"):
+        query.pop(key, None)
+    return render(
+        request,
+        "complaints/list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode(), "searching": searching},
+    )
+
+
+@require_safe
+def attachment_download(request, pk):
+    """Every attachment goes through here: it is served only to who may see its complaint."""
+    attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
+    visible = complaints_for(
+        request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
+    ).filter(pk=attachment.complaint_id)
+    if not visible.exists() or (attachment.event and attachment.event.is_internal):
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not attachment.is_image,
+        filename=attachment.download_name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'none'"
+    return response

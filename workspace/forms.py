@@ -1,0 +1,268 @@
+"""Staff forms: manual intake and the coordinator's bulk triage."""
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Category, Region, RegionKind
+from agencies.selectors import categories_active, staff_scope_for
+from complaints.attachments import AttachmentsField
+from complaints.codes import tracking_code_normalise
+from complaints.models import STAFF_CHANNELS, Channel, Classification
+from complaints.workflow import ArchiveReason, Role
+
+MAX_BULK = 100
+
+
+def intake_role(user) -> str | None:
+    """The capacity in which ``user`` enters complaints: a coordinator for their region first,
+    then provincial staff, then an officer for their own agency."""
+    scope = staff_scope_for(user)
+    if scope.region_ids:
+        return Role.REGION_COORDINATOR
+    if scope.is_province:
+        return Role.PROVINCE_STAFF
+    if scope.agency_ids:
+        return Role.AGENCY_OFFICER
+    return None
+
+
+class IntakeForm(forms.Form):
+    """A complaint found online or in print, or received by SMS, phone or at the counter."""
+
+    channel = forms.ChoiceField(
+        label=_("Where was it raised?"),
+        choices=[(c.value, c.label) for c in STAFF_CHANNELS],
+        widget=forms.RadioSelect,
+    )
+    source_url = forms.CharField(
+        label=_("Link to the post or article"),
+        max_length=500,
+        required=False,
+        help_text=_("For social and online media, e.g. https://www.facebook.com/…"),
+        widget=forms.URLInput,
+    )
+    source_name = forms.CharField(
+        label=_("Newspaper or magazine"),
+        max_length=150,
+        required=False,
+        help_text=_("For print media, e.g. Banjarmasin Post."),
+    )
+    source_date = forms.DateField(
+        label=_("Date of the edition"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    raised_on = forms.DateField(
+        label=_("Date the citizen raised it"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    attachments = AttachmentsField(
+        label=_("Screenshot or clipping"),
+        help_text=_("Up to 5 files: JPEG, PNG or WebP images, or PDF; 10 MB each at most."),
+    )
+    reporter_name = forms.CharField(label=_("Citizen's name"), max_length=100, required=False)
+    reporter_email = forms.EmailField(label=_("Citizen's email"), required=False)
+    reporter_phone = forms.RegexField(
+        label=_("Citizen's phone number"),
+        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
+        required=False,
+        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+    )
+    is_anonymous = forms.BooleanField(
+        label=_("Anonymous"),
+        required=False,
+        help_text=_("The citizen's name is hidden from the agency and the public."),
+    )
+    is_confidential = forms.BooleanField(
+        label=_("Confidential"),
+        required=False,
+        help_text=_("Not public at all: only the staff who handle it can see it."),
+    )
+    classification = forms.ChoiceField(
+        label=_("Type of report"),
+        choices=Classification.choices,
+        initial=Classification.PENGADUAN,
+        widget=forms.RadioSelect,
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), empty_label=_("— choose —")
+    )
+    region = forms.ModelChoiceField(
+        label=_("Regency/city"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        empty_label=_("— choose —"),
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Your agency"), queryset=Agency.objects.none(), required=False
+    )
+    district = forms.CharField(label=_("District (kecamatan)"), max_length=100, required=False)
+    address = forms.CharField(
+        label=_("Location"),
+        max_length=255,
+        help_text=_("Street, landmark or village, as far as the citizen said."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=150)
+    description = forms.CharField(
+        label=_("Complaint text"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("The citizen's words, copied or summarised."),
+    )
+    incident_date = forms.DateField(
+        label=_("When did it happen?"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty when unknown: the date it was raised is used."),
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is a different complaint: enter it anyway"), required=False
+    )
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.role = intake_role(user)
+        scope = staff_scope_for(user)
+        self.fields["category"].queryset = categories_active()
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
+            self.initial.setdefault("raised_on", timezone.localdate())
+        today = timezone.localdate().isoformat()
+        for name in ("raised_on", "source_date", "incident_date"):
+            self.fields[name].widget.attrs["max"] = today
+        regions = Region.objects.order_by("code")
+        if self.role == Role.AGENCY_OFFICER:
+            agencies = Agency.objects.filter(pk__in=scope.agency_ids, is_active=True)
+            agencies = agencies.select_related("region").order_by("name")
+            self.fields["agency"].queryset = agencies
+            # An officer of one agency enters for it without choosing (see clean_agency).
+            self.fields["agency"].required = len(agencies) > 1
+            self.fields["agency"].empty_label = None
+            region_ids = {a.region_id for a in agencies}
+            if not any(a.region.kind == RegionKind.PROVINCE for a in agencies):
+                regions = regions.filter(pk__in=region_ids)
+        else:
+            del self.fields["agency"]
+            if self.role == Role.REGION_COORDINATOR:
+                regions = regions.filter(pk__in=scope.region_ids)
+        self.fields["region"].queryset = regions
+        if regions.count() == 1 and not self.is_bound:
+            self.initial.setdefault("region", regions.get().code)
+
+    @property
+    def shows_agency(self) -> bool:
+        return "agency" in self.fields and len(self.fields["agency"].queryset) > 1
+
+    @property
+    def fixed_agency(self):
+        """An officer of one agency enters for it without choosing."""
+        if "agency" in self.fields and len(self.fields["agency"].queryset) == 1:
+            return self.fields["agency"].queryset[0]
+        return None
+
+    def clean_agency(self):
+        return self.cleaned_data.get("agency") or self.fixed_agency
+
+    def clean_submission_token(self):
+        try:
+            return uuid.UUID(self.cleaned_data.get("submission_token") or "")
+        except ValueError:
+            return None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("incident_date") is None and "incident_date" not in self.errors:
+            cleaned["incident_date"] = cleaned.get("raised_on")
+        if (
+            cleaned.get("channel") in (Channel.SMS, Channel.PHONE)
+            and not (cleaned.get("reporter_phone") or cleaned.get("reporter_email"))
+            and "reporter_phone" not in self.errors
+        ):
+            self.add_error(
+                "reporter_phone",
+                _("Give the number the citizen wrote or called from, so the agency can reply."),
+            )
+        return cleaned
+
+
+class TrackingCodesField(forms.Field):
+    """Several tracking codes (ticked rows). Which of them the caller may touch is the view's
+    question, answered from the scope: a code outside it is a 404, not a form error."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        return list(dict.fromkeys(tracking_code_normalise(str(v)) for v in value if v))
+
+
+class BulkTriageForm(forms.Form):
+    """Route several triage complaints to one agency, or archive them as spam or duplicates."""
+
+    ROUTE, SPAM, DUPLICATE = "route", "spam", "duplicate"
+
+    complaints = TrackingCodesField(
+        label=_("Complaints"),
+        error_messages={"required": _("Tick at least one complaint.")},
+    )
+    bulk_action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("", _("— choose an action —")),
+            (ROUTE, _("Route to an agency")),
+            (SPAM, _("Archive as spam")),
+            (DUPLICATE, _("Archive as duplicates of one complaint")),
+        ],
+        error_messages={"required": _("Choose what to do with them.")},
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— choose an agency —"),
+    )
+    duplicate_of = forms.CharField(
+        label=_("Tracking code of the original complaint"), max_length=20, required=False
+    )
+
+    def __init__(self, *args, region_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = (
+            Agency.objects.filter(is_active=True)
+            .filter(Q(region_id__in=region_ids) | Q(region__kind=RegionKind.PROVINCE))
+            .select_related("region")
+            .order_by("region__code", "name")
+        )
+
+    def clean_complaints(self):
+        codes = self.cleaned_data["complaints"]
+        if len(codes) > MAX_BULK:
+            raise ValidationError(
+                _("Choose at most %(max)d complaints at once."), params={"max": MAX_BULK}
+            )
+        return codes
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("bulk_action")
+        if action == self.ROUTE and not cleaned.get("agency") and "agency" not in self.errors:
+            self.add_error("agency", _("Choose the agency to send them to."))
+        if action == self.DUPLICATE and not (cleaned.get("duplicate_of") or "").strip():
+            self.add_error("duplicate_of", _("Give the tracking code of the original complaint."))
+        return cleaned
+
+    @property
+    def archive_reason(self) -> str:
+        return {
+            self.SPAM: ArchiveReason.SPAM,
+            self.DUPLICATE: ArchiveReason.DUPLICATE,
+        }.get(self.cleaned_data.get("bulk_action"), "")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/queue/", views.queue, name="dashboard-queue"),
+    path("dashboard/queue/export.csv", views.queue_export, name="dashboard-export"),
+    path("dashboard/triage/", views.triage, name="dashboard-triage"),
+    path("dashboard/intake/", views.intake, name="dashboard-intake"),
+    path("dashboard/figures/", views.figures, name="dashboard-figures"),
+    path("complaints/<str:tracking_code>/act/", views.complaint_act, name="complaint-act"),
+]
