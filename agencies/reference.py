@@ -1,7 +1,7 @@
 """Reference data of Kalimantan Selatan: regions, standard agencies, categories, routing.
 
 Sources: Kepmendagri 300.2.2-2138/2025 for the region codes; the regional differences in who
-handles street lighting (PJU) as seen in 2020-2025 (see ../shared/spec/PRODUCT.md section 2).
+handles street lighting (PJU) as seen in 2020-2025 (see docs/product-rules.md, "Routing").
 """
 
 REGIONS: list[tuple[str, str, str]] = [

@@ -23,13 +23,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.reporter_session import reporter_codes as session_reporter_codes
 from agencies.models import Agency
 from agencies.selectors import categories_active, regions_public, staff_scope_for
 from complaints.attachments import clean_uploads
 from complaints.codes import tracking_code_normalise
-from complaints.models import Attachment, Channel, ComplaintEvent
+from complaints.models import Channel
 from complaints.scope import Purpose, complaints_for, private_link_opens
-from complaints.selectors import LIST_RELATED
+from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_timeline
 from complaints.services import (
     actor_roles,
     complaint_note_internal,
@@ -44,7 +45,6 @@ from complaints.workflow import (
     Role,
     allowed_actions,
 )
-from portal.views import reporter_codes as session_reporter_codes
 
 from . import serializers as s
 from .errors import Conflict
@@ -96,7 +96,7 @@ def _detail_queryset(qs):
 
 
 def _submitted_attachments() -> Prefetch:
-    return Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
+    return attachments_submitted()
 
 
 def _checked_code(tracking_code: str) -> str:
@@ -418,13 +418,7 @@ class ComplaintDetail(APIView):
 class ComplaintTimeline(APIView):
     def get(self, request, tracking_code):
         complaint, roles = _visible(request, tracking_code)
-        events = (
-            ComplaintEvent.objects.filter(complaint=complaint)
-            .select_related("from_agency", "to_agency")
-            .prefetch_related("attachments")
-        )
-        if not roles - {Role.REPORTER}:
-            events = events.filter(is_internal=False)
+        events = complaint_timeline(complaint, with_internal=bool(roles - {Role.REPORTER}))
         data = s.EventSerializer(events, many=True, context={"request": request}).data
         return Response(data)
 

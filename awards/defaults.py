@@ -1,10 +1,12 @@
-"""The default scoring schemes (PRODUCT.md section 5), loaded by migration."""
+"""The default scoring schemes (docs/product-rules.md, "The annual ranking"), loaded by
+migration."""
 
 from decimal import Decimal
 
 from django.apps import apps as global_apps
 
-# The spec's default schemes (PRODUCT.md section 5): for regencies three criteria of weight 1.00,
+# The default schemes (docs/product-rules.md, "The annual ranking"): for regencies three
+# criteria of weight 1.00,
 # so scores run from 0.00 to 3.00 like the published ones; for agencies the same indicators on a
 # 0-1 scale. Provincial staff change them in the admin afterwards.
 CRITERIA = [

@@ -1,4 +1,4 @@
-"""Deadline arithmetic for complaints, in WITA (Asia/Makassar), see PRODUCT.md section 4.
+"""Deadline arithmetic for complaints, in WITA (Asia/Makassar), see docs/product-rules.md.
 
 Working days skip Saturdays, Sundays, Indonesian public holidays and cuti bersama (the
 ``holidays`` library's PUBLIC and GOVERNMENT categories for ``ID``) and the extra days admins

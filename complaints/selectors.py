@@ -4,12 +4,12 @@
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
 
-from .models import Attachment, ComplaintEvent, TallyLive
+from .models import Attachment, ComplaintEvent, DeadlineBreach, TallyLive
 from .scope import Purpose, complaints_for, counts_scope_q
-from .workflow import ComplaintStatus
+from .workflow import HANDLERS, ComplaintStatus
 
 S = ComplaintStatus
 
@@ -212,3 +212,62 @@ def complaint_claimable(*, tracking_code: str, reporter_codes: frozenset[str]):
         .filter(tracking_code=tracking_code, reporter__isnull=True)
         .first()
     )
+
+
+def breached_q() -> Q:
+    """Missed a deadline at some time (recorded by the sweep or at re-routing)."""
+    return Q(Exists(DeadlineBreach.objects.filter(complaint_id=OuterRef("pk"))))
+
+
+def attachment_visible(*, pk: int, user, reporter_codes: frozenset[str]):
+    """An attachment, or None unless this visitor may see its complaint and it is not part of
+    an internal note."""
+    attachment = Attachment.objects.select_related("event").filter(pk=pk).first()
+    if attachment is None or (attachment.event and attachment.event.is_internal):
+        return None
+    visible = complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes).filter(
+        pk=attachment.complaint_id
+    )
+    return attachment if visible.exists() else None
+
+
+def complaints_public_with_latest_note():
+    """Public complaints, newest first, each with the handlers' latest public note
+    (``status_note``) and its first submitted photo (``media_id``): Open311's requests."""
+    notes = (
+        ComplaintEvent.objects.filter(
+            complaint=OuterRef("pk"), is_internal=False, actor_role__in=HANDLERS
+        )
+        .exclude(note="")
+        .order_by("-created_at", "-pk")
+        .values("note")[:1]
+    )
+    media = (
+        Attachment.objects.filter(
+            complaint=OuterRef("pk"), event__kind="submitted", content_type__startswith="image/"
+        )
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    return (
+        complaints_for(None, purpose=Purpose.PUBLIC)
+        .select_related(*LIST_RELATED)
+        .annotate(status_note=Subquery(notes), media_id=Subquery(media))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def attachments_submitted() -> Prefetch:
+    """A complaint's own attachments (those sent with it), to prefetch with a scoped list."""
+    return Prefetch("attachments", queryset=Attachment.objects.filter(event__kind="submitted"))
+
+
+def complaint_timeline(complaint, *, with_internal: bool):
+    """The events of a complaint the caller may already see, oldest first; internal notes
+    only for the staff who handle it."""
+    events = (
+        ComplaintEvent.objects.filter(complaint=complaint)
+        .select_related("from_agency", "to_agency")
+        .prefetch_related("attachments")
+    )
+    return events if with_internal else events.filter(is_internal=False)

@@ -13,13 +13,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import demo_allowed_check
 from agencies.models import Agency, Category, Region, RegionKind, StaffRole
 from agencies.services import staff_membership_grant
 from complaints.enforcement import complaints_close_expired, deadlines_sweep
 from complaints.models import Classification, Complaint
 from complaints.services import complaint_submit, complaint_transition
 from complaints.workflow import Action, ArchiveReason, Role
-from lapor.demo_accounts import demo_allowed_check
 from notifications.services import notifications_suppressed
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-4e59-9a41-1d2c3b4a5e6f")

@@ -12,13 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
 
+from accounts.demo import demo_accounts_visible
 from accounts.reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
-from complaints.models import Attachment
 from complaints.pagination import keyset_page
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import (
+    attachment_visible,
     complaint_figures,
     complaint_for_detail,
     complaints_public_list,
@@ -26,7 +27,6 @@ from complaints.selectors import (
 )
 from complaints.services import actor_roles, complaint_reply, complaint_submit, complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError, allowed_actions
-from lapor.demo_accounts import demo_accounts_visible
 from lapor.ratelimits import first_limit, target_key, too_many_requests
 
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
@@ -372,11 +372,10 @@ def complaint_list(request):
 @require_safe
 def attachment_download(request, pk):
     """Every attachment goes through here: it is served only to who may see its complaint."""
-    attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
-    visible = complaints_for(
-        request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request)
-    ).filter(pk=attachment.complaint_id)
-    if not visible.exists() or (attachment.event and attachment.event.is_internal):
+    attachment = attachment_visible(
+        pk=pk, user=request.user, reporter_codes=reporter_codes(request)
+    )
+    if attachment is None:
         raise Http404
     response = FileResponse(
         attachment.file.open("rb"),

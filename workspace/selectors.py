@@ -3,13 +3,12 @@
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Count, F, Q, When
 from django.utils.functional import cached_property
 
-from complaints.models import DeadlineBreach
 from complaints.querysets import overdue_q
 from complaints.scope import Purpose, complaints_for
-from complaints.selectors import LIST_RELATED
+from complaints.selectors import LIST_RELATED, breached_q
 from complaints.workflow import ComplaintStatus
 
 S = ComplaintStatus
@@ -37,11 +36,6 @@ def due_soon_q(now) -> Q:
         | Q(status=S.ASSIGNED, follow_up_due_at__gte=now, follow_up_due_at__lt=end)
         | Q(status=S.IN_PROGRESS, completion_due_at__gte=now, completion_due_at__lt=end)
     )
-
-
-def breached_q() -> Q:
-    """Missed a deadline at some time (recorded by the sweep or at re-routing)."""
-    return Q(Exists(DeadlineBreach.objects.filter(complaint_id=OuterRef("pk"))))
 
 
 def queue_work_set(user):

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -22,11 +21,11 @@ from django_ratelimit.core import get_usage
 from agencies.models import Category, Region
 from agencies.selectors import categories_active
 from complaints.codes import tracking_code_normalise
-from complaints.models import Attachment, Channel, Classification, ComplaintEvent
+from complaints.models import Channel, Classification
 from complaints.scope import Purpose, complaints_for
-from complaints.selectors import LIST_RELATED
+from complaints.selectors import complaints_public_with_latest_note
 from complaints.services import complaint_submit
-from complaints.workflow import HANDLERS, ComplaintStatus
+from complaints.workflow import ComplaintStatus
 
 from ..models import Open311Client
 from .geo import region_for_address, region_for_point
@@ -169,27 +168,7 @@ def service_definition(request, code, fmt):
 
 
 def _public_requests():
-    notes = (
-        ComplaintEvent.objects.filter(
-            complaint=OuterRef("pk"), is_internal=False, actor_role__in=HANDLERS
-        )
-        .exclude(note="")
-        .order_by("-created_at", "-pk")
-        .values("note")[:1]
-    )
-    media = (
-        Attachment.objects.filter(
-            complaint=OuterRef("pk"), event__kind="submitted", content_type__startswith="image/"
-        )
-        .order_by("pk")
-        .values("pk")[:1]
-    )
-    return (
-        complaints_for(None, purpose=Purpose.PUBLIC)
-        .select_related(*LIST_RELATED)
-        .annotate(status_note=Subquery(notes), media_id=Subquery(media))
-        .order_by("-created_at", "-pk")
-    )
+    return complaints_public_with_latest_note()
 
 
 def _request_body(request, complaint) -> dict:

@@ -1,4 +1,5 @@
-"""The deadline sweep and auto-close (PRODUCT.md section 4), with the time injected as ``now=``.
+"""The deadline sweep and auto-close (docs/product-rules.md, "Deadlines"), with the time
+injected as ``now=``.
 
 Every test drives the services the way Celery beat does: ``deadlines_sweep(now=...)`` and
 ``complaints_close_expired(now=...)``, with complaints made through ``complaint_submit`` and

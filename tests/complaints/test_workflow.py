@@ -54,7 +54,8 @@ def _fast_passwords(settings):
 
 # --- the table on its own ------------------------------------------------------------------------
 
-# What PRODUCT.md section 4 allows, written out independently of workflow.TRANSITIONS:
+# What docs/product-rules.md ("Lifecycle") allows, written out independently of
+# workflow.TRANSITIONS:
 # action -> (source statuses, target, roles).
 HANDLING = {R.AGENCY_OFFICER, R.REGION_COORDINATOR, R.PROVINCE_STAFF}
 EXPECTED = {

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from lapor.demo_accounts import demo_accounts_visible
+from accounts.demo import demo_accounts_visible
 
 
 def site_url_for(host: str, port: int) -> str:

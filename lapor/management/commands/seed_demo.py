@@ -1,8 +1,8 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.demo import demo_accounts_seed, demo_allowed_check
 from agencies.services import reference_data_load, role_groups_sync
-from lapor.demo_accounts import demo_accounts_seed, demo_allowed_check
 
 
 class Command(BaseCommand):
