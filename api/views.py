@@ -5,7 +5,7 @@ import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, F, Prefetch, When, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -32,19 +32,14 @@ from complaints.models import Channel
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_timeline
 from complaints.services import (
-    actor_roles,
+    acting_role,
+    actions_for,
     complaint_note_internal,
     complaint_reply,
     complaint_submit,
     complaint_transition,
 )
-from complaints.workflow import (
-    TRANSITIONS_BY_ACTION,
-    Action,
-    ComplaintStatus,
-    Role,
-    allowed_actions,
-)
+from complaints.workflow import NOTE, REPLY, Action, Allowed, ComplaintStatus, Role
 
 from . import serializers as s
 from .errors import Conflict
@@ -58,8 +53,6 @@ from .schema import (
 )
 
 S = ComplaintStatus
-# When a user holds several staff roles, the most specific one acts.
-ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
 # Workflow actions by the name of their endpoint.
 STAFF_ENDPOINTS = {
     "follow-up": Action.FOLLOW_UP,
@@ -71,6 +64,8 @@ STAFF_ENDPOINTS = {
 ENDPOINT_OF_ACTION = {action: name for name, action in STAFF_ENDPOINTS.items()} | {
     Action.REOPEN: "reopen",
     Action.RATE: "rate",
+    REPLY: "reply",
+    NOTE: "notes",
 }
 IDEMPOTENCY_TTL = 24 * 3600
 PARSERS = [JSONParser, FormParser, MultiPartParser]
@@ -107,7 +102,7 @@ def _checked_code(tracking_code: str) -> str:
 
 
 def _visible(request, tracking_code: str):
-    """The complaint if this caller may see it (404 otherwise), and the caller's roles on it."""
+    """The complaint if this caller may see it (404 otherwise), and what the caller may do on it."""
     tracking_code = _checked_code(tracking_code)
     codes = _reporter_codes(request, tracking_code)
     complaint = (
@@ -117,26 +112,17 @@ def _visible(request, tracking_code: str):
     )
     if complaint is None:
         raise exceptions.NotFound()
-    roles = actor_roles(complaint, request.user, reporter_access=tracking_code in codes)
-    return complaint, roles
+    allowed = actions_for(request.user, complaint, reporter_access=tracking_code in codes)
+    return complaint, allowed
 
 
-def _detail_context(request, complaint, roles) -> dict:
-    is_reporter = Role.REPORTER in roles
-    staff_roles = roles - {Role.REPORTER}
-    actions = [
-        ENDPOINT_OF_ACTION[a]
-        for a in allowed_actions(status=complaint.status, roles=roles)
-        if a in ENDPOINT_OF_ACTION
-    ]
-    if is_reporter and complaint.status in (S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED):
-        actions.append("reply")
-    if staff_roles:
-        actions.append("notes")
+def _detail_context(request, complaint, allowed: Allowed) -> dict:
+    """``allowed``: ``complaints.services.actions_for`` the caller, named by their endpoints."""
+    actions = [ENDPOINT_OF_ACTION[a] for a in allowed.ordered if a in ENDPOINT_OF_ACTION]
     return {
         "request": request,
         # An anonim reporter's identity is shown to nobody but the reporter.
-        "show_reporter": is_reporter or (bool(staff_roles) and not complaint.is_anonymous),
+        "show_reporter": allowed.is_reporter or (allowed.is_staff and not complaint.is_anonymous),
         "allowed_actions": actions,
     }
 
@@ -153,10 +139,10 @@ def _detail_response(request, complaint, status_code=status.HTTP_200_OK):
     if fresh is None:
         complaint.refresh_from_db()
         prefetch_related_objects([complaint], _submitted_attachments())
-        fresh, roles = complaint, set()
+        fresh, allowed = complaint, Allowed()
     else:
-        roles = actor_roles(fresh, request.user, reporter_access=fresh.tracking_code in codes)
-    data = s.ComplaintDetailSerializer(fresh, context=_detail_context(request, fresh, roles)).data
+        allowed = actions_for(request.user, fresh, reporter_access=fresh.tracking_code in codes)
+    data = s.ComplaintDetailSerializer(fresh, context=_detail_context(request, fresh, allowed)).data
     return Response(data, status=status_code)
 
 
@@ -349,13 +335,13 @@ class ComplaintListCreate(generics.ListCreateAPIView):
             )
         # A guest is the reporter of what they just sent; staff entering it for a citizen is not.
         codes = {complaint.tracking_code} if result.access_key and not by_token else set()
-        roles = actor_roles(complaint, request.user, reporter_access=bool(codes))
+        allowed = actions_for(request.user, complaint, reporter_access=bool(codes))
         complaint = _detail_queryset(
             complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=frozenset(codes))
         ).get(pk=complaint.pk)
         body = dict(
             s.ComplaintDetailSerializer(
-                complaint, context=_detail_context(request, complaint, roles)
+                complaint, context=_detail_context(request, complaint, allowed)
             ).data
         )
         body["access_key"] = result.access_key
@@ -401,9 +387,9 @@ class ComplaintListCreate(generics.ListCreateAPIView):
 )
 class ComplaintDetail(APIView):
     def get(self, request, tracking_code):
-        complaint, roles = _visible(request, tracking_code)
+        complaint, allowed = _visible(request, tracking_code)
         data = s.ComplaintDetailSerializer(
-            complaint, context=_detail_context(request, complaint, roles)
+            complaint, context=_detail_context(request, complaint, allowed)
         ).data
         return Response(data)
 
@@ -417,8 +403,8 @@ class ComplaintDetail(APIView):
 )
 class ComplaintTimeline(APIView):
     def get(self, request, tracking_code):
-        complaint, roles = _visible(request, tracking_code)
-        events = complaint_timeline(complaint, with_internal=bool(roles - {Role.REPORTER}))
+        complaint, allowed = _visible(request, tracking_code)
+        events = complaint_timeline(complaint, with_internal=allowed.is_staff)
         data = s.EventSerializer(events, many=True, context={"request": request}).data
         return Response(data)
 
@@ -431,8 +417,8 @@ class _ReporterAction(APIView):
     serializer_class = None
 
     def post(self, request, tracking_code):
-        complaint, roles = _visible(request, tracking_code)
-        if Role.REPORTER not in roles:
+        complaint, allowed = _visible(request, tracking_code)
+        if not allowed.is_reporter:
             raise exceptions.PermissionDenied(_("Only the reporter can do this."))
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -532,30 +518,28 @@ class _StaffAction(APIView):
         )
         if complaint is None:
             # Outside the caller's work: a public complaint is refused, any other unknown.
-            complaint, _roles = _visible(request, tracking_code)
+            _visible(request, tracking_code)
             raise exceptions.PermissionDenied(_("You are not allowed to do this."))
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        roles = actor_roles(complaint, request.user) - {Role.REPORTER}
         try:
-            self.apply(complaint, roles, data)
+            self.apply(complaint, data)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from None
         return _detail_response(request, complaint)
 
-    def role_for(self, roles) -> str:
-        transition = TRANSITIONS_BY_ACTION[self.action]
-        role = next((r for r in ROLE_PREFERENCE if r in roles and r in transition.roles), None)
+    def role_for(self, complaint, action) -> str:
+        role = acting_role(self.request.user, complaint, action)
         if role is None:
             raise exceptions.PermissionDenied(_("You are not allowed to do this."))
         return role
 
-    def apply(self, complaint, roles, data):
+    def apply(self, complaint, data):
         complaint_transition(
             complaint=complaint,
             action=self.action,
-            role=self.role_for(roles),
+            role=self.role_for(complaint, self.action),
             actor=self.request.user,
             note=data.get("note", ""),
             agency=data.get("agency"),
@@ -639,14 +623,11 @@ class StaffArchive(_StaffAction):
     "Catatan internal", "Hanya terlihat oleh staf; status tidak berubah.", s.NoteSerializer
 )
 class StaffNote(_StaffAction):
-    def apply(self, complaint, roles, data):
-        role = next((r for r in ROLE_PREFERENCE if r in roles), None)
-        if role is None:
-            raise exceptions.PermissionDenied(_("You are not allowed to do this."))
+    def apply(self, complaint, data):
         complaint_note_internal(
             complaint=complaint,
             actor=self.request.user,
-            role=role,
+            role=self.role_for(complaint, None),
             note=data["note"],
             files=_clean_files(data.get("attachments", [])),
         )
@@ -677,15 +658,6 @@ class StaffQueue(generics.ListAPIView):
     def get_queryset(self):
         return (
             complaints_for(self.request.user, purpose=Purpose.WORK)
-            .with_overdue()
             .select_related(*LIST_RELATED)
-            .annotate(
-                next_due=Case(
-                    When(status=S.TRIAGE, then=F("triage_due_at")),
-                    When(status=S.ASSIGNED, then=F("follow_up_due_at")),
-                    When(status=S.IN_PROGRESS, then=F("completion_due_at")),
-                    default=F("created_at"),
-                )
-            )
-            .order_by("-is_overdue", F("next_due").asc(nulls_last=True), "pk")
+            .by_urgency()
         )

@@ -9,7 +9,7 @@ queryset.
 """
 
 from django.db import models
-from django.db.models import BooleanField, Case, Q, When
+from django.db.models import BooleanField, Case, F, Q, When
 from django.utils import timezone
 
 from agencies.selectors import staff_scope_for
@@ -73,6 +73,15 @@ class ComplaintQuerySet(models.QuerySet):
                 q |= Q(pk__in=self.model.objects.all()._handled_by(user).values("pk"))
         return self.filter(q)
 
+    def with_next_due(self):
+        """Annotate ``next_due`` (``next_due_expression``)."""
+        return self.annotate(next_due=next_due_expression())
+
+    def by_urgency(self, now=None):
+        """Most urgent first (``URGENCY_ORDER``), annotated with ``is_overdue`` and
+        ``next_due``: the one order of every staff queue, on the pages and in the API."""
+        return self.with_overdue(now).with_next_due().order_by(*URGENCY_ORDER)
+
     def with_overdue(self, now=None):
         """Annotate ``is_overdue`` (``overdue_q``), for lists and pages."""
         now = now or timezone.now()
@@ -88,3 +97,19 @@ def overdue_q(now) -> Q:
     return Q(status=ComplaintStatus.ASSIGNED, follow_up_due_at__lt=now) | Q(
         status=ComplaintStatus.TRIAGE, triage_due_at__lt=now
     )
+
+
+def next_due_expression() -> Case:
+    """The clock that matters next: verification in triage, the first follow-up until it is
+    given, then the completion target; none once resolved, closed or archived."""
+    return Case(
+        When(status=ComplaintStatus.TRIAGE, then=F("triage_due_at")),
+        When(status=ComplaintStatus.ASSIGNED, then=F("follow_up_due_at")),
+        When(status=ComplaintStatus.IN_PROGRESS, then=F("completion_due_at")),
+        default=None,
+    )
+
+
+# Overdue first, then by the next clock (none: last), newest first among equals; ``-pk`` last
+# makes the order total, so pages neither repeat nor skip a row.
+URGENCY_ORDER = ("-is_overdue", F("next_due").asc(nulls_last=True), "-created_at", "-pk")

@@ -47,11 +47,15 @@ from .models import (
 from .sources import source_url_normalise
 from .workflow import (
     HANDLERS,
+    REPLY_STATUSES,
     Action,
+    Allowed,
     ArchiveReason,
     ComplaintStatus,
     Role,
     WorkflowError,
+    allowed_for,
+    role_preferred,
     system_transition,
     transition_for,
 )
@@ -527,7 +531,7 @@ def complaint_reply(
         raise ValidationError({"note": _("Write your reply.")})
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.status not in (S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED):
+        if locked.status not in REPLY_STATUSES:
             raise WorkflowError(_("You can reply only while the agency handles the complaint."))
         _check_actor(locked, actor=actor, role=Role.REPORTER)
         event = _event(locked, EventKind.REPLY, now=now, actor=actor, role=Role.REPORTER, note=note)
@@ -958,3 +962,17 @@ def actor_roles(complaint: Complaint, user, *, reporter_access: bool = False) ->
     if complaint.assigned_agency_id in scope.agency_ids:
         roles.add(Role.AGENCY_OFFICER)
     return roles
+
+
+def acting_role(user, complaint: Complaint, action: str | None = None) -> str | None:
+    """The staff role in which ``user`` takes ``action`` on ``complaint`` (with no action: writes
+    an internal note): of the roles they hold on it, the most specific the table allows. None
+    when they may not."""
+    return role_preferred(actor_roles(complaint, user) - {Role.REPORTER}, action=action)
+
+
+def actions_for(user, complaint: Complaint, *, reporter_access: bool = False) -> Allowed:
+    """What the workflow lets ``user`` do on ``complaint`` now, as its reporter and as staff.
+    ``reporter_access``: the caller has checked the private link (a guest reporter)."""
+    roles = actor_roles(complaint, user, reporter_access=reporter_access)
+    return allowed_for(status=complaint.status, roles=roles)

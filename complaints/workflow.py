@@ -152,3 +152,64 @@ def system_transition(action: str) -> Transition:
 
 def allowed_actions(*, status: str, roles: set[str]) -> list[str]:
     return [t.action for t in TRANSITIONS if status in t.sources and roles & t.roles]
+
+
+# Which staff role acts when a user holds several: the most specific first.
+ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
+# Two steps that are not moves of the table (the status stays): the reporter's reply, while the
+# agency handles the complaint or in the reply window, and a staff member's internal note.
+REPLY = "reply"
+NOTE = "note"
+REPLY_STATUSES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED})
+
+
+def role_preferred(roles: set[str], *, action: str | None = None) -> str | None:
+    """The staff role among ``roles`` that takes ``action`` (by the table), or, with no action
+    (an internal note), that acts at all; the most specific first. None: none may."""
+    if action is None:
+        allowed = HANDLERS
+    else:
+        transition = TRANSITIONS_BY_ACTION.get(action)
+        allowed = transition.roles if transition is not None else frozenset()
+    return next((role for role in ROLE_PREFERENCE if role in roles and role in allowed), None)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What one person may do on one complaint now, as reporter and as staff."""
+
+    roles: frozenset[str] = frozenset()
+    reporter: frozenset[str] = frozenset()
+    staff: frozenset[str] = frozenset()
+
+    @property
+    def is_reporter(self) -> bool:
+        return Role.REPORTER in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & HANDLERS)
+
+    def __contains__(self, action: str) -> bool:
+        return action in self.reporter or action in self.staff
+
+    @property
+    def ordered(self) -> list[str]:
+        """Every step, in the table's order, then the reply and the note."""
+        steps = [t.action for t in TRANSITIONS if t.action in self]
+        return steps + [a for a in (REPLY, NOTE) if a in self]
+
+
+def allowed_for(*, status: str, roles: set[str]) -> Allowed:
+    """The steps ``roles`` allow from ``status``: the table's moves (the system's excluded),
+    the reporter's reply while the agency handles it, a staff note at any time."""
+    reporter = set()
+    if Role.REPORTER in roles:
+        reporter = set(allowed_actions(status=status, roles={Role.REPORTER}))
+        if status in REPLY_STATUSES:
+            reporter.add(REPLY)
+    staff_roles = set(roles) & HANDLERS
+    staff = set()
+    if staff_roles:
+        staff = set(allowed_actions(status=status, roles=staff_roles)) | {NOTE}
+    return Allowed(roles=frozenset(roles), reporter=frozenset(reporter), staff=frozenset(staff))

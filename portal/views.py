@@ -25,8 +25,8 @@ from complaints.selectors import (
     complaints_public_list,
     complaints_recent_public,
 )
-from complaints.services import actor_roles, complaint_reply, complaint_submit, complaint_transition
-from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError, allowed_actions
+from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
+from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
 from lapor.ratelimits import first_limit, target_key, too_many_requests
 
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
@@ -169,19 +169,14 @@ def complaint_detail(request, tracking_code):
 
 
 def _detail_context(request, complaint, **forms):
-    roles = actor_roles(
-        complaint, request.user, reporter_access=complaint.tracking_code in reporter_codes(request)
+    allowed = actions_for(
+        request.user, complaint, reporter_access=complaint.tracking_code in reporter_codes(request)
     )
-    is_reporter = Role.REPORTER in roles
-    is_staff = bool(roles - {Role.REPORTER})
+    is_reporter, is_staff = allowed.is_reporter, allowed.is_staff
     events = [e for e in complaint.events.all() if is_staff or not e.is_internal]
-    can_reply = is_reporter and complaint.status in (
-        ComplaintStatus.ASSIGNED,
-        ComplaintStatus.IN_PROGRESS,
-        ComplaintStatus.RESOLVED,
-    )
-    in_reply_window = is_reporter and complaint.status == ComplaintStatus.RESOLVED
-    staff_actions = set(allowed_actions(status=complaint.status, roles=roles - {Role.REPORTER}))
+    can_reply = REPLY in allowed.reporter
+    can_rate, can_reopen = Action.RATE in allowed.reporter, Action.REOPEN in allowed.reporter
+    staff_actions = allowed.staff - {NOTE}
     duplicate_of = complaint.duplicate_of
     if duplicate_of is not None and not (
         complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))
@@ -197,8 +192,8 @@ def _detail_context(request, complaint, **forms):
         # An anonim reporter's identity is shown to nobody but the reporter.
         "show_reporter": is_reporter or (is_staff and not complaint.is_anonymous),
         "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
-        "rating_form": forms.get("rating_form") or (RatingForm() if in_reply_window else None),
-        "reopen_form": forms.get("reopen_form") or (ReopenForm() if in_reply_window else None),
+        "rating_form": forms.get("rating_form") or (RatingForm() if can_rate else None),
+        "reopen_form": forms.get("reopen_form") or (ReopenForm() if can_reopen else None),
         "staff_actions": staff_actions,
         "duplicate_of": duplicate_of,
         # A guest complaint opened with its private link by someone signed in: offer to join it.
@@ -217,10 +212,10 @@ def _complaint_for_reporter(request, tracking_code):
     )
     if complaint is None:
         raise Http404
-    roles = actor_roles(
-        complaint, request.user, reporter_access=tracking_code in reporter_codes(request)
+    allowed = actions_for(
+        request.user, complaint, reporter_access=tracking_code in reporter_codes(request)
     )
-    if Role.REPORTER not in roles:
+    if not allowed.is_reporter:
         raise Http404
     return complaint
 

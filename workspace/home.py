@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, F, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,8 +23,8 @@ from complaints.selectors import (
     overdue_counts,
     year_start,
 )
-from complaints.services import actor_roles, complaint_transition
-from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
+from complaints.services import acting_role, complaint_transition
+from complaints.workflow import Action, ComplaintStatus, WorkflowError
 from portal.forms import StaffActionForm
 from portal.views import _detail_context
 
@@ -33,9 +32,6 @@ from .common import staff_scope_or_403
 
 S = ComplaintStatus
 OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
-
-# Which role acts, when the user holds several, for each action (most specific first).
-ROLE_PREFERENCE = (Role.AGENCY_OFFICER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF)
 
 
 @login_required
@@ -47,19 +43,11 @@ def dashboard(request):
     context = {"scope": scope}
     if scope.agency_ids:
         queue = (
-            handled.filter(
+            work.filter(
                 assigned_agency_id__in=scope.agency_ids, status__in=[S.ASSIGNED, S.IN_PROGRESS]
             )
             .select_related(*LIST_RELATED)
-            # The clock that matters next: the first follow-up until it is given, then the
-            # completion target.
-            .annotate(
-                next_due=Case(
-                    When(status=S.ASSIGNED, then=F("follow_up_due_at")),
-                    default=F("completion_due_at"),
-                )
-            )
-            .order_by("-is_overdue", "next_due", "pk")
+            .by_urgency(now)
         )
         context["queue"] = Paginator(queue, 50).get_page(request.GET.get("page"))
     if scope.region_ids or scope.is_province:
@@ -118,11 +106,10 @@ def complaint_act(request, tracking_code):
     )
     if complaint is None:
         raise Http404
-    roles = actor_roles(complaint, request.user) - {Role.REPORTER}
     form = StaffActionForm(request.POST, request.FILES, complaint=complaint, user=request.user)
     if form.is_valid():
         action = form.cleaned_data["action"]
-        role = next((r for r in ROLE_PREFERENCE if r in roles and _allows(action, r)), None)
+        role = acting_role(request.user, complaint, action)
         try:
             if role is None:
                 raise WorkflowError(_("You are not allowed to do this."))
@@ -153,10 +140,3 @@ def complaint_act(request, tracking_code):
     context = _detail_context(request, complaint)
     context["staff_form"] = form
     return render(request, "complaints/detail.html", context, status=400)
-
-
-def _allows(action: str, role: str) -> bool:
-    from complaints.workflow import TRANSITIONS_BY_ACTION
-
-    transition = TRANSITIONS_BY_ACTION.get(action)
-    return transition is not None and role in transition.roles

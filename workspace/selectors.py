@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Count, Q
 from django.utils.functional import cached_property
 
-from complaints.querysets import overdue_q
+from complaints.querysets import URGENCY_ORDER, next_due_expression, overdue_q
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import LIST_RELATED, breached_q
 from complaints.workflow import ComplaintStatus
@@ -15,17 +15,6 @@ S = ComplaintStatus
 SOON = timedelta(hours=24)
 # Not yet resolved: what a queue shows unless asked for more.
 OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
-
-
-def next_due_expression():
-    """The clock that matters next: verification in triage, the first follow-up until it is
-    given, then the completion target; none once resolved, closed or archived."""
-    return Case(
-        When(status=S.TRIAGE, then=F("triage_due_at")),
-        When(status=S.ASSIGNED, then=F("follow_up_due_at")),
-        When(status=S.IN_PROGRESS, then=F("completion_due_at")),
-        default=None,
-    )
 
 
 def due_soon_q(now) -> Q:
@@ -45,8 +34,7 @@ def queue_work_set(user):
 
 
 ORDERINGS = {
-    # Overdue first, then by the next clock; finished ones last; newest first among equals.
-    "urgency": ("-is_overdue", F("next_due").asc(nulls_last=True), "-created_at", "-pk"),
+    "urgency": URGENCY_ORDER,
     "newest": ("-created_at", "-pk"),
     "oldest": ("created_at", "pk"),
 }
@@ -56,7 +44,7 @@ def queue_rows(queryset, *, sort: str, now):
     """The rows of a filtered queue in a stable order, with what each row shows."""
     return (
         queryset.with_overdue(now)
-        .annotate(next_due=next_due_expression())
+        .with_next_due()
         .select_related(*LIST_RELATED)
         .order_by(*ORDERINGS.get(sort, ORDERINGS["urgency"]))
     )
