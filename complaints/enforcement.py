@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -241,89 +241,19 @@ STEPS = {
 
 
 def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[dict]:
-    """Breach rows (once per complaint, kind and deadline) and their timeline events.
-
-    Returns the rows newly breached; one already on record (e.g. written at a re-route) is
-    left alone, so no event or email repeats.
-    """
-    if connection.vendor == "postgresql":
-        return _record_in_sql(rows, kind, due_field, now)
-    known = set(
-        DeadlineBreach.objects.filter(
-            complaint_id__in=[row["pk"] for row in rows], kind=kind
-        ).values_list("complaint_id", "due_at")
-    )
-    rows = [row for row in rows if (row["pk"], row[due_field]) not in known]
-    DeadlineBreach.objects.bulk_create(
-        (
-            DeadlineBreach(
-                complaint_id=row["pk"],
-                kind=kind,
-                due_at=row[due_field],
-                agency_id=row["assigned_agency_id"],
-                region_id=row["region_id"],
-                recorded_at=now,
+    """Breaches of ``kind`` for ``rows`` through ``services.breaches_record``; returns the rows
+    newly breached (one already on record, e.g. written at a re-route, is left out)."""
+    new = services.breaches_record(
+        [
+            services.BreachDue(
+                row["pk"], row[due_field], row["assigned_agency_id"], row["region_id"]
             )
             for row in rows
-        ),
-        ignore_conflicts=True,
-        batch_size=1000,
+        ],
+        kind=kind,
+        now=now,
+        escalated_to=ESCALATED_TO[kind],
     )
-    _internal_events(
-        rows,
-        EventKind.BREACH,
-        now,
-        lambda row: {
-            "from_agency_id": row["assigned_agency_id"],
-            "data": {
-                "deadline": kind,
-                "due_at": row[due_field].isoformat(),
-                "escalated_to": ESCALATED_TO[kind],
-            },
-        },
-    )
-    return rows
-
-
-def _record_in_sql(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[dict]:
-    """``_record`` in one PostgreSQL statement: the breach rows, ``ON CONFLICT DO NOTHING``, and
-    an event for each one inserted. It builds no Python objects, which at 10,000 breaches
-    is most of the sweep's time (see ``make bench-deadlines``)."""
-    complaint, breach, event = (
-        Complaint._meta.db_table,
-        DeadlineBreach._meta.db_table,
-        ComplaintEvent._meta.db_table,
-    )
-    due_column = Complaint._meta.get_field(due_field).column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH new AS (
-                INSERT INTO {breach}
-                    (complaint_id, kind, due_at, agency_id, region_id, recorded_at)
-                SELECT id, %(kind)s, {due_column}, assigned_agency_id, region_id, %(now)s
-                FROM {complaint} WHERE id = ANY(%(ids)s)
-                ON CONFLICT (complaint_id, kind, due_at) DO NOTHING
-                RETURNING complaint_id, due_at, agency_id
-            )
-            INSERT INTO {event} (complaint_id, kind, actor_role, created_at, from_status,
-                                 to_status, from_agency_id, note, is_internal, data)
-            SELECT complaint_id, %(event_kind)s, %(role)s, %(now)s, '', '', agency_id, '', true,
-                   jsonb_build_object('deadline', %(kind)s, 'due_at', to_json(due_at) #>> '{{}}',
-                                      'escalated_to', %(escalated_to)s)
-            FROM new
-            RETURNING complaint_id
-            """,  # noqa: S608 - table and column names come from the models, values are bound
-            {
-                "ids": [row["pk"] for row in rows],
-                "kind": kind,
-                "now": now,
-                "event_kind": EventKind.BREACH,
-                "escalated_to": ESCALATED_TO[kind],
-                "role": Role.SYSTEM,
-            },
-        )
-        new = {complaint_id for (complaint_id,) in cursor.fetchall()}
     return [row for row in rows if row["pk"] in new]
 
 

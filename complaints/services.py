@@ -6,6 +6,7 @@ a complaint (the admin shows complaints read-only). Each change locks the row an
 functions change data inside a transaction and queue notifications after commit.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import MaxLengthValidator, URLValidator, validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -820,29 +821,14 @@ def _end_assignment(complaint: Complaint, now: datetime) -> None:
         and complaint.follow_up_due_at
         and complaint.follow_up_due_at < now
     ):
-        _, created = DeadlineBreach.objects.get_or_create(
-            complaint=complaint,
-            kind=BreachKind.FOLLOW_UP,
-            due_at=complaint.follow_up_due_at,
-            defaults={
-                "agency_id": complaint.assigned_agency_id,
-                "region_id": complaint.region_id,
-                "recorded_at": now,
-            },
+        due = BreachDue(
+            complaint.pk,
+            complaint.follow_up_due_at,
+            complaint.assigned_agency_id,
+            complaint.region_id,
         )
-        if created:
-            _event(
-                complaint,
-                EventKind.BREACH,
-                now=now,
-                role=Role.SYSTEM,
-                from_agency=complaint.assigned_agency,
-                is_internal=True,
-                data={
-                    "deadline": BreachKind.FOLLOW_UP,
-                    "due_at": complaint.follow_up_due_at.isoformat(),
-                },
-            )
+        # Found before the sweep: nobody has been told, so the event names no escalation.
+        breaches_record([due], kind=BreachKind.FOLLOW_UP, now=now, escalated_to=None)
     Assignment.objects.filter(complaint=complaint, ended_at__isnull=True).update(ended_at=now)
     complaint.assigned_agency = None
 
@@ -868,6 +854,120 @@ def _deadline_data(complaint: Complaint) -> dict:
         "follow_up_due_at": complaint.follow_up_due_at.isoformat(),
         "completion_due_at": complaint.completion_due_at.isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class BreachDue:
+    """A deadline a complaint missed: what a breach row records."""
+
+    complaint_id: int
+    due_at: datetime
+    agency_id: int | None
+    region_id: int
+
+
+def breaches_record(
+    missed: list[BreachDue], *, kind: str, now: datetime, escalated_to: str | None
+) -> set[int]:
+    """Record each missed deadline once (per complaint, kind and due time) with its staff-only
+    ``breach`` event; returns the ids of the complaints newly breached. One already on record
+    (e.g. written at a re-route) is left alone, so no event or email repeats.
+
+    The one writer of breaches, for the sweep and for re-routing, on both databases: the same
+    rows and the same fields (``tests/complaints/test_breach_writer.py`` compares them). The
+    event's ``data`` is built here once; ``escalated_to`` (who was told besides the agency) is
+    left out when None. On PostgreSQL it is one statement that builds no model objects, which
+    at 10,000 breaches is most of the sweep's time (``make bench-deadlines``).
+    """
+    if not missed:
+        return set()
+    data = {}
+    for due in missed:
+        data[(due.complaint_id, due.due_at)] = {
+            "deadline": str(kind),
+            "due_at": due.due_at.isoformat(),
+            **({"escalated_to": escalated_to} if escalated_to is not None else {}),
+        }
+    if connection.vendor == "postgresql":
+        return _breaches_record_in_sql(missed, kind=kind, now=now, data=data)
+    known = set(
+        DeadlineBreach.objects.filter(
+            complaint_id__in=[due.complaint_id for due in missed], kind=kind
+        ).values_list("complaint_id", "due_at")
+    )
+    new = [due for due in missed if (due.complaint_id, due.due_at) not in known]
+    DeadlineBreach.objects.bulk_create(
+        (
+            DeadlineBreach(
+                complaint_id=due.complaint_id,
+                kind=kind,
+                due_at=due.due_at,
+                agency_id=due.agency_id,
+                region_id=due.region_id,
+                recorded_at=now,
+            )
+            for due in new
+        ),
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    ComplaintEvent.objects.bulk_create(
+        (
+            ComplaintEvent(
+                complaint_id=due.complaint_id,
+                kind=EventKind.BREACH,
+                actor_role=Role.SYSTEM,
+                created_at=now,
+                from_agency_id=due.agency_id,
+                is_internal=True,
+                data=data[(due.complaint_id, due.due_at)],
+            )
+            for due in new
+        ),
+        batch_size=1000,
+    )
+    return {due.complaint_id for due in new}
+
+
+def _breaches_record_in_sql(missed: list[BreachDue], *, kind: str, now: datetime, data) -> set[int]:
+    """``breaches_record`` on PostgreSQL: the breach rows ``ON CONFLICT DO NOTHING``, and an
+    event for each one inserted, in one statement."""
+    breach, event = DeadlineBreach._meta.db_table, ComplaintEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH given AS (
+                SELECT * FROM unnest(%(ids)s::bigint[], %(due)s::timestamptz[],
+                                     %(agencies)s::bigint[], %(regions)s::bigint[],
+                                     %(data)s::text[])
+                    AS g(complaint_id, due_at, agency_id, region_id, data)
+            ), new AS (
+                INSERT INTO {breach}
+                    (complaint_id, kind, due_at, agency_id, region_id, recorded_at)
+                SELECT complaint_id, %(kind)s, due_at, agency_id, region_id, %(now)s FROM given
+                ON CONFLICT (complaint_id, kind, due_at) DO NOTHING
+                RETURNING complaint_id, due_at
+            )
+            INSERT INTO {event} (complaint_id, kind, actor_role, created_at, from_status,
+                                 to_status, from_agency_id, note, is_internal, data)
+            SELECT given.complaint_id, %(event_kind)s, %(role)s, %(now)s, '', '',
+                   given.agency_id, '', true, given.data::jsonb
+            FROM new JOIN given USING (complaint_id, due_at)
+            RETURNING complaint_id
+            """,  # noqa: S608 - table names come from the models, values are bound
+            {
+                "ids": [due.complaint_id for due in missed],
+                "due": [due.due_at for due in missed],
+                "agencies": [due.agency_id for due in missed],
+                "regions": [due.region_id for due in missed],
+                "data": [json.dumps(data[(due.complaint_id, due.due_at)]) for due in missed],
+                "kind": kind,
+                "now": now,
+                "event_kind": EventKind.BREACH,
+                "role": Role.SYSTEM,
+            },
+        )
+        return {complaint_id for (complaint_id,) in cursor.fetchall()}
 
 
 def _event(
