@@ -29,6 +29,7 @@ from agencies.selectors import categories_active, regions_public, staff_scope_fo
 from complaints.attachments import clean_uploads
 from complaints.codes import tracking_code_normalise
 from complaints.models import Channel
+from complaints.pagination import NEWEST_FIRST
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_timeline
 from complaints.services import (
@@ -223,7 +224,7 @@ class AgencyList(generics.ListAPIView):
 
 
 class ComplaintCursor(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = tuple(f"-{key}" for key in NEWEST_FIRST)  # the public pages' order
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

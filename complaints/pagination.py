@@ -15,6 +15,11 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+# The public list's keys, newest first: the pages' keyset and the API's cursor share them.
+NEWEST_FIRST = ("created_at", "id")
+# When searching: the most relevant first, then as above.
+RELEVANT_FIRST = ("search_rank", *NEWEST_FIRST)
+
 
 @dataclass
 class KeysetPage:

@@ -16,7 +16,7 @@ from accounts.demo import demo_accounts_visible
 from accounts.reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
-from complaints.pagination import keyset_page
+from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, keyset_page
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import (
     attachment_visible,
@@ -349,7 +349,7 @@ def complaint_list(request):
     searching = "search_rank" in qs.query.annotations
     page = keyset_page(
         qs,
-        keys=("search_rank", "created_at", "id") if searching else ("created_at", "id"),
+        keys=RELEVANT_FIRST if searching else NEWEST_FIRST,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         size=LIST_PAGE_SIZE,
