@@ -24,6 +24,11 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "unprocessable"
+
+
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error detail as ``{"field": [messages]}`` (nested fields dotted)."""
     out: dict[str, list[str]] = {}

@@ -41,8 +41,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "UUID yang dibuat klien untuk satu pengaduan. Pengiriman ulang dengan kunci yang sama "
-        "mengembalikan hasil pertama (200) dan tidak membuat pengaduan kedua."
+        "UUID yang dibuat klien untuk satu pengaduan. Pengiriman ulang dengan kunci dan isi yang "
+        "sama oleh pemanggil yang sama mengembalikan hasil pertama (200) dan tidak membuat "
+        "pengaduan kedua; kunci yang sama dari pemanggil lain atau dengan isi lain: 422."
     ),
     examples=[OpenApiExample("UUID", value="3f2b8c1e-6a4d-4f7e-9b0a-2c5d8e1f4a6b")],
 )
@@ -123,6 +124,7 @@ def errors(*codes: int) -> dict:
         406: error("Format jawaban yang diminta tidak tersedia."),
         409: error("Alur kerja tidak mengizinkan langkah ini sekarang.", EXAMPLE_CONFLICT),
         415: error("Jenis isi permintaan tidak didukung."),
+        422: error("Idempotency-Key sudah dipakai pemanggil lain atau untuk isi lain."),
         429: error("Batas laju terlampaui; lihat header Retry-After.", EXAMPLE_THROTTLED),
     }
     return {code: table[code] for code in codes}

@@ -1,6 +1,9 @@
 """The REST API under /api/v1/. Reads start from ``complaints.scope.complaints_for``; writes call
 ``complaints.services``. The API adds no rules: the workflow table and the services decide."""
 
+import hashlib
+import hmac
+import json
 import uuid
 
 from django.core.cache import cache
@@ -41,9 +44,10 @@ from complaints.services import (
     complaint_transition,
 )
 from complaints.workflow import NOTE, REPLY, Action, Allowed, ComplaintStatus, Role
+from lapor.clientip import client_ip
 
 from . import serializers as s
-from .errors import Conflict
+from .errors import Conflict, Unprocessable
 from .filters import PublicComplaintFilter, StaffQueueFilter
 from .models import StaffToken
 from .schema import (
@@ -73,6 +77,48 @@ PARSERS = [JSONParser, FormParser, MultiPartParser]
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _key_reused_message() -> str:
+    return _(
+        "This Idempotency-Key was already used for another request; "
+        "retry the same request in a moment, or send this one with a new key."
+    )
+
+
+def _caller(request) -> str:
+    """Who sends a request, for the idempotency fingerprint: the token, the account, or (for a
+    guest) the client address."""
+    if isinstance(request.auth, StaffToken):
+        return f"token:{request.auth.pk}"
+    if request.user and request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"file:{digest.hexdigest()}"
+
+
+def idempotency_fingerprint(request) -> str:
+    """A digest of the caller and of the request's content (fields and files), so that a key
+    replays its answer only to the same caller sending the same request."""
+    data = request.data
+    if hasattr(data, "lists"):
+        content = {
+            name: [_file_digest(v) if hasattr(v, "chunks") else str(v) for v in values]
+            for name, values in data.lists()
+        }
+    else:
+        content = data
+    canonical = json.dumps(
+        [_caller(request), content], sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _reporter_codes(request, tracking_code: str) -> frozenset[str]:
@@ -260,9 +306,11 @@ class ComplaintCursor(CursorPagination):
             201: s.ComplaintCreatedSerializer,
             200: OpenApiResponse(
                 s.ComplaintCreatedSerializer,
-                description="Pengiriman ulang dengan Idempotency-Key yang sama: hasil pertama.",
+                description=(
+                    "Pengiriman ulang yang sama dengan Idempotency-Key yang sama: hasil pertama."
+                ),
             ),
-            **errors(400, 401, 403, 409, 415, 429),
+            **errors(400, 401, 403, 409, 415, 422, 429),
         },
         examples=[
             OpenApiExample(
@@ -302,11 +350,20 @@ class ComplaintListCreate(generics.ListCreateAPIView):
 
     def create(self, request, *args, **kwargs):
         key = self._idempotency_key(request)
+        fingerprint = idempotency_fingerprint(request) if key is not None else ""
         if key is not None:
-            replay = cache.get(self._cache_key(key))
-            if replay is not None:
+            stored = cache.get(self._cache_key(key))
+            if stored is not None:
+                # Only the caller who sent this very request gets its answer (with the private
+                # link) again; anyone else learns nothing of it.
+                if not isinstance(stored, dict) or not hmac.compare_digest(
+                    str(stored.get("fingerprint", "")), fingerprint
+                ):
+                    raise Unprocessable(_key_reused_message())
                 return Response(
-                    replay, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
+                    stored["body"],
+                    status=status.HTTP_200_OK,
+                    headers={"Idempotent-Replayed": "true"},
                 )
         serializer = s.ComplaintCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -327,13 +384,9 @@ class ComplaintListCreate(generics.ListCreateAPIView):
         complaint = result.complaint
         if not result.created:
             # The key was used by a request still under way, or whose answer has expired.
-            raise Conflict(
-                _(
-                    "This Idempotency-Key was already used for complaint %(code)s; "
-                    "retry in a moment, or send the complaint with a new key."
-                )
-                % {"code": complaint.tracking_code}
-            )
+            # Nothing of that complaint (not even its code) is told: the caller may not be its
+            # sender.
+            raise Conflict(_key_reused_message())
         # A guest is the reporter of what they just sent; staff entering it for a citizen is not.
         codes = {complaint.tracking_code} if result.access_key and not by_token else set()
         allowed = actions_for(request.user, complaint, reporter_access=bool(codes))
@@ -352,7 +405,9 @@ class ComplaintListCreate(generics.ListCreateAPIView):
             else None
         )
         if key is not None:
-            cache.set(self._cache_key(key), body, IDEMPOTENCY_TTL)
+            cache.set(
+                self._cache_key(key), {"fingerprint": fingerprint, "body": body}, IDEMPOTENCY_TTL
+            )
         location = request.build_absolute_uri(
             reverse("api-complaint-detail", args=[complaint.tracking_code])
         )

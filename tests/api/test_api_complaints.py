@@ -197,8 +197,83 @@ def test_idempotency_key_used_after_its_answer_expired(api):
     cache.clear()
     again = api.post("/api/v1/complaints/", payload(), format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert again.status_code == 409
-    assert first.json()["tracking_code"] in again.json()["detail"]
+    # Nothing of the first complaint, not even its code: the caller may not be its sender.
+    assert first.json()["tracking_code"] not in again.content.decode()
     assert Complaint.objects.count() == 1
+
+
+SECRET_GUEST = {
+    "is_anonymous": True,
+    "is_confidential": True,
+    "reporter_name": "Nama Rahasia",
+    "reporter_email": "rahasia.pelapor@example.id",
+    "reporter_phone": "081299990000",
+}
+
+
+def _nothing_of(response, first) -> None:
+    text = response.content.decode()
+    for secret in (
+        first["access_key"],
+        first["tracking_code"],
+        "Nama Rahasia",
+        "rahasia.pelapor@example.id",
+        "081299990000",
+    ):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        # another client (another address), the very same body
+        {"body": "same", "client": {"REMOTE_ADDR": "203.0.113.66"}},
+        # the same client, an empty body
+        {"body": {}, "client": {}},
+        # the same client, another body
+        {"body": {"title": "Judul lain sama sekali"}, "client": {}},
+    ],
+    ids=["other-caller", "empty-body", "other-body"],
+)
+def test_an_idempotency_key_replays_nothing_to_another_caller_or_request(attack, people):
+    from rest_framework.test import APIClient
+
+    key = str(uuid.uuid4())
+    body = payload(**SECRET_GUEST)
+    first = APIClient(REMOTE_ADDR="198.51.100.7").post(
+        "/api/v1/complaints/", body, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert first.status_code == 201
+    first = first.json()
+    attacker = APIClient(**({"REMOTE_ADDR": "198.51.100.7"} | attack["client"]))
+    sent = body if attack["body"] == "same" else attack["body"]
+    replay = attacker.post("/api/v1/complaints/", sent, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert replay.status_code in (409, 422)
+    assert "Idempotent-Replayed" not in replay
+    _nothing_of(replay, first)
+    # A signed-in citizen with the same key and body gets nothing either.
+    signed_in = client_as(people["citizen"], REMOTE_ADDR="198.51.100.7")
+    replay = signed_in.post("/api/v1/complaints/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert replay.status_code in (409, 422)
+    _nothing_of(replay, first)
+    assert Complaint.objects.count() == 1
+
+
+def test_the_same_caller_with_the_same_multipart_request_gets_its_answer_again(api):
+    key = str(uuid.uuid4())
+    image = photo().read()
+
+    def send():
+        return api.post(
+            "/api/v1/complaints/",
+            {**payload(), "attachments": SimpleUploadedFile("a.jpg", image, "image/jpeg")},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    first, second = send(), send()
+    assert first.status_code == 201 and second.status_code == 200
+    assert second.json()["access_key"] == first.json()["access_key"]
 
 
 def test_idempotency_key_must_be_a_uuid(api):
