@@ -4,8 +4,9 @@ Up to ``MAX_FILES`` files of at most ``MAX_FILE_BYTES`` each: JPEG, PNG and WebP
 documents. The type is decided from the content, never from the file name or the content type
 the browser claims. Images are decoded and re-encoded, which drops EXIF (GPS position, camera
 serial number), ICC, XMP and comments, and shrinks photos for readers on slow connections.
-PDFs are parsed by qpdf, refused when they carry scripts, embedded files or other active
-content, and written out again without opening actions or metadata.
+PDFs are parsed by qpdf in a child process with time and memory limits, refused when they carry
+scripts, embedded files or other active content or decode beyond a budget, and written out
+again without opening actions or metadata.
 
 ``clean_uploads`` gives one ``CleanFile`` per upload, stored under a random name, or raises a
 ``ValidationError`` naming every refused file; ``AttachmentsField`` does the same in a form.
@@ -14,18 +15,22 @@ content, and written out again without opening actions or metadata.
 import contextlib
 import io
 import logging
+import math
 import secrets
+import subprocess
+import sys
 import unicodedata
-import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import pikepdf
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
+
+from . import pdfclean
 
 logger = logging.getLogger(__name__)
 
@@ -232,48 +237,11 @@ def clean_image(data: bytes, content_type: str) -> bytes:
 
 
 # --- PDF --------------------------------------------------------------------------------------
-# A PDF is parsed by qpdf (through pikepdf), checked, and written out again; the rewritten copy is
-# stored, never the uploaded bytes, so what staff and the public download is exactly what was
-# checked (no second parser reading the file differently, no bytes after the end, no objects
-# that nothing refers to). Refused: anything qpdf cannot parse (including object streams that do
-# not decode) and anything that makes a document act instead of display: JavaScript, /Launch
-# and other actions that start programs or load files, embedded files, RichMedia (Flash, 3D) and
-# XFA forms. /OpenAction and /AA (actions run on opening a document, a page or a field) are
-# removed even when they only jump to a page. The author's name and other document metadata go
-# too, like EXIF from photos.
-_PDF_ACTIVE_KEYS = frozenset(
-    {
-        "/JS",
-        "/JavaScript",
-        "/EmbeddedFiles",
-        "/EmbeddedFile",
-        "/EF",
-        "/XFA",
-        "/RichMediaContent",
-        "/RichMediaSettings",
-    }
-)
-_PDF_ACTIVE_NAMES = frozenset(
-    {
-        "/JavaScript",
-        "/Launch",
-        "/EmbeddedFile",
-        "/FileAttachment",
-        "/GoToE",
-        "/GoToR",  # opens another file, e.g. on a network share (leaks Windows credentials)
-        "/ImportData",
-        "/SubmitForm",
-        "/RichMedia",
-        "/RichMediaExecute",
-    }
-)
-_PDF_STRIPPED_KEYS = ("/OpenAction", "/AA")
-# Object streams hold only dictionaries and are small; qpdf decodes each whole into memory, so
-# their decoded size is checked first (a 10 MB upload could otherwise inflate a thousandfold).
-_MAX_OBJECT_STREAMS_BYTES = 4 * MAX_FILE_BYTES
-_FLATE = ("/FlateDecode", "/Fl")
-# More objects than a complaint's document needs; walking them would cost seconds.
-_MAX_PDF_OBJECTS = 200_000
+# A PDF is parsed, checked and written out again by qpdf (see complaints/pdfclean.py) in a child
+# process of its own, with a CPU-time and memory limit and a wall-clock timeout: whatever a
+# crafted file makes qpdf do, this worker answers within seconds and lives on.
+PDF_CLEAN_SECONDS = 5.0
+_PDFCLEAN = Path(__file__).with_name("pdfclean.py")
 
 
 def _refuse_damaged_pdf() -> _Refused:
@@ -289,123 +257,33 @@ def _refuse_active_pdf() -> _Refused:
     )
 
 
-def _pdf_is_active(pdf: pikepdf.Pdf) -> bool:
-    """Whether any object of ``pdf`` (reachable or not) holds active content."""
-    if len(pdf.objects) > _MAX_PDF_OBJECTS:
-        raise _refuse_damaged_pdf()
-    for indirect in pdf.objects:
-        stack = [indirect]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, pikepdf.Name):
-                if str(current) in _PDF_ACTIVE_NAMES:
-                    return True
-            elif isinstance(current, pikepdf.Stream):
-                if current.get("/Type") in ("/ObjStm", "/XRef"):
-                    continue
-                stack.extend(_direct_children(current.stream_dict))
-                if _PDF_ACTIVE_KEYS.intersection(current.stream_dict.keys()):
-                    return True
-            elif isinstance(current, pikepdf.Dictionary):
-                if _PDF_ACTIVE_KEYS.intersection(current.keys()):
-                    return True
-                stack.extend(_direct_children(current))
-            elif isinstance(current, pikepdf.Array):
-                stack.extend(_direct_children(current))
-    return False
-
-
-def _direct_children(container) -> list:
-    """The values of a dictionary or array that may hold names: direct objects only (indirect
-    ones are visited on their own, once, as members of ``pdf.objects``); pikepdf gives numbers
-    and booleans as plain Python values, which hold nothing."""
-    values = container.values() if isinstance(container, pikepdf.Dictionary) else container
-    return [
-        value for value in values if isinstance(value, pikepdf.Object) and not value.is_indirect
-    ]
-
-
-def _pdf_strip(pdf: pikepdf.Pdf) -> None:
-    """Remove opening and page/field actions and the document's metadata."""
-    for indirect in pdf.objects:
-        if isinstance(indirect, pikepdf.Dictionary | pikepdf.Stream):
-            for key in _PDF_STRIPPED_KEYS:
-                if key in indirect:
-                    del indirect[key]
-    for key in ("/Metadata", "/OpenAction", "/AA"):
-        if key in pdf.Root:
-            del pdf.Root[key]
-    if "/Info" in pdf.trailer:
-        del pdf.trailer["/Info"]
-
-
-def _object_stream_decode(stream, budget: int) -> int:
-    """Decode one object stream as qpdf will; the budget left, or ``_Refused``."""
-    if not isinstance(stream, pikepdf.Stream):
-        raise _refuse_damaged_pdf()
-    filters = stream.get("/Filter")
-    if filters is None:
-        filters = []
-    elif not isinstance(filters, pikepdf.Array):
-        filters = [filters]
-    raw = stream.read_raw_bytes()
-    if not filters:
-        budget -= len(raw)
-    elif len(filters) == 1 and str(filters[0]) in _FLATE:
-        budget -= len(zlib.decompressobj().decompress(raw, max(budget, 0) + 1))
-    else:
-        raise _refuse_damaged_pdf()  # no writer compresses object streams otherwise
-    if budget < 0:
-        raise _refuse_damaged_pdf()
-    stream.read_bytes()  # raises when qpdf cannot decode it either
-    return budget
-
-
-def _check_object_streams(pdf: pikepdf.Pdf) -> None:
-    """Decode every object stream once, within a size budget, before qpdf reads objects out of
-    them; refuse the document when one does not decode or the budget runs out."""
-    budget = _MAX_OBJECT_STREAMS_BYTES
-    containers = {
-        entry.obj_stream_number
-        for entry in pdf.get_xref_table().values()
-        if entry.type == 2  # an object stored in an object stream
-    }
-    for number in sorted(containers):
-        budget = _object_stream_decode(pdf.get_object((number, 0)), budget)
-    # Object streams that nothing uses are not read by qpdf, but a damaged one is still damage.
-    for stream in pdf.objects:
-        if (
-            isinstance(stream, pikepdf.Stream)
-            and stream.get("/Type") == "/ObjStm"
-            and stream.objgen[0] not in containers
-        ):
-            budget = _object_stream_decode(stream, budget)
+def _refuse_complex_pdf() -> _Refused:
+    return _Refused(_("“%(name)s” is a PDF too large or too complex to check."), "pdf_too_complex")
 
 
 def clean_pdf(data: bytes) -> bytes:
-    """``data`` parsed, checked and written out again by qpdf; raises ``_Refused``.
-
-    Every object stream is decoded, so an action hidden in one is seen like any other object.
-    """
+    """``data`` parsed, checked and written out again by qpdf in a limited child process;
+    raises ``_Refused``."""
     try:
-        with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
-            _check_object_streams(pdf)
-            if _pdf_is_active(pdf):
-                raise _refuse_active_pdf()
-            _pdf_strip(pdf)
-            output = io.BytesIO()
-            pdf.save(
-                output,
-                object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                compress_streams=True,
-                fix_metadata_version=False,
-            )
-    except _Refused:
-        raise
-    except Exception as error:  # pikepdf.PdfError, PasswordError, and anything a bad file raises
-        logger.info("Attachment refused: PDF could not be parsed", exc_info=True)
-        raise _refuse_damaged_pdf() from error
-    content = output.getvalue()
+        done = subprocess.run(  # noqa: S603 (our own script, the upload on stdin)
+            [sys.executable, "-I", str(_PDFCLEAN), str(math.ceil(PDF_CLEAN_SECONDS))],
+            input=data,
+            capture_output=True,
+            timeout=PDF_CLEAN_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        logger.info("Attachment refused: PDF took more than %s s to check", PDF_CLEAN_SECONDS)
+        raise _refuse_complex_pdf() from error
+    if done.returncode == pdfclean.ACTIVE:
+        raise _refuse_active_pdf()
+    if done.returncode == pdfclean.DAMAGED:
+        raise _refuse_damaged_pdf()
+    if done.returncode != pdfclean.CLEAN:
+        # Over a budget, nested compression, or killed by its CPU or memory limit.
+        logger.info("Attachment refused: PDF check ended with %s", done.returncode)
+        raise _refuse_complex_pdf()
+    content = done.stdout
     if len(content) > MAX_FILE_BYTES:
         raise _Refused(_("“%(name)s” is larger than 10 MB."), "file_too_large")
     return content

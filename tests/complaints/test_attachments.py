@@ -1,5 +1,6 @@
 """Attachments: type from content, size and count limits, no metadata, random names."""
 
+import binascii
 import io
 import random
 import re
@@ -15,6 +16,7 @@ from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from PIL import Image, JpegImagePlugin
 
+from complaints import attachments
 from complaints.attachments import (
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -696,3 +698,93 @@ def test_widget_allows_several_files_of_the_accepted_types():
     assert "multiple" in html
     assert 'accept="image/jpeg,image/png,image/webp,application/pdf"' in html
     assert "required" not in html
+
+
+# --- PDF: decompression bombs, time limit, links -----------------------------------------------
+PDF_COMPLEX = "“{}” is a PDF too large or too complex to check."
+
+
+def pdf_page_with(content: bytes) -> bytes:
+    """A one-page PDF whose page shows the content stream ``content`` (object 4)."""
+    return pdf_raw(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox [0 0 595 842] >>",
+        content,
+    )
+
+
+def zeros_deflated(megabytes: int) -> bytes:
+    """A zlib stream of ``megabytes`` MB of zero bytes, built without compressing them all: one
+    fully flushed block repeated, and the Adler-32 of that many zeros."""
+    chunk = 1 << 20
+    compressor = zlib.compressobj(9)
+    zeros = b"\x00" * chunk
+    first = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    unit = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    tail = compressor.flush(zlib.Z_FINISH)[:-4]
+    adler = ((megabytes * chunk) % 65521) << 16 | 1
+    return first + unit * (megabytes - 1) + tail + struct.pack(">I", adler)
+
+
+def test_a_14_kb_pdf_that_decodes_to_gigabytes_is_refused_within_seconds():
+    # A page content stream: ASCIIHex -> Flate -> Flate, two gigabytes of zeros when decoded.
+    packed = binascii.hexlify(zlib.compress(zeros_deflated(2048), 9)) + b">"
+    content = pdf_stream(b"/Filter [/ASCIIHexDecode /FlateDecode /FlateDecode]", packed)
+    document = pdf_page_with(content)
+    assert len(document) < 16_000
+    assert refusals([upload("bom.pdf", document)]) == [PDF_COMPLEX.format("bom.pdf")]
+
+
+def test_a_pdf_stream_that_inflates_past_its_budget_is_refused():
+    # One Flate layer only, 200 MB of zeros: over the per-stream budget.
+    content = pdf_stream(b"/Filter /FlateDecode", zeros_deflated(200))
+    document = pdf_page_with(content)
+    assert refusals([upload("besar.pdf", document)]) == [PDF_COMPLEX.format("besar.pdf")]
+
+
+def test_pdf_streams_that_together_inflate_past_the_document_budget_are_refused():
+    streams = [pdf_stream(b"/Filter /FlateDecode", zeros_deflated(30)) for _ in range(3)]
+    assert refusals([upload("banyak.pdf", pdf_document(*streams))]) == [
+        PDF_COMPLEX.format("banyak.pdf")
+    ]
+
+
+def test_a_pdf_with_an_ordinary_compressed_page_is_accepted():
+    text = b"BT /F1 12 Tf 72 720 Td (Jalan rusak di depan pasar) Tj ET\n" * 200
+    content = pdf_stream(
+        b"/Filter [/ASCIIHexDecode /FlateDecode]", binascii.hexlify(zlib.compress(text))
+    )
+    document = pdf_page_with(content)
+    [clean] = clean_uploads([upload("surat.pdf", document)])
+    with pikepdf.open(io.BytesIO(clean.content)) as pdf:
+        assert pdf.pages[0].Contents.read_bytes() == text
+
+
+def test_cleaning_a_pdf_is_bounded_in_time(monkeypatch):
+    # The child process that checks a PDF is stopped at the time limit; the file is refused.
+    monkeypatch.setattr(attachments, "PDF_CLEAN_SECONDS", 0.001)
+    assert refusals([upload("lambat.pdf", pdf_document())]) == [PDF_COMPLEX.format("lambat.pdf")]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [b"file:///etc/passwd", b"smb://10.0.0.1/share/x", b"  FILE://c:/windows", b"javascript:x()"],
+)
+def test_pdf_link_to_anything_but_a_web_address_is_refused(uri):
+    action = b"<< /Type /Action /S /URI /URI (%s) >>" % uri
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A 4 0 R >>"
+    assert refusals([upload("tautan.pdf", pdf_document(action, link))]) == [
+        PDF_ACTIVE.format("tautan.pdf")
+    ]
+
+
+def test_pdf_link_base_that_is_not_a_web_address_is_refused():
+    document = pdf_document(catalog=b"/URI << /Base (file:///C:/) >> ")
+    assert refusals([upload("dasar.pdf", document)]) == [PDF_ACTIVE.format("dasar.pdf")]
+
+
+def test_pdf_link_to_a_web_address_is_accepted():
+    action = b"<< /Type /Action /S /URI /URI (https://banjarbarukota.go.id/) >>"
+    [clean] = clean_uploads([upload("tautan.pdf", pdf_document(action))])
+    assert clean.content_type == "application/pdf"
