@@ -1,5 +1,7 @@
 """Write limits: per IP for anonymous callers, per account for sessions, per token.
 
+The address is ``lapor.clientip.client_ip``'s, like the forms' limits and the login lock-out.
+
 Rates come from ``settings.LAPOR_API_RATES`` when a request is checked, so a deployment (or a
 test) can change them without a restart of the class. DRF answers 429 with ``Retry-After``.
 """
@@ -7,6 +9,8 @@ test) can change them without a restart of the class. DRF answers 429 with ``Ret
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
+
+from lapor.clientip import client_ip
 
 from .models import StaffToken
 
@@ -23,6 +27,11 @@ class _WriteThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_ident(self, request):
+        """The client's address as every limiter of the project sees it (trusted proxies only;
+        DRF's own reading would believe a client-sent X-Forwarded-For)."""
+        return client_ip(request)
 
     def ident_for(self, request):
         """Whom this throttle counts (an IP, a user, a token): each subclass says."""

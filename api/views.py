@@ -45,6 +45,7 @@ from complaints.services import (
 )
 from complaints.workflow import NOTE, REPLY, Action, Allowed, ComplaintStatus, Role
 from lapor.clientip import client_ip
+from lapor.ratelimits import reporter_action_wait
 
 from . import serializers as s
 from .errors import Conflict, Unprocessable
@@ -476,6 +477,10 @@ class _ReporterAction(APIView):
         complaint, allowed = _visible(request, tracking_code)
         if not allowed.is_reporter:
             raise exceptions.PermissionDenied(_("Only the reporter can do this."))
+        # The same limit as the page's forms: one count per complaint, whichever door.
+        minutes = reporter_action_wait(request, complaint)
+        if minutes:
+            raise exceptions.Throttled(wait=minutes * 60)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         actor = (

@@ -9,6 +9,7 @@ unreachable lets the request through: a lost counter costs less than a refused c
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
 from django_ratelimit import ALL
@@ -49,3 +50,18 @@ def too_many_requests(request, minutes: int):
     response = render(request, "too_many_requests.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+def reporter_action_wait(request, complaint) -> int | None:
+    """Count a reporter's reply, rating or reopening of ``complaint``, whichever door it comes
+    through (the page's forms or the API): per client address and per complaint. Each writes an
+    event and emails the agency; attachments cost decoding time. Minutes to wait, or None."""
+    return first_limit(
+        request,
+        ("reporter-action-ip", settings.LAPOR_REPORTER_ACTION_RATE, "ip"),
+        (
+            "reporter-action-complaint",
+            settings.LAPOR_REPORTER_ACTION_COMPLAINT_RATE,
+            target_key(complaint.tracking_code),
+        ),
+    )

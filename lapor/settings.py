@@ -331,8 +331,6 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    # Proxies in front that append to X-Forwarded-For; unset trusts REMOTE_ADDR then XFF's first.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 # Write rates of the API and Open311 (DRF rates: "10/hour", "600/hour", ...).
 LAPOR_API_RATES = {

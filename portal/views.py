@@ -27,7 +27,7 @@ from complaints.selectors import (
 )
 from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
-from lapor.ratelimits import first_limit, target_key, too_many_requests
+from lapor.ratelimits import first_limit, reporter_action_wait, too_many_requests
 
 from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
 
@@ -230,16 +230,7 @@ def _reporter_actor(request, complaint):
 def _reporter_action(request, tracking_code, *, form_class, form_key, apply, success):
     """A reporter's POST: check who asks, validate, call the service, answer like a form."""
     complaint = _complaint_for_reporter(request, tracking_code)
-    # Each of these writes an event and emails the agency; attachments cost decoding time.
-    minutes = first_limit(
-        request,
-        ("reporter-action-ip", settings.LAPOR_REPORTER_ACTION_RATE, "ip"),
-        (
-            "reporter-action-complaint",
-            settings.LAPOR_REPORTER_ACTION_COMPLAINT_RATE,
-            target_key(complaint.tracking_code),
-        ),
-    )
+    minutes = reporter_action_wait(request, complaint)
     if minutes:
         return too_many_requests(request, minutes)
     form = form_class(request.POST, request.FILES)

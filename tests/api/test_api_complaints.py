@@ -418,3 +418,41 @@ def test_schema_and_docs_are_served(api):
     assert schema.status_code == 200
     assert "/api/v1/complaints/{tracking_code}/follow-up/" in schema.json()["paths"]
     assert api.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "proxy", [{}, {"LAPOR_CLIENT_IP_HEADER": "X-Forwarded-For", "LAPOR_TRUSTED_PROXIES": 1}]
+)
+def test_a_forged_x_forwarded_for_does_not_escape_the_anonymous_limit(api, settings, proxy):
+    for name, value in proxy.items():
+        setattr(settings, name, value)
+    settings.LAPOR_API_RATES = {**settings.LAPOR_API_RATES, "anon_write": "2/hour"}
+    statuses = []
+    for n in range(4):
+        # The client writes any address it likes to the left; our proxy (if any) appends the
+        # address it saw, the same every time.
+        forged = f"10.9.{n}.{n}, 198.51.100.20" if proxy else f"10.9.{n}.{n}"
+        response = api.post(
+            "/api/v1/complaints/", payload(), format="json", HTTP_X_FORWARDED_FOR=forged
+        )
+        statuses.append(response.status_code)
+    assert statuses == [201, 201, 429, 429]
+    assert Complaint.objects.count() == 2
+
+
+def test_the_api_and_the_form_share_one_limit_per_complaint(people, filed, settings):
+    settings.LAPOR_REPORTER_ACTION_COMPLAINT_RATE = "3/h"
+    complaint = filed["public"]
+    reporter = client_as(people["reporter"])
+    api_url = f"/api/v1/complaints/{complaint.tracking_code}/reply/"
+    form_url = f"/complaints/{complaint.tracking_code}/reply/"
+    assert reporter.post(api_url, {"note": "Balasan 1"}, format="json").status_code == 200
+    assert reporter.post(api_url, {"note": "Balasan 2"}, format="json").status_code == 200
+    assert reporter.post(form_url, {"note": "Balasan 3"}).status_code == 302
+    # The complaint's limit is spent, through either door, and from another address too.
+    assert reporter.post(form_url, {"note": "Balasan 4"}).status_code == 429
+    over = client_as(people["reporter"], REMOTE_ADDR="203.0.113.99").post(
+        api_url, {"note": "Balasan 5"}, format="json"
+    )
+    assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    assert complaint.events.filter(kind="reply").count() == 3
