@@ -40,7 +40,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lapor.admin_site.LaporAdminConfig",  # django.contrib.admin, filters limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
