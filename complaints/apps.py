@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,3 +18,7 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         # The figures' triggers survive any later migration (docs/figures.md).
         post_migrate.connect(_tally_ensure, sender=self, dispatch_uid="complaints-tally-ensure")
+        # No stored text holds a character XML cannot carry (lapor/text.py), for any model.
+        from lapor.text import strip_unsafe_text
+
+        pre_save.connect(strip_unsafe_text, dispatch_uid="lapor-strip-unsafe-text")

@@ -9,6 +9,8 @@ from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
 
+from lapor.text import xml_safe
+
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 # Child element names of the lists nested in a body.
 LIST_ITEMS = {
@@ -24,7 +26,8 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # A second line behind the input's cleaning: XML cannot carry every character.
+    return xml_safe(str(value))
 
 
 def _fill(element: ET.Element, value) -> None:
