@@ -211,9 +211,10 @@ class ComplaintCreateSerializer(serializers.Serializer):
     reporter_name = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
-    reporter_email = serializers.EmailField(required=False, allow_blank=True)
+    reporter_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     reporter_phone = serializers.RegexField(
         r"^\+?[0-9][0-9 \-]{6,18}$",
+        max_length=20,
         required=False,
         allow_blank=True,
         error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},

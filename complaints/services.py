@@ -161,6 +161,7 @@ def check_complaint_fields(
         ("district", district),
         ("reporter_name", reporter_name),
         ("reporter_phone", reporter_phone),
+        ("reporter_email", reporter_email),
     ):
         limit = Complaint._meta.get_field(field).max_length
         check(field, (value or "").strip(), MaxLengthValidator(limit))

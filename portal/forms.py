@@ -81,10 +81,11 @@ class ComplaintForm(forms.Form):
         ),
     )
     reporter_name = forms.CharField(label=_("Your name"), max_length=100, required=False)
-    reporter_email = forms.EmailField(label=_("Email"), required=False)
+    reporter_email = forms.EmailField(label=_("Email"), max_length=254, required=False)
     reporter_phone = forms.RegexField(
         label=_("Phone number"),
         regex=r"^\+?[0-9][0-9 \-]{6,18}$",
+        max_length=20,
         required=False,
         error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
     )

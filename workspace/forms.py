@@ -65,10 +65,11 @@ class IntakeForm(forms.Form):
         help_text=_("Up to 5 files: JPEG, PNG or WebP images, or PDF; 10 MB each at most."),
     )
     reporter_name = forms.CharField(label=_("Citizen's name"), max_length=100, required=False)
-    reporter_email = forms.EmailField(label=_("Citizen's email"), required=False)
+    reporter_email = forms.EmailField(label=_("Citizen's email"), max_length=254, required=False)
     reporter_phone = forms.RegexField(
         label=_("Citizen's phone number"),
         regex=r"^\+?[0-9][0-9 \-]{6,18}$",
+        max_length=20,
         required=False,
         error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
     )
