@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from agencies.models import Region
 from agencies.selectors import staff_scope_for
+from lapor.spreadsheet import safe_writer
 
 from . import selectors, services, tables
 from .models import Level, Result, ResultStatus
@@ -109,7 +108,7 @@ def ranking_csv(request, year: int):
         f'attachment; filename="lapor-ranking-{year}-{level}{scope}{status}.csv"'
     )
     response.write("\ufeff")  # so spreadsheet programs read UTF-8
-    writer = csv.writer(response)
+    writer = safe_writer(response)
     writer.writerow(tables.header(result, by_region=by_region))
     for row in rows:
         cells = tables.row_cells(result, row, has_previous=has_previous, by_region=by_region)

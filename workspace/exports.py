@@ -5,8 +5,6 @@ Rows are read with a server-side cursor in chunks (``iterator``) and written as 
 come from small dictionaries read once, not from joins or per-row queries.
 """
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Category, Region
 from complaints.models import Channel, Classification
 from complaints.workflow import ComplaintStatus
+from lapor.spreadsheet import safe_writer
 
 from .common import staff_scope_or_403
 from .queue import queue_filterset, render_queue
@@ -22,8 +21,6 @@ from .selectors import queue_rows
 
 CHUNK_SIZE = 2000
 BOM = "\ufeff"
-# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS = (
     "tracking_code",
@@ -51,14 +48,6 @@ COLUMNS = (
     "source_url",
     "source_name",
 )
-
-
-def spreadsheet_safe(value) -> str:
-    """The cell as text, with a leading apostrophe when a spreadsheet would run it."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def _local(value) -> str:
@@ -113,10 +102,9 @@ def export_lines(queryset):
     classifications = dict(Classification.choices)
     statuses = dict(ComplaintStatus.choices)
     yes, no = _("yes"), _("no")
-    writer = csv.writer(_Echo())
+    writer = safe_writer(_Echo())
     yield BOM + writer.writerow(_header())
     rows = queryset.values_list(*COLUMNS).iterator(chunk_size=CHUNK_SIZE)
-    safe = spreadsheet_safe
     batch = []
     for (
         code,
@@ -171,7 +159,7 @@ def export_lines(queryset):
             source_url,
             source_name,
         )
-        batch.append(writer.writerow([safe(cell) for cell in cells]))
+        batch.append(writer.writerow(cells))
         if len(batch) >= 500:
             yield "".join(batch)
             batch = []

@@ -297,3 +297,23 @@ def test_staff_page_refuses_bad_input_clearly(client, staff):
     assert "level" in response.context["errors"]
     assert client.get("/rankings/staff/?year=abc").status_code == 200
     assert not Result.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_ranking_csv_is_spreadsheet_safe(client, data, staff):
+    from agencies.models import Agency
+    from awards.models import Criterion
+
+    Agency.objects.filter(region__code="63.71", kind="pupr").update(
+        name='=HYPERLINK("http://evil.example","klik")'
+    )
+    Criterion.objects.update(name_id="@SUM(1+1)*cmd|' /C calc'!A0")
+    ranking_compute(year=2025, level=Level.AGENCY)
+    rows = csv_rows(client.get("/rankings/2025/csv/?level=agency"))
+    cells = [cell for row in rows for cell in row]
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+    assert any(cell.startswith("'@SUM") for cell in cells)
+    for cell in cells:
+        assert not cell.lstrip(" ").startswith(("=", "+", "@", "\t", "\r")), cell
+        if cell.startswith("-"):
+            float(cell.replace(",", "."))  # only a plain negative number may start with "-"

@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from complaints.models import Complaint
+from lapor.spreadsheet import spreadsheet_safe
 from tests.factories import agency, category, complaint_submitted, officer, region
 from workspace.exports import spreadsheet_safe
 
