@@ -38,6 +38,7 @@ from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_
 from complaints.services import (
     acting_role,
     actions_for,
+    complaint_enter,
     complaint_note_internal,
     complaint_reply,
     complaint_submit,
@@ -372,14 +373,23 @@ class ComplaintListCreate(generics.ListCreateAPIView):
         files = _clean_files(data.pop("attachments", []))
         by_token = isinstance(request.auth, StaffToken)
         try:
-            result = complaint_submit(
-                **data,
-                channel=Channel.API,
-                reporter=None if by_token else request.user,
-                entered_by=request.user if by_token else None,
-                files=files,
-                idempotency_key=key,
-            )
+            if by_token:
+                # Staff entering a complaint: the workspace intake's scope rules and roles.
+                result = complaint_enter(
+                    **data,
+                    actor=request.user,
+                    channel=Channel.API,
+                    files=files,
+                    idempotency_key=key,
+                )
+            else:
+                result = complaint_submit(
+                    **data,
+                    channel=Channel.API,
+                    reporter=request.user,
+                    files=files,
+                    idempotency_key=key,
+                )
         except DjangoValidationError as exc:
             raise _django_errors(exc) from None
         complaint = result.complaint

@@ -381,6 +381,50 @@ def complaint_intake(
     )
 
 
+def intake_role(actor, region: Region | None) -> tuple[str, Agency | None] | None:
+    """The role in which ``actor`` may enter a complaint of ``region`` by the intake's rules (see
+    ``complaint_intake``), the most specific first: an officer for their own agency of that
+    region (or a provincial agency, which serves every region), a coordinator of that region,
+    provincial staff anywhere; with the officer's agency. None when no role of theirs covers it."""
+    if region is None:
+        return None
+    scope = staff_scope_for(actor)
+    if scope.agency_ids:
+        agencies = Agency.objects.filter(pk__in=scope.agency_ids, is_active=True).select_related(
+            "region"
+        )
+        for agency in sorted(agencies, key=lambda a: (a.region_id != region.pk, a.pk)):
+            if agency.region_id == region.pk or agency.region.is_province:
+                return Role.AGENCY_OFFICER, agency
+    if region.pk in scope.region_ids:
+        return Role.REGION_COORDINATOR, None
+    if scope.is_province:
+        return Role.PROVINCE_STAFF, None
+    return None
+
+
+def complaint_enter(*, actor, channel: str, now: datetime | None = None, **fields) -> SubmitResult:
+    """Staff enter a complaint through an integration (an API token), under the intake's scope
+    rules: only for a region their role covers, in a role they hold (which the event records),
+    an officer's going to their own agency. ``fields`` are ``complaint_submit``'s."""
+    found = intake_role(actor, fields.get("region"))
+    if found is None:
+        if fields.get("region") is None:
+            check_complaint_fields(channel=channel, **_checked(fields))
+        raise ValidationError(
+            {"region": _("You do not handle complaints of this regency or city.")}
+        )
+    role, agency = found
+    return complaint_submit(
+        channel=channel, entered_by=actor, entered_as=role, agency=agency, now=now, **fields
+    )
+
+
+def _checked(fields: dict) -> dict:
+    not_checked = ("files", "idempotency_key", "is_anonymous", "is_confidential", "reporter")
+    return {k: v for k, v in fields.items() if k not in not_checked}
+
+
 def check_intake_source(*, channel: str, source: IntakeSource, today: date) -> dict[str, list[str]]:
     """Field errors of a manual intake's channel and source (empty when it is complete)."""
     errors: dict[str, list[str]] = {}

@@ -456,3 +456,48 @@ def test_the_api_and_the_form_share_one_limit_per_complaint(people, filed, setti
     )
     assert over.status_code == 429 and int(over["Retry-After"]) > 0
     assert complaint.events.filter(kind="reply").count() == 3
+
+
+# --- staff tokens enter complaints by the intake's rules ------------------------------------
+
+
+def _token_client(user):
+    return client_as(None, HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+
+
+@pytest.mark.parametrize("who", ["officer", "coordinator"])
+def test_a_staff_token_cannot_file_a_complaint_in_another_regency(people, who):
+    # Banjarbaru (63.72) staff, a complaint of Banjarmasin (63.71).
+    response = _token_client(people[who]).post(
+        "/api/v1/complaints/", payload(region="63.71"), format="json"
+    )
+    assert response.status_code == 400
+    assert "region" in response.json()["errors"]
+    assert not Complaint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [
+        ("officer", "agency_officer"),
+        ("coordinator", "region_coordinator"),
+        ("province", "province_staff"),
+    ],
+)
+def test_a_staff_token_complaint_records_a_role_its_user_holds(people, who, role):
+    response = _token_client(people[who]).post("/api/v1/complaints/", payload(), format="json")
+    assert response.status_code == 201, response.json()
+    complaint = Complaint.objects.get()
+    submitted = complaint.events.get(kind="submitted")
+    assert submitted.actor_role == role
+    assert complaint.entered_by == people[who]
+    if who == "officer":
+        # Like the workspace's intake: an officer's entry goes to their own agency.
+        assert complaint.assigned_agency.code == "perkim"
+
+
+def test_provincial_staff_token_files_anywhere(people):
+    response = _token_client(people["province"]).post(
+        "/api/v1/complaints/", payload(region="63.71"), format="json"
+    )
+    assert response.status_code == 201
