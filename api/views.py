@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,6 +46,7 @@ from complaints.services import (
 )
 from complaints.workflow import NOTE, REPLY, Action, Allowed, ComplaintStatus, Role
 from lapor.clientip import client_ip
+from lapor.parsers import BoundedJSONParser
 from lapor.ratelimits import reporter_action_wait
 
 from . import serializers as s
@@ -75,7 +76,7 @@ ENDPOINT_OF_ACTION = {action: name for name, action in STAFF_ENDPOINTS.items()} 
     NOTE: "notes",
 }
 IDEMPOTENCY_TTL = 24 * 3600
-PARSERS = [JSONParser, FormParser, MultiPartParser]
+PARSERS = [BoundedJSONParser, FormParser, MultiPartParser]
 
 
 # --- helpers ----------------------------------------------------------------------------------

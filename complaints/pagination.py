@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
-from django.utils.dateparse import parse_datetime
+
+from lapor.dates import parse_moment
 
 # The public list's keys, newest first: the pages' keyset and the API's cursor share them.
 NEWEST_FIRST = ("created_at", "id")
@@ -62,7 +63,7 @@ def _decode(cursor: str | None, keys) -> list | None:
     decoded = []
     for key, value in zip(keys, values, strict=True):
         if key.endswith("_at"):
-            value = parse_datetime(value) if isinstance(value, str) else None
+            value = parse_moment(value)
         elif not isinstance(value, int) or isinstance(value, bool):
             value = None
         if value is None:

@@ -1,10 +1,12 @@
 """Middleware that every response needs, whichever view answers."""
 
+import json
 import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
 
 from .views import database_unavailable
 
@@ -31,6 +33,75 @@ class HardeningMiddleware:
             # wsgiref adds "WSGIServer/0.2 CPython/3.11.x" only when no Server header is set.
             response["Server"] = "WSGIServer"
         return response
+
+
+# Longer than any field of the portal (descriptions and notes hold 5000 characters).
+MAX_PATH_CHARS = 2048
+MAX_QUERY_VALUE_CHARS = 2000
+MAX_FORM_VALUE_CHARS = 8000
+
+
+def _unfit(value: str, limit: int) -> bool:
+    return len(value) > limit or "\x00" in value
+
+
+class InputGuardMiddleware:
+    """400 for a request whose path, query or form values hold a NUL character (PostgreSQL
+    refuses it in any text) or are longer than any field of the portal, before a view reads
+    them. One guard for every page, API and Open311 endpoint."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            return self._bad_request(request.path)
+        return self.get_response(request)
+
+    @staticmethod
+    def _bad_request(path: str):
+        """A 400 in the shape the endpoint's clients read: Open311's error document, the API's
+        error body, or plain text."""
+        message = "A value holds a NUL character or is too long."
+        if path.startswith("/open311/"):
+            if path.endswith(".json"):
+                body = json.dumps([{"code": 400, "description": message}])
+                return HttpResponseBadRequest(body, content_type="application/json; charset=utf-8")
+            body = (
+                "<?xml version='1.0' encoding='utf-8'?>\n<errors><error><code>400</code>"
+                f"<description>{message}</description></error></errors>"
+            )
+            return HttpResponseBadRequest(body, content_type="text/xml; charset=utf-8")
+        if path.startswith("/api/"):
+            body = json.dumps({"type": "parse_error", "detail": message, "errors": {}})
+            return HttpResponseBadRequest(body, content_type="application/json")
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+    @staticmethod
+    def _refused(request) -> bool:
+        if _unfit(request.path, MAX_PATH_CHARS):
+            return True
+        for key, values in request.GET.lists():
+            if _unfit(key, 200) or any(_unfit(v, MAX_QUERY_VALUE_CHARS) for v in values):
+                return True
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            try:
+                items = request.POST.lists()
+            except (MultiPartParserError, ValueError):
+                return True
+            for key, values in items:
+                if _unfit(key, 200) or any(_unfit(v, MAX_FORM_VALUE_CHARS) for v in values):
+                    return True
+        return False
+
+
+def axes_username(request, credentials=None) -> str:
+    """The username django-axes records for a sign-in attempt, cut to an account's length."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value)[:150]
 
 
 class DatabaseUnavailableMiddleware:

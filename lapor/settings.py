@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "lapor.middleware.HardeningMiddleware",
+    "lapor.middleware.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "lapor.middleware.DatabaseUnavailableMiddleware",
@@ -199,6 +200,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lapor.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
 AXES_VERBOSE = False
+# The username axes records (its column holds 255): at most what an account's can be.
+AXES_USERNAME_CALLABLE = "lapor.middleware.axes_username"
 
 # Sessions end after this much inactivity: short for staff, long for citizens.
 LAPOR_STAFF_IDLE_MINUTES = env.int("LAPOR_STAFF_IDLE_MINUTES", default=30)
@@ -326,7 +329,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "lapor.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -19,6 +19,7 @@ from agencies.models import Agency, Region
 from agencies.selectors import agencies_visible_to
 from complaints.querysets import overdue_q
 from complaints.scope import Purpose, complaints_for
+from lapor.dates import BoundedDateField
 
 from .common import staff_scope_or_403
 
@@ -32,10 +33,10 @@ class PeriodForm(forms.Form):
         choices=[(MONTH, _("This month")), (YEAR, _("This year")), (RANGE, _("Dates below"))],
         required=False,
     )
-    start = forms.DateField(
+    start = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     region = forms.ModelChoiceField(

@@ -14,6 +14,7 @@ from agencies.selectors import agencies_visible_to, staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.models import Channel, Classification, Complaint
 from complaints.workflow import ComplaintStatus
+from lapor.dates import BoundedDateFilter
 
 from .selectors import breached_q, due_soon_q, open_statuses, overdue_q
 
@@ -75,12 +76,12 @@ class StaffQueueFilter(django_filters.FilterSet):
     breached = django_filters.BooleanFilter(
         label=_("Missed a deadline"), widget=forms.CheckboxInput, method="filter_breached"
     )
-    since = django_filters.DateFilter(
+    since = BoundedDateFilter(
         label=_("Received from"),
         method="filter_since",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    until = django_filters.DateFilter(
+    until = BoundedDateFilter(
         label=_("Received until"),
         method="filter_until",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
@@ -26,6 +25,7 @@ from complaints.scope import Purpose, complaints_for
 from complaints.selectors import complaints_public_with_latest_note
 from complaints.services import complaint_submit
 from complaints.workflow import ComplaintStatus
+from lapor.dates import parse_moment
 
 from ..models import Open311Client
 from .geo import region_for_address, region_for_point
@@ -202,25 +202,9 @@ def _requests_response(request, fmt, complaints):
 
 
 def _parse_when(raw: str, *, end: bool = False) -> datetime | None:
-    """An ISO 8601 datetime (or a date); None when it cannot be read."""
-    raw = raw.strip().replace(" ", "+")  # a "+" of an offset often arrives decoded as a space
-    try:
-        value = parse_datetime(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        try:
-            day = parse_date(raw)
-        except ValueError:
-            day = None
-        if day is None:
-            return None
-        value = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
-    if not 1900 <= value.year <= 9000:  # converting the extremes to UTC would overflow
-        return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
+    """An ISO 8601 datetime (or a date); None when it cannot be read or is out of range."""
+    # A "+" of an offset often arrives decoded as a space.
+    return parse_moment(raw.strip().replace(" ", "+"), end=end)
 
 
 def _csv(raw: str) -> list[str]:
