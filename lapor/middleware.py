@@ -35,10 +35,11 @@ class HardeningMiddleware:
         return response
 
 
-# Longer than any field of the portal (descriptions and notes hold 5000 characters).
+# Longer than any path or query value of the portal. Form values may be longer (a form answers
+# an over-long title with its own field error); this only bounds what any view must read.
 MAX_PATH_CHARS = 2048
 MAX_QUERY_VALUE_CHARS = 2000
-MAX_FORM_VALUE_CHARS = 8000
+MAX_FORM_VALUE_CHARS = 200_000
 
 
 def _unfit(value: str, limit: int) -> bool:
