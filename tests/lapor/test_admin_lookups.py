@@ -6,8 +6,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from complaints.models import Complaint, Notification
+from complaints.models import Complaint
 from lapor.admin_site import OfferedLookupsOnly
+from notifications.models import Notification
 from tests.factories import UserFactory, complaint_submitted
 
 pytestmark = pytest.mark.django_db

@@ -9,15 +9,15 @@ from django.test import Client
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from complaints.accounts import RegisterForm
-from complaints.api.serializers import ComplaintCreateSerializer, NoteSerializer, RateSerializer
-from complaints.dashboard.forms import IntakeForm
-from complaints.forms import ComplaintForm, NoteForm, RatingForm, ReopenForm
+from accounts.views import RegisterForm
+from api.models import Open311Client
+from api.serializers import ComplaintCreateSerializer, NoteSerializer, RateSerializer
 from complaints.models import Complaint, ComplaintEvent
-from complaints.open311.models import Open311Client
+from portal.forms import ComplaintForm, NoteForm, RatingForm, ReopenForm
 from tests.api.test_api_complaints import payload
 from tests.api.test_open311 import valid
-from tests.complaints.test_views import form_data
+from tests.portal.test_views import form_data
+from workspace.forms import IntakeForm
 
 # (model, form or serializer class, {form field: model field} where the names differ)
 WRITERS = [

@@ -8,12 +8,12 @@ from defusedxml import ElementTree
 from django.test import Client
 from rest_framework.test import APIClient
 
+from api.models import Open311Client
 from complaints.models import Complaint
-from complaints.open311.models import Open311Client
 from tests.api.test_api_complaints import payload
 from tests.api.test_open311 import valid
-from tests.complaints.test_views import form_data
 from tests.factories import complaint_submitted
+from tests.portal.test_views import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from complaints.models import Complaint
 from lapor.spreadsheet import spreadsheet_safe
 from tests.factories import agency, category, complaint_submitted, officer, region
-from workspace.exports import spreadsheet_safe
 
 pytestmark = pytest.mark.django_db
 
