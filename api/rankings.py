@@ -50,7 +50,8 @@ class ValueSerializer(serializers.Serializer):
 
 
 class RowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
+    rank = serializers.IntegerField(allow_null=True)
+    insufficient_data = serializers.BooleanField(source="insufficient")
     region_rank = serializers.IntegerField(allow_null=True)
     region_code = serializers.CharField(source="region.code")
     region_name = serializers.CharField()

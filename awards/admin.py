@@ -39,7 +39,7 @@ class SchemeAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_display = ["name_id", "level", "year", "published"]
     list_filter = ["level"]
     inlines = [CriterionInline, BandInline]
-    fields = ["year", "level", "name_id", "name_en"]
+    fields = ["year", "level", "name_id", "name_en", "min_received", "min_rated", "thin_data"]
 
     @admin.display(boolean=True, description=_("used by a published result"))
     def published(self, obj):

@@ -41,6 +41,11 @@ BANDS = {
     "agency": ("0.8500", "0.7000", "0.5000", "0.0000"),
 }
 BAND_NAMES = [("Sangat baik", "Very good"), ("Baik", "Good"), ("Cukup", "Fair"), ("Kurang", "Poor")]
+# Too little data is not a score: below these a group is "data belum cukup" and not ranked.
+MINIMUMS = {
+    "regency": {"min_received": 20, "min_rated": 10, "thin_data": "unranked"},
+    "agency": {"min_received": 10, "min_rated": 5, "thin_data": "unranked"},
+}
 NAMES = {
     "regency": ("Penilaian kabupaten/kota", "Regency and city ranking"),
     "agency": ("Penilaian perangkat daerah (SKPD)", "Agency (SKPD) ranking"),
@@ -58,7 +63,12 @@ def default_schemes_load(*, apps=global_apps) -> int:
         if Scheme.objects.filter(year__isnull=True, level=level).exists():
             continue
         created += 1
-        scheme = Scheme.objects.create(year=None, level=level, name_id=name_id, name_en=name_en)
+        # A historical model (migration 0002) has no minimums yet; 0003 sets them.
+        fields = {f.name for f in Scheme._meta.get_fields()}
+        minimums = {k: v for k, v in MINIMUMS[level].items() if k in fields}
+        scheme = Scheme.objects.create(
+            year=None, level=level, name_id=name_id, name_en=name_en, **minimums
+        )
         for (order, indicator, normalisation, c_id, c_en), weight in zip(
             CRITERIA, WEIGHTS[level], strict=True
         ):
@@ -76,3 +86,10 @@ def default_schemes_load(*, apps=global_apps) -> int:
                 scheme=scheme, name_id=b_id, name_en=b_en, min_score=Decimal(threshold)
             )
     return created
+
+
+def default_minimums_set(*, apps=global_apps) -> None:
+    """Give the default schemes their minimums (for databases made before they existed)."""
+    Scheme = apps.get_model("awards", "Scheme")
+    for level, values in MINIMUMS.items():
+        Scheme.objects.filter(year__isnull=True, level=level).update(**values)

@@ -66,6 +66,11 @@ ALLOWED_NORMALISATIONS = {
 }
 
 
+class ThinData(models.TextChoices):
+    UNRANKED = "unranked", _("Not ranked: shown as “data belum cukup”")
+    AFTER = "after", _("Ranked after the groups with enough data")
+
+
 class Scheme(models.Model):
     """The criteria and bands of one year and level; ``year`` empty: the default, copied into a
     year the first time that year is computed (so later edits of the default leave it alone)."""
@@ -79,6 +84,26 @@ class Scheme(models.Model):
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
     name_id = models.CharField(_("name (Indonesian)"), max_length=150)
     name_en = models.CharField(_("name (English)"), max_length=150)
+    # Too little data is not a score: below these a group is "data belum cukup".
+    min_received = models.PositiveIntegerField(
+        _("minimum complaints received"),
+        default=0,
+        help_text=_("A group that received fewer complaints in the year has too little data."),
+    )
+    min_rated = models.PositiveIntegerField(
+        _("minimum rated complaints"),
+        default=0,
+        help_text=_(
+            "When a criterion uses the citizens' rating: a group with fewer rated complaints "
+            "has too little data."
+        ),
+    )
+    thin_data = models.CharField(
+        _("groups with too little data"),
+        max_length=10,
+        choices=ThinData.choices,
+        default=ThinData.UNRANKED,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -259,7 +284,9 @@ class ResultRow(models.Model):
     )
     name = models.CharField(max_length=200)
     region_name = models.CharField(max_length=100)
-    rank = models.PositiveIntegerField()
+    # None: not ranked, too little data (the scheme's minimums).
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    insufficient = models.BooleanField(default=False)
     # Agencies: the rank among the agencies of the same region (the province's own included).
     region_rank = models.PositiveIntegerField(null=True, blank=True)
     score = models.DecimalField(max_digits=16, decimal_places=8)
@@ -296,7 +323,7 @@ class ResultRow(models.Model):
     @property
     def movement(self) -> int | None:
         """Places gained (positive) or lost against the previous published year; None: new."""
-        if self.previous_rank is None:
+        if self.previous_rank is None or self.rank is None:
             return None
         return self.previous_rank - self.rank
 

@@ -7,7 +7,10 @@ The rules (also in docs/awards.md and on the page):
   what counts; a missing raw value (no complaints, nothing followed up, nothing rated) gets 0;
 - points = weight × normalised, exactly; score = the sum of the points, exactly;
 - ranks by score, highest first; equal scores share a rank and the next rank skips (1, 1, 3);
-- the band is the one with the highest threshold at or below the score.
+- the band is the one with the highest threshold at or below the score;
+- a group under the scheme's minimums (``Thin``) has too little data: it gets no band, and either
+  no rank or a rank after every group with enough data (the scheme decides); the best values the
+  normalisations use come from the groups with enough data only.
 """
 
 from __future__ import annotations
@@ -52,14 +55,32 @@ class Value:
     points: Decimal
 
 
+@dataclass(frozen=True)
+class Thin:
+    """A scheme's minimums: fewer complaints received, or (when a criterion uses the rating)
+    fewer rated complaints, is too little data. ``rank_after``: rank such groups after the
+    others instead of leaving them unranked."""
+
+    min_received: int = 0
+    min_rated: int = 0
+    rank_after: bool = False
+
+    def is_thin(self, figures: IndicatorSet, criteria: Iterable[CriterionSpec]) -> bool:
+        if figures.received < self.min_received:
+            return True
+        uses_rating = any(c.indicator == Indicator.MEAN_RATING for c in criteria)
+        return uses_rating and figures.rated < self.min_rated
+
+
 @dataclass
 class Scored:
     key: object
     figures: IndicatorSet
     values: list[Value] = field(default_factory=list)
     score: Decimal = ZERO
-    rank: int = 0
+    rank: int | None = 0
     band: BandSpec | None = None
+    insufficient: bool = False
 
 
 def raw_value(figures: IndicatorSet, indicator: str) -> Decimal | None:
@@ -120,24 +141,37 @@ def score_groups(
     bands: Iterable[BandSpec] = (),
     *,
     tie_order=str,
+    thin: Thin | None = None,
 ) -> tuple[list[Scored], dict[str, Decimal | None]]:
     """Score every group; returns the groups ranked (ties by ``tie_order(key)``) and, per indicator,
-    the best value the normalisation used (None where it uses none)."""
+    the best value the normalisation used (None where it uses none). Groups with too little
+    data (``thin``) come last, unranked or ranked after the others."""
     criteria = sorted(criteria, key=lambda c: c.order)
     bands = list(bands)
-    scored = {key: Scored(key=key, figures=figures) for key, figures in groups.items()}
+    thin = thin or Thin()
+    scored = {
+        key: Scored(key=key, figures=figures, insufficient=thin.is_thin(figures, criteria))
+        for key, figures in groups.items()
+    }
+    # The best values come from the groups with enough data (all, when none has enough).
+    enough = [key for key, s in scored.items() if not s.insufficient] or list(scored)
     bests: dict[str, Decimal | None] = {}
     for criterion in criteria:
         raws = {key: raw_value(s.figures, criterion.indicator) for key, s in scored.items()}
-        best = reference(raws.values(), criterion.normalisation)
+        best = reference((raws[key] for key in enough), criterion.normalisation)
         bests[criterion.indicator] = best
         for key, s in scored.items():
             normalised = normalise(raws[key], criterion.normalisation, best)
             points = criterion.weight * normalised
             s.values.append(Value(criterion, raws[key], normalised, points))
             s.score += points
-    ordered = sorted(scored.values(), key=lambda s: (-s.score, tie_order(s.key)))
-    for s, r in zip(ordered, rank(s.score for s in ordered), strict=True):
+    ordered = sorted(scored.values(), key=lambda s: (s.insufficient, -s.score, tie_order(s.key)))
+    ranked = [s for s in ordered if not s.insufficient]
+    for s, r in zip(ranked, rank(s.score for s in ranked), strict=True):
         s.rank = r
         s.band = band_for(s.score, bands)
+    after = [s for s in ordered if s.insufficient]
+    for s, r in zip(after, rank(s.score for s in after), strict=True):
+        s.rank = len(ranked) + r if thin.rank_after else None
+        s.band = None
     return ordered, bests

@@ -29,6 +29,7 @@ from .models import (
     ResultStatus,
     ResultValue,
     Scheme,
+    ThinData,
 )
 
 FIRST_YEAR = 2015  # SP4N-LAPOR! began in 2015; nothing in Lapor is older
@@ -76,7 +77,13 @@ def scheme_for_year(*, year: int, level: str) -> Scheme:
                 _("There is no scoring scheme for this level; add one in the administration.")
             )
         scheme = Scheme.objects.create(
-            year=year, level=level, name_id=default.name_id, name_en=default.name_en
+            year=year,
+            level=level,
+            name_id=default.name_id,
+            name_en=default.name_en,
+            min_received=default.min_received,
+            min_rated=default.min_rated,
+            thin_data=default.thin_data,
         )
         Criterion.objects.bulk_create(
             Criterion(
@@ -120,7 +127,7 @@ def _previous_ranks(*, year: int, level: str) -> tuple[int | None, dict]:
     if previous is None:
         return None, {}
     field = "region_id" if level == Level.REGENCY else "agency_id"
-    return previous.year, dict(previous.rows.values_list(field, "rank"))
+    return previous.year, dict(previous.rows.filter(rank__isnull=False).values_list(field, "rank"))
 
 
 def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor=None) -> Result:
@@ -160,11 +167,16 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
         )
         groups = _groups(level, sets)
         figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
+        thin = scoring.Thin(
+            min_received=scheme.min_received,
+            min_rated=scheme.min_rated,
+            rank_after=scheme.thin_data == ThinData.AFTER,
+        )
         ranked, bests = scoring.score_groups(
-            figures, criteria, bands, tie_order=lambda key: groups[key][2]
+            figures, criteria, bands, tie_order=lambda key: groups[key][2], thin=thin
         )
         previous_year, previous = _previous_ranks(year=year, level=level)
-        region_ranks = _region_ranks(ranked, groups) if level == Level.AGENCY else {}
+        region_ranks = _region_ranks(ranked, groups, thin) if level == Level.AGENCY else {}
 
         Result.objects.filter(year=year, level=level, status=ResultStatus.DRAFT).delete()
         result = Result.objects.create(
@@ -175,7 +187,7 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
             period_start=start,
             period_end=end,
             computed_at=now,
-            scheme_snapshot=_snapshot(scheme, criteria, bands, bests),
+            scheme_snapshot=_snapshot(scheme, criteria, bands, bests, thin),
         )
         rows = ResultRow.objects.bulk_create(
             ResultRow(
@@ -185,6 +197,7 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
                 name=groups[s.key][2],
                 region_name=groups[s.key][0].name,
                 rank=s.rank,
+                insufficient=s.insufficient,
                 region_rank=region_ranks.get(s.key),
                 score=s.score,
                 band_id=s.band.name_id if s.band else "",
@@ -217,18 +230,26 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
     return result
 
 
-def _region_ranks(ranked: list[scoring.Scored], groups: dict) -> dict:
+def _region_ranks(ranked: list[scoring.Scored], groups: dict, thin: scoring.Thin) -> dict:
+    """Ranks among the agencies of each region; too little data: after them, or none."""
     by_region: dict[int, list[scoring.Scored]] = {}
     for s in ranked:
         by_region.setdefault(groups[s.key][0].pk, []).append(s)
     ranks = {}
     for members in by_region.values():
-        for s, r in zip(members, scoring.rank(m.score for m in members), strict=True):
+        enough = [m for m in members if not m.insufficient]
+        for s, r in zip(enough, scoring.rank(m.score for m in enough), strict=True):
             ranks[s.key] = r
+        if thin.rank_after:
+            after = [m for m in members if m.insufficient]
+            for s, r in zip(after, scoring.rank(m.score for m in after), strict=True):
+                ranks[s.key] = len(enough) + r
     return ranks
 
 
-def _snapshot(scheme, criteria, bands, bests) -> dict:
+def _snapshot(scheme, criteria, bands, bests, thin: scoring.Thin | None = None) -> dict:
+    thin = thin or scoring.Thin()
+
     def text(value: Decimal | None):
         return None if value is None else str(value)
 
@@ -253,6 +274,9 @@ def _snapshot(scheme, criteria, bands, bests) -> dict:
             for b in sorted(bands, key=lambda b: b.min_score, reverse=True)
         ],
         "max_score": str(sum((c.weight for c in criteria), Decimal(0))),
+        "min_received": thin.min_received,
+        "min_rated": thin.min_rated,
+        "thin_data": ThinData.AFTER if thin.rank_after else ThinData.UNRANKED,
     }
 
 

@@ -28,6 +28,14 @@ def exact(value: Decimal | None, min_places: int = 4) -> str:
     return str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
 
 
+def TOO_LITTLE_DATA() -> str:  # noqa: N802 - reads like the constant it stands for
+    return _("too little data")
+
+
+def rank_text(rank: int | None) -> str:
+    return TOO_LITTLE_DATA() if rank is None else str(rank)
+
+
 def raw_text(indicator: str, raw: Decimal | None) -> str:
     if indicator == Indicator.RECEIVED:
         return "–" if raw is None else str(int(raw))
@@ -42,6 +50,8 @@ def weight_text(weight) -> str:
 
 def movement(row: ResultRow, *, has_previous: bool) -> tuple[str, str]:
     """(short text, words for screen readers) for the rank movement of ``row``."""
+    if row.rank is None:
+        return "–", _("not ranked: too little data")
     if not has_previous:
         return "–", _("no earlier published year")
     if row.previous_rank is None:
@@ -66,6 +76,18 @@ def bands(result: Result) -> list[dict]:
         }
         for b in result.scheme_snapshot.get("bands", [])
     ]
+
+
+def thin(result: Result) -> dict | None:
+    """The scheme's minimums as the page states them; None when it has none."""
+    snap = result.scheme_snapshot
+    if not snap.get("min_received") and not snap.get("min_rated"):
+        return None
+    return {
+        "min_received": snap.get("min_received", 0),
+        "min_rated": snap.get("min_rated", 0),
+        "thin_data": snap.get("thin_data", "unranked"),
+    }
 
 
 def criteria(result: Result) -> list[dict]:
@@ -112,14 +134,19 @@ def row_cells(
     result: Result, row: ResultRow, *, has_previous: bool, by_region: bool = False
 ) -> list[Cell]:
     text, words = movement(row, has_previous=has_previous)
+    rank = row.region_rank if by_region else row.rank
     cells = [
-        Cell(str(row.region_rank if by_region else row.rank)),
+        Cell(rank_text(rank)),
         Cell(text, words),
         Cell(row.name),
     ]
     if result.level == Level.AGENCY:
         cells.append(Cell(row.region_name))
-    cells += [Cell(fixed(row.score, 2)), Cell(exact(row.score)), Cell(row.band or "–")]
+    cells += [
+        Cell(fixed(row.score, 2)),
+        Cell(exact(row.score)),
+        Cell(TOO_LITTLE_DATA() if row.insufficient else (row.band or "–")),
+    ]
     for value in row.values.all():
         cells += [
             Cell(raw_text(value.indicator, value.raw)),
@@ -158,7 +185,7 @@ def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> 
         rank = row.region_rank if by_region else row.rank
         bars.append(
             {
-                "label": f"{rank}. {row.name}",
+                "label": f"{rank}. {row.name}" if rank else f"({TOO_LITTLE_DATA()}) {row.name}",
                 "score": fixed(row.score, 2),
                 "label_y": y + 13,
                 "bar_y": y + 18,

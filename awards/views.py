@@ -85,6 +85,7 @@ def _ranking_page(request, year: int, *, is_index: bool):
         chart=tables.chart(result, rows, by_region=by_region),
         bands=tables.bands(result),
         previous_year=next((r.previous_year for r in rows if r.previous_year), None),
+        thin=tables.thin(result),
         csv_query=request.GET.urlencode(),
     )
     return render(request, "awards/ranking.html", context)
