@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Agency, Category, Region, RoutingRule, StaffMembership
+from .models import Agency, Category, Region, RegionPopulation, RoutingRule, StaffMembership
 
 
 @admin.register(Region)
@@ -45,3 +45,13 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "agency", "region"]
     autocomplete_fields = ["agency"]
     raw_id_fields = ["user"]
+
+
+@admin.register(RegionPopulation)
+class RegionPopulationAdmin(admin.ModelAdmin):
+    """BPS population figures: add a row when BPS publishes a new year."""
+
+    list_display = ["region", "year", "population", "source"]
+    list_filter = ["year"]
+    list_select_related = ["region"]
+    search_fields = ["region__name", "region__code"]

@@ -201,3 +201,28 @@ class StaffMembership(models.Model):
     def __str__(self) -> str:
         target = self.agency or self.region or _("Kalimantan Selatan")
         return f"{self.get_role_display()}: {target}"
+
+
+class RegionPopulation(models.Model):
+    """A region's population for a year, as published by BPS (reference data the admin updates).
+    The ranking uses the latest year at or before the ranking's year (else the earliest)."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="populations", verbose_name=_("region")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    population = models.PositiveIntegerField(_("population"))
+    source = models.CharField(
+        _("source"), max_length=300, help_text=_("The BPS publication or table the figure is from.")
+    )
+
+    class Meta:
+        ordering = ["region__code", "-year"]
+        verbose_name = _("population (BPS)")
+        verbose_name_plural = _("populations (BPS)")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="population_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}: {self.population}"

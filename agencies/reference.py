@@ -87,3 +87,26 @@ ROUTING_OVERRIDES: dict[tuple[str, str], str] = {
     ("63.03", "pju"): "dprkplh",  # Kabupaten Banjar: DPRKPLH
     ("63.03", "sampah"): "dprkplh",  # Kabupaten Banjar has no separate DLH
 }
+
+
+# Population of each regency and city, BPS: Hasil Sensus Penduduk 2020 (SP2020, September 2020),
+# as published by BPS Provinsi Kalimantan Selatan; the 13 figures add up to the province's
+# 4,073,584. Newer BPS years are added in the admin (agencies > populations).
+POPULATION_YEAR = 2020
+POPULATION_SOURCE = "BPS, Hasil Sensus Penduduk 2020 (SP2020), Provinsi Kalimantan Selatan"
+POPULATION: dict[str, int] = {
+    "63.01": 348_966,  # Tanah Laut
+    "63.02": 325_622,  # Kotabaru
+    "63.03": 565_635,  # Banjar
+    "63.04": 313_021,  # Barito Kuala
+    "63.05": 189_475,  # Tapin
+    "63.06": 228_006,  # Hulu Sungai Selatan
+    "63.07": 258_721,  # Hulu Sungai Tengah
+    "63.08": 226_727,  # Hulu Sungai Utara
+    "63.09": 253_305,  # Tabalong
+    "63.10": 322_646,  # Tanah Bumbu
+    "63.11": 130_355,  # Balangan
+    "63.71": 657_663,  # Banjarmasin
+    "63.72": 253_442,  # Banjarbaru
+}
+PROVINCE_POPULATION = 4_073_584

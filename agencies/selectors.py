@@ -4,7 +4,15 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from .models import Agency, Category, Region, RoutingRule, StaffMembership, StaffRole
+from .models import (
+    Agency,
+    Category,
+    Region,
+    RegionPopulation,
+    RoutingRule,
+    StaffMembership,
+    StaffRole,
+)
 
 
 @dataclass(frozen=True)
@@ -106,3 +114,15 @@ def routing_rule_for(*, region_id: int, category_id: int) -> RoutingRule | None:
         .filter(region_id=region_id, category_id=category_id)
         .first()
     )
+
+
+def populations_for(year: int) -> dict[int, RegionPopulation]:
+    """{region id: its BPS population} for ``year``: the latest figure at or before the year,
+    else the earliest there is. One query."""
+    chosen: dict[int, RegionPopulation] = {}
+    # Ascending years: every figure up to the year replaces the one before; a later figure is
+    # taken only when the region has none at all yet (so the earliest).
+    for p in RegionPopulation.objects.order_by("region_id", "year"):
+        if p.year <= year or p.region_id not in chosen:
+            chosen[p.region_id] = p
+    return chosen

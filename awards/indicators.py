@@ -9,7 +9,7 @@ longer hold the complaint), plus one for the median on databases without ``perce
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -19,13 +19,15 @@ from django.db import connections, transaction
 from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from complaints.models import Complaint, DeadlineBreach
+from complaints.models import BreachKind, Complaint, ComplaintEvent, DeadlineBreach, EventKind
 from complaints.workflow import ArchiveReason, ComplaintStatus
 
 GROUPS = ("region", "agency", "month")
 SHARE_PLACES = Decimal("0.0001")  # shares are kept to four decimals (0.0001 = 0.01 %)
 HOURS_PLACES = Decimal("0.01")
 RATING_PLACES = Decimal("0.01")
+PER_CAPITA_PLACES = Decimal("0.01")
+PER_RESIDENTS = 10_000  # complaints per 10,000 residents
 
 # Archive reasons that mean "not a real complaint": never counted, whatever happened before.
 NOT_COMPLAINTS = (ArchiveReason.SPAM, ArchiveReason.DUPLICATE)
@@ -62,6 +64,16 @@ class IndicatorSet:
     # Agency grouping only: complaints this agency breached that another agency holds now.
     # They count in ``breached`` and in the breach share's denominator (received + these).
     breached_elsewhere: int = 0
+    # The national rules' indicators (see docs/awards.md).
+    triaged_on_time: int = 0  # verified/routed with no missed verification deadline
+    completed_on_time: int = 0  # resolved no later than the completion target
+    reopened: int = 0  # reopened by the reporter at least once
+    triage_on_time_share: Decimal | None = None
+    completed_on_time_share: Decimal | None = None
+    reopen_share: Decimal | None = None
+    # Regions only, from BPS reference data: see ``with_population``.
+    population: int | None = None
+    received_per_10k: Decimal | None = None
 
     @classmethod
     def empty(cls) -> IndicatorSet:
@@ -83,6 +95,10 @@ class IndicatorSet:
         rating_sum: int = 0,
         median_hours: Decimal | None = None,
         breached_elsewhere: int = 0,
+        triaged_on_time: int = 0,
+        completed_on_time: int = 0,
+        reopened: int = 0,
+        population: int | None = None,
     ) -> IndicatorSet:
         """The set from its counts; every share and mean is derived here, the same way always."""
         return cls(
@@ -103,6 +119,20 @@ class IndicatorSet:
                 else None
             ),
             breached_elsewhere=breached_elsewhere,
+            triaged_on_time=triaged_on_time,
+            completed_on_time=completed_on_time,
+            reopened=reopened,
+            triage_on_time_share=share(triaged_on_time, received),
+            completed_on_time_share=share(completed_on_time, received),
+            reopen_share=share(reopened, received),
+            population=population,
+            received_per_10k=per_residents(received, population),
+        )
+
+    def with_population(self, population: int | None) -> IndicatorSet:
+        """The set with its region's population and complaints per 10,000 residents."""
+        return replace(
+            self, population=population, received_per_10k=per_residents(self.received, population)
         )
 
     def as_dict(self) -> dict:
@@ -110,6 +140,15 @@ class IndicatorSet:
             name: (str(value) if isinstance(value, Decimal) else value)
             for name, value in self.__dict__.items()
         }
+
+
+def per_residents(received: int, population: int | None) -> Decimal | None:
+    """Complaints per 10,000 residents, to two decimals (half up); None without a population."""
+    if not population:
+        return None
+    return (Decimal(received) * PER_RESIDENTS / Decimal(population)).quantize(
+        PER_CAPITA_PLACES, ROUND_HALF_UP
+    )
 
 
 def share(part: int, whole: int) -> Decimal | None:
@@ -208,6 +247,26 @@ def indicator_sets(
         "resolved": Count("pk", filter=Q(status__in=RESOLVED_STATUSES)),
         "rated": Count("rating"),
         "rating_sum": Sum("rating"),
+        # Verified/routed within the verification deadline (3 working days): out of triage and
+        # no verification deadline missed (auto-routed complaints never wait for one).
+        "triaged_on_time": Count(
+            "pk",
+            filter=~Q(status=ComplaintStatus.TRIAGE)
+            & ~Exists(
+                DeadlineBreach.objects.filter(complaint_id=OuterRef("pk"), kind=BreachKind.TRIAGE)
+            ),
+        ),
+        # Completed within the completion target of its type (set from the category).
+        "completed_on_time": Count(
+            "pk",
+            filter=Q(status__in=RESOLVED_STATUSES, resolved_at__lte=F("completion_due_at")),
+        ),
+        "reopened": Count(
+            "pk",
+            filter=Exists(
+                ComplaintEvent.objects.filter(complaint_id=OuterRef("pk"), kind=EventKind.REOPENED)
+            ),
+        ),
     }
     if group_by != "agency":
         # A correlated EXISTS probes the breach index once per counted complaint, so its cost
@@ -257,6 +316,9 @@ def indicator_sets(
             rating_sum=(row["rating_sum"] or 0) if row else 0,
             median_hours=medians.get(group),
             breached_elsewhere=elsewhere,
+            triaged_on_time=row["triaged_on_time"] if row else 0,
+            completed_on_time=row["completed_on_time"] if row else 0,
+            reopened=row["reopened"] if row else 0,
         )
     return result
 

@@ -34,6 +34,13 @@ class Indicator(models.TextChoices):
     BREACH_SHARE = "breach_share", _("Share with a missed deadline")
     MEDIAN_HOURS = "median_hours_to_follow_up", _("Median hours to first follow-up")
     MEAN_RATING = "mean_rating", _("Mean citizen rating (1–5)")
+    PER_10K = "received_per_10k", _("Complaints per 10,000 residents (regencies and cities)")
+    TRIAGE_ON_TIME_SHARE = "triage_on_time_share", _("Share verified within 3 working days")
+    COMPLETED_ON_TIME_SHARE = (
+        "completed_on_time_share",
+        _("Share completed within the completion target"),
+    )
+    REOPEN_SHARE = "reopen_share", _("Share reopened by the reporter")
 
 
 SHARE_INDICATORS = frozenset(
@@ -42,9 +49,16 @@ SHARE_INDICATORS = frozenset(
         Indicator.ON_TIME_SHARE,
         Indicator.RESOLVED_SHARE,
         Indicator.BREACH_SHARE,
+        Indicator.TRIAGE_ON_TIME_SHARE,
+        Indicator.COMPLETED_ON_TIME_SHARE,
+        Indicator.REOPEN_SHARE,
     }
 )
-LOWER_IS_BETTER = frozenset({Indicator.BREACH_SHARE, Indicator.MEDIAN_HOURS})
+LOWER_IS_BETTER = frozenset(
+    {Indicator.BREACH_SHARE, Indicator.MEDIAN_HOURS, Indicator.REOPEN_SHARE}
+)
+# Indicators that only make sense for regions (they need a population).
+REGION_ONLY = frozenset({Indicator.PER_10K})
 
 
 class Normalisation(models.TextChoices):
@@ -63,6 +77,10 @@ ALLOWED_NORMALISATIONS = {
     Indicator.BREACH_SHARE: {Normalisation.COMPLEMENT},
     Indicator.MEDIAN_HOURS: {Normalisation.INVERSE_BEST},
     Indicator.MEAN_RATING: {Normalisation.AGAINST_BEST},
+    Indicator.PER_10K: {Normalisation.AGAINST_BEST},
+    Indicator.TRIAGE_ON_TIME_SHARE: {Normalisation.AS_IS, Normalisation.AGAINST_BEST},
+    Indicator.COMPLETED_ON_TIME_SHARE: {Normalisation.AS_IS, Normalisation.AGAINST_BEST},
+    Indicator.REOPEN_SHARE: {Normalisation.COMPLEMENT},
 }
 
 
@@ -104,6 +122,13 @@ class Scheme(models.Model):
         choices=ThinData.choices,
         default=ThinData.UNRANKED,
     )
+    # Schemes without a year are ready-made: the level's default (copied into a year the first
+    # time it is computed) and others staff may apply to a year's draft instead.
+    is_default = models.BooleanField(
+        _("default of its level"),
+        default=False,
+        help_text=_("Only for a scheme without a year: the one copied into a new year."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,13 +144,13 @@ class Scheme(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["level"],
-                condition=Q(year__isnull=True),
+                condition=Q(year__isnull=True, is_default=True),
                 name="scheme_one_default_per_level",
             ),
         ]
 
     def __str__(self) -> str:
-        year = self.year if self.year else _("default")
+        year = self.year if self.year else (_("default") if self.is_default else _("ready-made"))
         return f"{self.name} ({year})"
 
     @property
@@ -173,6 +198,10 @@ class Criterion(models.Model):
         return self.name_en if in_english() else self.name_id
 
     def clean(self):
+        if self.indicator in REGION_ONLY and self.scheme_id and self.scheme.level != Level.REGENCY:
+            raise ValidationError(
+                {"indicator": _("This indicator needs a population: regencies and cities only.")}
+            )
         allowed = ALLOWED_NORMALISATIONS.get(self.indicator, set())
         if self.indicator and self.normalisation and self.normalisation not in allowed:
             raise ValidationError(
@@ -244,6 +273,13 @@ class Result(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # A ranking the province published before Lapor, imported from a CSV (rows without a
+    # breakdown): movement in the first Lapor year compares with it.
+    is_imported = models.BooleanField(_("imported"), default=False)
+    source_note = models.CharField(_("source"), max_length=300, blank=True)
+    # The draft this one replaced (rank and score per group, and its scheme), for the
+    # publishing confirmation: what changed since the last draft.
+    replaced_draft = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-year", "level", "-computed_at"]
@@ -358,6 +394,8 @@ class LogAction(models.TextChoices):
     PUBLISHED = "published", _("Published")
     REPUBLISHED = "republished", _("Republished")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    SCHEME = "scheme", _("Scheme replaced by a ready-made one")
+    IMPORTED = "imported", _("Imported from an earlier publication")
 
 
 class RankingLog(models.Model):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Region, RegionKind
-from agencies.selectors import staff_scope_for
+from agencies.selectors import populations_for, staff_scope_for
 
 from . import scoring
 from .indicators import IndicatorSet, indicator_sets, year_bounds
@@ -71,7 +71,11 @@ def scheme_for_year(*, year: int, level: str) -> Scheme:
         scheme = Scheme.objects.select_for_update().filter(year=year, level=level).first()
         if scheme is not None:
             return scheme
-        default = Scheme.objects.select_for_update().filter(year__isnull=True, level=level).first()
+        default = (
+            Scheme.objects.select_for_update()
+            .filter(year__isnull=True, level=level, is_default=True)
+            .first()
+        )
         if default is None:
             raise RankingError(
                 _("There is no scoring scheme for this level; add one in the administration.")
@@ -102,6 +106,62 @@ def scheme_for_year(*, year: int, level: str) -> Scheme:
             for b in default.bands.all()
         )
         return scheme
+
+
+def ready_made_schemes(level: str):
+    """Schemes without a year that staff may apply to a year (the default among them)."""
+    return Scheme.objects.filter(year__isnull=True, level=level).order_by("-is_default", "pk")
+
+
+def scheme_apply_ready_made(
+    *, year: int, level: str, template_id, actor, now: datetime | None = None
+) -> Scheme:
+    """Replace ``year``'s scheme (criteria, bands, minimums, names) with a ready-made one;
+    refused once a result of the year was published with it."""
+    now = now or timezone.now()
+    _check_province_staff(actor)
+    check_level(level)
+    check_year(year, now=now)
+    template = ready_made_schemes(level).filter(pk=template_id).first()
+    if template is None:
+        raise RankingError(_("Choose one of the ready-made schemes."), field="scheme")
+    scheme = scheme_for_year(year=year, level=level)
+    with transaction.atomic():
+        scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+        if scheme.is_locked:
+            raise RankingError(
+                _("This year's scheme was used by a published ranking; it can no longer change.")
+            )
+        for name in ("name_id", "name_en", "min_received", "min_rated", "thin_data"):
+            setattr(scheme, name, getattr(template, name))
+        scheme.save()
+        scheme.criteria.all().delete()
+        scheme.bands.all().delete()
+        Criterion.objects.bulk_create(
+            Criterion(
+                scheme=scheme,
+                order=c.order,
+                indicator=c.indicator,
+                weight=c.weight,
+                normalisation=c.normalisation,
+                name_id=c.name_id,
+                name_en=c.name_en,
+            )
+            for c in template.criteria.all()
+        )
+        Band.objects.bulk_create(
+            Band(scheme=scheme, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
+            for b in template.bands.all()
+        )
+        RankingLog.objects.create(
+            year=year,
+            level=level,
+            action=LogAction.SCHEME,
+            actor=actor,
+            reason=f"{template.name_id} / {template.name_en}",
+            at=now,
+        )
+    return scheme
 
 
 def _groups(level: str, sets: dict) -> dict[object, tuple]:
@@ -167,6 +227,12 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
         )
         groups = _groups(level, sets)
         figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
+        populations = populations_for(year) if level == Level.REGENCY else {}
+        if level == Level.REGENCY:
+            figures = {
+                key: f.with_population(populations[key].population if key in populations else None)
+                for key, f in figures.items()
+            }
         thin = scoring.Thin(
             min_received=scheme.min_received,
             min_rated=scheme.min_rated,
@@ -178,8 +244,11 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
         previous_year, previous = _previous_ranks(year=year, level=level)
         region_ranks = _region_ranks(ranked, groups, thin) if level == Level.AGENCY else {}
 
+        old_draft = Result.objects.filter(year=year, level=level, status=ResultStatus.DRAFT).first()
+        replaced = _draft_summary(old_draft, level) if old_draft else {}
         Result.objects.filter(year=year, level=level, status=ResultStatus.DRAFT).delete()
         result = Result.objects.create(
+            replaced_draft=replaced,
             year=year,
             level=level,
             scheme=scheme,
@@ -187,7 +256,12 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
             period_start=start,
             period_end=end,
             computed_at=now,
-            scheme_snapshot=_snapshot(scheme, criteria, bands, bests, thin),
+            scheme_snapshot={
+                **_snapshot(scheme, criteria, bands, bests, thin),
+                "population_sources": sorted(
+                    {f"{p.source}, {p.year}" for p in populations.values()}
+                ),
+            },
         )
         rows = ResultRow.objects.bulk_create(
             ResultRow(
@@ -228,6 +302,27 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
             year=year, level=level, action=LogAction.COMPUTED, result=result, actor=actor, at=now
         )
     return result
+
+
+def group_key_field(level: str) -> str:
+    return "region_id" if level == Level.REGENCY else "agency_id"
+
+
+def _draft_summary(draft: Result, level: str) -> dict:
+    """What a draft said, kept in the draft that replaces it: for "changes since the last draft"."""
+    field = group_key_field(level)
+    return {
+        "computed_at": draft.computed_at.isoformat(),
+        "scheme": draft.scheme_snapshot,
+        "rows": {
+            str(key): {"rank": rank, "score": str(score)}
+            for key, rank, score in draft.rows.values_list(field, "rank", "score")
+        },
+    }
+
+
+def year_is_over(year: int, now: datetime | None = None) -> bool:
+    return (now or timezone.now()) >= year_bounds(year)[1]
 
 
 def _region_ranks(ranked: list[scoring.Scored], groups: dict, thin: scoring.Thin) -> dict:
@@ -280,11 +375,11 @@ def _snapshot(scheme, criteria, bands, bests, thin: scoring.Thin | None = None) 
     }
 
 
-def _reason(reason: str) -> str:
+def _reason(reason: str, message: str | None = None) -> str:
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise RankingError(
-            _("Write the reason (at least 10 characters): it is shown in the log."),
+            message or _("Write the reason (at least 10 characters): it is shown in the log."),
             field="reason",
         )
     return reason
@@ -310,7 +405,17 @@ def ranking_publish(
             raise RankingError(_("Only a draft can be published; compute a fresh draft first."))
         earlier = [r for r in siblings if r.published_at is not None]
         action = LogAction.REPUBLISHED if earlier else LogAction.PUBLISHED
-        reason = _reason(reason) if earlier else (reason or "").strip()
+        if not year_is_over(locked.year, now):
+            # Publishing before the year ends freezes a partial year: say why, in the log.
+            reason = _reason(
+                reason,
+                _(
+                    "The year is not over: write why it is published now (at least 10 "
+                    "characters); the reason is logged."
+                ),
+            )
+        else:
+            reason = _reason(reason) if earlier else (reason or "").strip()
         for old in earlier:
             if old.status == ResultStatus.PUBLISHED:
                 old.status = ResultStatus.WITHDRAWN

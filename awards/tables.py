@@ -39,7 +39,7 @@ def rank_text(rank: int | None) -> str:
 def raw_text(indicator: str, raw: Decimal | None) -> str:
     if indicator == Indicator.RECEIVED:
         return "–" if raw is None else str(int(raw))
-    if indicator in (Indicator.MEDIAN_HOURS, Indicator.MEAN_RATING):
+    if indicator in (Indicator.MEDIAN_HOURS, Indicator.MEAN_RATING, Indicator.PER_10K):
         return fixed(raw, 2)
     return fixed(raw, 4)
 

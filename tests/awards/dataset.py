@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from agencies.models import Agency, RoutingRule
 from complaints.enforcement import deadlines_sweep
-from complaints.models import Complaint, DeadlineBreach
+from complaints.models import Complaint, ComplaintEvent, DeadlineBreach
 from complaints.services import complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role
 from tests.factories import complaint_new
@@ -64,7 +64,18 @@ def _play(complaint, rng, at, actor):
         )
 
     story = rng.choice(
-        ["nothing", "follow", "late", "resolve", "rate", "reroute", "spam", "dup", "general"]
+        [
+            "nothing",
+            "follow",
+            "late",
+            "resolve",
+            "rate",
+            "reroute",
+            "spam",
+            "dup",
+            "general",
+            "reopen",
+        ]
     )
     if complaint.status == ComplaintStatus.TRIAGE:
         if story in ("spam", "general"):
@@ -78,9 +89,13 @@ def _play(complaint, rng, at, actor):
         act(Action.FOLLOW_UP, rng.randrange(1, 70), note="Ditinjau")
     elif story == "late":
         act(Action.FOLLOW_UP, 80 + rng.randrange(0, 100), note="Ditinjau")
-    elif story in ("resolve", "rate"):
+    elif story in ("resolve", "rate", "reopen"):
         act(Action.FOLLOW_UP, rng.randrange(1, 100), note="Ditinjau")
-        act(Action.RESOLVE, 120, note="Selesai")
+        # Some within the completion target, some long after it.
+        resolved_after = rng.choice([120, 24 * 60])
+        act(Action.RESOLVE, resolved_after, note="Selesai")
+        if story == "reopen":
+            act(Action.REOPEN, resolved_after + 48, role=Role.REPORTER, actor=None, note="Belum")
         if story == "rate":
             act(Action.RATE, 130, role=Role.REPORTER, actor=None, rating=rng.randrange(1, 6))
     elif story == "reroute":
@@ -133,8 +148,14 @@ def is_counted(c, start=START, end=END):
 
 def recount(group_by: str, start=START, end=END) -> dict:
     breaches = defaultdict(set)  # complaint id -> agencies that breached it (None: triage)
+    triage_breached = set()
     for b in DeadlineBreach.objects.all():
         breaches[b.complaint_id].add(b.agency_id)
+        if b.kind == "triage":
+            triage_breached.add(b.complaint_id)
+    reopened_ids = set(
+        ComplaintEvent.objects.filter(kind="reopened").values_list("complaint_id", flat=True)
+    )
     groups = defaultdict(list)
     for c in Complaint.objects.all():
         if not is_counted(c, start, end):
@@ -161,6 +182,13 @@ def recount(group_by: str, start=START, end=END) -> dict:
         on_time = [c for c in followed if c.first_follow_up_at <= c.follow_up_due_at]
         resolved = [c for c in rows if c.status in ("resolved", "closed")]
         rated = [c.rating for c in rows if c.rating is not None]
+        triaged = [c for c in rows if c.status != "triage" and c.pk not in triage_breached]
+        completed = [
+            c
+            for c in resolved
+            if c.resolved_at and c.completion_due_at and c.resolved_at <= c.completion_due_at
+        ]
+        reopened = [c for c in rows if c.pk in reopened_ids]
         if group_by == "agency":
             breached = len(breached_by[key])
             elsewhere = len([i for i in breached_by[key] if i not in {c.pk for c in rows}])
@@ -187,5 +215,11 @@ def recount(group_by: str, start=START, end=END) -> dict:
                 else None
             ),
             "breached_elsewhere": elsewhere,
+            "triaged_on_time": len(triaged),
+            "completed_on_time": len(completed),
+            "reopened": len(reopened),
+            "triage_on_time_share": _share(len(triaged), received),
+            "completed_on_time_share": _share(len(completed), received),
+            "reopen_share": _share(len(reopened), received),
         }
     return out

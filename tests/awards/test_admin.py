@@ -14,7 +14,7 @@ from tests.factories import province_staff
 
 from .dataset import WITA
 
-NOW = datetime(2025, 12, 1, 9, 0, tzinfo=WITA)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=WITA)  # the year is over: no reason needed
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def staff(db):
 @pytest.mark.django_db
 def test_provincial_staff_edit_a_scheme_until_it_is_published(client, staff):
     client.force_login(staff)
-    default = Scheme.objects.get(year__isnull=True, level=Level.REGENCY)
+    default = Scheme.objects.get(year__isnull=True, is_default=True, level=Level.REGENCY)
     url = f"/admin/awards/scheme/{default.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
@@ -58,7 +58,7 @@ def test_provincial_staff_edit_a_scheme_until_it_is_published(client, staff):
 
 @pytest.mark.django_db
 def test_a_normalisation_must_fit_its_indicator(db):
-    scheme = Scheme.objects.get(year__isnull=True, level=Level.REGENCY)
+    scheme = Scheme.objects.get(year__isnull=True, is_default=True, level=Level.REGENCY)
     wrong = Criterion(
         scheme=scheme,
         order=4,

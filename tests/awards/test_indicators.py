@@ -44,12 +44,23 @@ def test_every_indicator_matches_a_plain_recount(generated, group_by):
     # The data set reaches every branch the indicators tell apart.
     totals = {
         name: sum(getattr(s, name) for s in got.values())
-        for name in ("received", "followed_up", "followed_up_on_time", "resolved", "breached")
+        for name in (
+            "received",
+            "followed_up",
+            "followed_up_on_time",
+            "resolved",
+            "breached",
+            "triaged_on_time",
+            "completed_on_time",
+            "reopened",
+        )
     }
     assert all(totals.values()), totals
     assert any(s.mean_rating is not None for s in got.values())
     if group_by == "agency":
         assert any(s.breached_elsewhere for s in got.values())
+    # Not every complaint is on time, so the national indicators tell something apart.
+    assert totals["completed_on_time"] < totals["resolved"]
 
 
 @pytest.mark.django_db
@@ -186,3 +197,31 @@ def test_empty_set_has_no_shares():
 def test_unknown_grouping_is_refused():
     with pytest.raises(ValueError, match="group_by"):
         indicator_sets(group_by="category", start=T0, end=T0)
+
+
+@pytest.mark.django_db
+def test_verification_within_the_deadline_and_reopening(staff):
+    """Triage: a complaint verified late (the sweep recorded the missed verification deadline)
+    is not "verified on time"; one still waiting is not either; a routed one is."""
+    from complaints.enforcement import deadlines_sweep
+    from agencies.models import RoutingRule
+
+    RoutingRule.objects.filter(region__code="63.03", category__code="lainnya").delete()
+    late = complaint_new(now=T0, region_code="63.03", category_code="lainnya")
+    complaint_new(now=T0, region_code="63.03", category_code="lainnya")  # still waiting
+    complaint_new(now=T0, region_code="63.03", category_code="jalan")  # routed at once
+    deadlines_sweep(now=T0 + timedelta(days=10))
+    pupr = agency("63.03", "pupr")
+    complaint_transition(
+        complaint=late,
+        action=Action.REROUTE,
+        role=Role.PROVINCE_STAFF,
+        actor=staff,
+        agency=pupr,
+        now=T0 + timedelta(days=10, hours=1),
+    )
+    figures = indicator_sets(group_by="region", start=dataset.START, end=dataset.END)
+    banjar = figures[region("63.03").pk]
+    assert (banjar.received, banjar.triaged_on_time) == (3, 1)
+    assert str(banjar.triage_on_time_share) == "0.3333"
+    assert banjar.reopened == 0 and str(banjar.reopen_share) == "0.0000"

@@ -30,6 +30,8 @@ from .dataset import WITA
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=WITA)
+# Publishing 2025 on 1 December is early: it needs a reason (see the test for that rule).
+EARLY = "Rakerda dimajukan ke Desember"
 
 
 @pytest.fixture(autouse=True)
@@ -71,14 +73,14 @@ def rows_by_code(result):
 
 @pytest.mark.django_db
 def test_default_schemes_are_created_by_migration():
-    regency = Scheme.objects.get(year__isnull=True, level=Level.REGENCY)
+    regency = Scheme.objects.get(year__isnull=True, is_default=True, level=Level.REGENCY)
     assert [(c.indicator, c.weight, c.normalisation) for c in regency.criteria.all()] == [
         ("received", Decimal("1.0000"), "against_best"),
         ("followed_up_share", Decimal("1.0000"), "as_is"),
         ("on_time_share", Decimal("1.0000"), "as_is"),
     ]
     assert [b.name_id for b in regency.bands.all()] == ["Sangat baik", "Baik", "Cukup", "Kurang"]
-    agency_scheme = Scheme.objects.get(year__isnull=True, level=Level.AGENCY)
+    agency_scheme = Scheme.objects.get(year__isnull=True, is_default=True, level=Level.AGENCY)
     assert sum(c.weight for c in agency_scheme.criteria.all()) == Decimal(1)
 
 
@@ -128,7 +130,10 @@ def test_every_row_re_adds_to_its_score(staff):
 @pytest.mark.django_db
 def test_publishing_freezes_the_year_while_the_draft_moves(year_2025, staff):
     published = ranking_publish(
-        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW), actor=staff, now=NOW
+        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW),
+        actor=staff,
+        reason=EARLY,
+        now=NOW,
     )
     before = {
         code: (r.rank, r.score, [(v.raw, v.points) for v in r.values.all()])
@@ -158,7 +163,10 @@ def test_publishing_freezes_the_year_while_the_draft_moves(year_2025, staff):
 @pytest.mark.django_db
 def test_withdrawing_and_republishing_need_a_reason_and_are_logged(year_2025, staff):
     first = ranking_publish(
-        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW), actor=staff, now=NOW
+        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW),
+        actor=staff,
+        reason=EARLY,
+        now=NOW,
     )
     with pytest.raises(RankingError) as error:
         ranking_withdraw(result=first, actor=staff, reason="  ", now=NOW)
@@ -188,7 +196,10 @@ def test_withdrawing_and_republishing_need_a_reason_and_are_logged(year_2025, st
 @pytest.mark.django_db
 def test_publishing_over_a_published_year_replaces_it_with_a_reason(year_2025, staff):
     first = ranking_publish(
-        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW), actor=staff, now=NOW
+        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW),
+        actor=staff,
+        reason=EARLY,
+        now=NOW,
     )
     draft = ranking_compute(year=2025, level=Level.REGENCY, now=NOW + timedelta(days=1))
     with pytest.raises(RankingError):
@@ -206,7 +217,7 @@ def test_only_provincial_staff_publish_and_only_drafts(year_2025, staff):
     draft = ranking_compute(year=2025, level=Level.REGENCY, now=NOW)
     with pytest.raises(RankingError):
         ranking_publish(result=draft, actor=coordinator("63.72"), now=NOW)
-    published = ranking_publish(result=draft, actor=staff, now=NOW)
+    published = ranking_publish(result=draft, actor=staff, reason=EARLY, now=NOW)
     with pytest.raises(RankingError, match="draf"):  # only a draft
         ranking_publish(result=published, actor=staff, reason="sekali lagi ya", now=NOW)
     with pytest.raises(RankingError, match="diterbitkan"):  # only a published one
@@ -266,7 +277,10 @@ def test_bad_year_and_level_are_refused(db):
 @pytest.mark.django_db
 def test_nightly_refresh_and_the_command_recompute_drafts(year_2025, staff, capsys):
     published = ranking_publish(
-        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW), actor=staff, now=NOW
+        result=ranking_compute(year=2025, level=Level.REGENCY, now=NOW),
+        actor=staff,
+        reason=EARLY,
+        now=NOW,
     )
     results = rankings_refresh_current(now=NOW + timedelta(days=1))
     assert {r.level for r in results} == {"regency", "agency"}
