@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +19,7 @@ from agencies.selectors import staff_scope_for
 from lapor.spreadsheet import safe_writer
 
 from . import selectors, services, tables
-from .models import Level, Result, ResultStatus
+from .models import Level, Result, ResultStatus, Scheme
 from .services import FIRST_YEAR, RankingError
 
 
@@ -153,13 +155,23 @@ def ranking_staff(request):
         try:
             services.check_level(level)
             services.check_year(year, now=now)
-            if action == "compute":
+            if action == "apply_scheme":
+                services.scheme_apply_ready_made(
+                    year=year,
+                    level=level,
+                    template_id=request.POST.get("scheme") or None,
+                    actor=request.user,
+                )
+                messages.success(request, _("The year's scheme has been replaced."))
+            elif action == "compute":
                 services.ranking_compute(year=year, level=level, actor=request.user)
                 messages.success(request, _("The draft has been computed."))
             elif action in ("publish", "withdraw"):
                 result = get_object_or_404(
                     Result, pk=request.POST.get("result"), year=year, level=level
                 )
+                if action == "publish" and not request.POST.get("confirmed"):
+                    return _publish_confirmation(request, result, now=now)
                 if action == "publish":
                     services.ranking_publish(
                         result=result, actor=request.user, reason=request.POST.get("reason", "")
@@ -174,6 +186,8 @@ def ranking_staff(request):
                 raise RankingError(_("Unknown action."))
         except RankingError as exc:
             errors = {exc.field or "__all__": exc.message, "action": action}
+            if action == "publish" and request.POST.get("confirmed"):
+                return _publish_confirmation(request, result, now=now, errors=errors, status=400)
         else:
             return redirect(f"{reverse('ranking-staff')}?year={year}&level={level}")
     if level not in Level.values:
@@ -192,6 +206,8 @@ def ranking_staff(request):
         "compare_with": compare_with,
         "comparison": comparison,
         "log": selectors.ranking_log(year=year, level=level),
+        "ready_made": services.ready_made_schemes(level),
+        "year_scheme": Scheme.objects.filter(year=year, level=level).first(),
         "errors": errors,
         "reason": request.POST.get("reason", "") if errors else "",
     }
@@ -216,3 +232,39 @@ def _compare(draft: Result, other: Result | None) -> list[dict]:
             }
         )
     return out
+
+
+def _publish_confirmation(request, result: Result, *, now, errors=None, status=200):
+    """What publishing will freeze, what changed since the last draft, and whether the year is
+    over; publishing happens only from this page (``confirmed``)."""
+    key = services.group_key_field(result.level)
+    replaced = result.replaced_draft or {}
+    before = replaced.get("rows", {})
+    changes = []
+    for row in result.rows.order_by("rank", "name"):
+        old = before.get(str(getattr(row, key)))
+        if old is None:
+            changes.append({"row": row, "old": None})
+        elif old["rank"] != row.rank or Decimal(old["score"]) != row.score:
+            changes.append({"row": row, "old": old, "old_score": Decimal(old["score"])})
+    published = Result.objects.filter(
+        year=result.year, level=result.level, status=ResultStatus.PUBLISHED
+    ).first()
+    context = {
+        "result": result,
+        "year": result.year,
+        "level": result.level,
+        "row_count": result.rows.count(),
+        "criteria": tables.criteria(result),
+        "bands": tables.bands(result),
+        "thin": tables.thin(result),
+        "replaced": replaced,
+        "scheme_changed": bool(replaced)
+        and replaced.get("scheme", {}).get("criteria") != result.scheme_snapshot.get("criteria"),
+        "changes": changes,
+        "year_over": services.year_is_over(result.year, now),
+        "published": published,
+        "errors": errors or {},
+        "reason": request.POST.get("reason", ""),
+    }
+    return render(request, "awards/publish_confirm.html", context, status=status)

@@ -203,8 +203,8 @@ def test_unknown_grouping_is_refused():
 def test_verification_within_the_deadline_and_reopening(staff):
     """Triage: a complaint verified late (the sweep recorded the missed verification deadline)
     is not "verified on time"; one still waiting is not either; a routed one is."""
-    from complaints.enforcement import deadlines_sweep
     from agencies.models import RoutingRule
+    from complaints.enforcement import deadlines_sweep
 
     RoutingRule.objects.filter(region__code="63.03", category__code="lainnya").delete()
     late = complaint_new(now=T0, region_code="63.03", category_code="lainnya")

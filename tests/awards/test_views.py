@@ -247,9 +247,25 @@ def test_staff_compute_compare_publish_and_withdraw(client, data, staff):
     assert len(page.context["comparison"]) == 13
     assert page.context["compare_with"] is None
 
+    # Publishing asks first: what will be frozen, changes since the last draft.
     response = client.post(
         "/rankings/staff/",
         {"action": "publish", "year": 2025, "level": "regency", "result": draft.pk},
+    )
+    assert response.status_code == 200
+    assert response.templates[0].name == "awards/publish_confirm.html"
+    assert response.context["row_count"] == 13 and response.context["year_over"]
+    draft.refresh_from_db()
+    assert draft.status == ResultStatus.DRAFT
+    response = client.post(
+        "/rankings/staff/",
+        {
+            "action": "publish",
+            "confirmed": "1",
+            "year": 2025,
+            "level": "regency",
+            "result": draft.pk,
+        },
     )
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -317,3 +333,26 @@ def test_the_ranking_csv_is_spreadsheet_safe(client, data, staff):
         assert not cell.lstrip(" ").startswith(("=", "+", "@", "\t", "\r")), cell
         if cell.startswith("-"):
             float(cell.replace(",", "."))  # only a plain negative number may start with "-"
+
+
+@pytest.mark.django_db
+def test_publishing_before_the_year_ends_needs_a_logged_reason(client, data, staff):
+    client.force_login(staff)
+    with time_machine.travel(datetime(2025, 11, 20, 9, tzinfo=WITA), tick=False):
+        client.post("/rankings/staff/", {"action": "compute", "year": 2025, "level": "regency"})
+        for _ in range(2):  # a second draft: the confirmation lists what changed
+            complaint_new(now=datetime(2025, 11, 20, 8, tzinfo=WITA), region_code="63.03")
+        client.post("/rankings/staff/", {"action": "compute", "year": 2025, "level": "regency"})
+        draft = Result.objects.get(year=2025, status=ResultStatus.DRAFT)
+        form = {"action": "publish", "year": 2025, "level": "regency", "result": draft.pk}
+        page = client.post("/rankings/staff/", form, HTTP_ACCEPT_LANGUAGE="id")
+        html = page.content.decode()
+        assert "belum berakhir" in html and not page.context["year_over"]
+        banjar = [c for c in page.context["changes"] if c["row"].region.code == "63.03"]
+        assert banjar and banjar[0]["old"]["rank"] != banjar[0]["row"].rank
+        refused = client.post("/rankings/staff/", {**form, "confirmed": "1"})
+        assert refused.status_code == 400 and "reason" in refused.context["errors"]
+        reason = "Penyerahan penghargaan dimajukan ke Desember"
+        done = client.post("/rankings/staff/", {**form, "confirmed": "1", "reason": reason})
+    assert done.status_code == 302
+    assert RankingLog.objects.get(year=2025, action="published").reason == reason
