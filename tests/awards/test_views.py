@@ -356,3 +356,12 @@ def test_publishing_before_the_year_ends_needs_a_logged_reason(client, data, sta
         done = client.post("/rankings/staff/", {**form, "confirmed": "1", "reason": reason})
     assert done.status_code == 302
     assert RankingLog.objects.get(year=2025, action="published").reason == reason
+
+
+@pytest.mark.django_db
+def test_csv_cells_are_formula_safe(client, published):
+    from awards.models import ResultRow
+
+    ResultRow.objects.filter(result=published, region__code="63.72").update(name="=HYPERLINK(1)")
+    rows = csv_rows(client.get("/rankings/2025/csv/"))
+    assert any(r[2] == "'=HYPERLINK(1)" for r in rows[1:])
