@@ -34,7 +34,10 @@ def test_staff_compute_check_and_publish_in_the_browser(live_server, page, setti
     assert table.locator("tbody tr").count() == 13
     assert "Kota Banjarbaru" in table.locator("tbody tr").first.inner_text()
 
-    page.get_by_role("button", name="Terbitkan").click()
+    page.get_by_role("button", name="Tinjau dan terbitkan…").click()
+    page.wait_for_load_state()
+    assert "Yang akan dibekukan" in page.content()
+    page.get_by_role("button", name="Terbitkan", exact=True).click()
     page.wait_for_load_state()
     assert "Peringkat telah diterbitkan." in page.locator(".messages").inner_text()
     assert Result.objects.get(status=ResultStatus.PUBLISHED).year == 2025
