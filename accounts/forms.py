@@ -1,5 +1,32 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, labelled for what people type: citizens their email address,
+    staff their username."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "This email address (or username) and password do not match an account. Check "
+            "both and try again; the password is case-sensitive."
+        ),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.label = _("Email address (staff: username)")
+        field.widget.attrs.update(
+            {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+        )
+
+    def clean_username(self):
+        # One spelling per address, so lock-out counts every attempt at it together.
+        username = self.cleaned_data["username"].strip()
+        return username.lower() if "@" in username else username
 
 
 class CodeForm(forms.Form):

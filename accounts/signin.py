@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.selectors import staff_scope_for
 
-from .forms import CodeForm, SignInPolicyForm
+from .forms import CodeForm, SignInForm, SignInPolicyForm
 from .selectors import (
     landing_url,
     sign_in_policy,
@@ -68,6 +68,7 @@ class SignInView(LoginView):
     """Django's sign-in, with the code step for users who have an authenticator app."""
 
     template_name = "registration/login.html"
+    form_class = SignInForm
 
     def form_valid(self, form):
         user = form.get_user()
@@ -100,7 +101,9 @@ def sign_in_code(request):
     user, pending = _pending_user(request)
     if user is None:
         if not request.user.is_authenticated:
-            messages.info(request, _("Sign in with your username and password first."))
+            messages.info(
+                request, _("Sign in with your email address (or username) and password first.")
+            )
             return redirect("login")
         if request.user.is_verified() or not user_has_two_factor(request.user):
             return HttpResponseRedirect(

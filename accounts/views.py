@@ -276,3 +276,12 @@ class PasswordResetView(auth_views.PasswordResetView):
         if minutes:
             return too_many_requests(request, minutes)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # The email is signed by the portal and links to its public address, not to whichever
+        # host name the request came in by.
+        self.extra_email_context = {
+            "site_name": _("Lapor Paman"),
+            "site_url": settings.LAPOR_SITE_URL.rstrip("/"),
+        }
+        return super().form_valid(form)

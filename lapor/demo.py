@@ -1,4 +1,5 @@
-"""About a year of realistic demo complaints in every regency, with real-looking histories.
+"""Realistic demo complaints in every regency since the start of last year, with real-looking
+histories, and the ranking they make: last year's published, this year's a draft.
 
 Run by ``manage.py seed_demo`` (DEBUG only). Idempotent: each demo complaint has a fixed
 idempotency key, so a second run finds them all and changes nothing.
@@ -13,9 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import demo_allowed_check
+from accounts.demo import DEMO_ACCOUNTS, demo_allowed_check
 from agencies.models import Agency, Category, Region, RegionKind, StaffRole
 from agencies.services import staff_membership_grant
+from awards.models import Level, Result, ResultStatus
+from awards.services import ranking_compute, ranking_publish
 from complaints.enforcement import complaints_close_expired, deadlines_sweep
 from complaints.models import Classification, Complaint
 from complaints.services import complaint_submit, complaint_transition
@@ -194,12 +197,14 @@ def demo_complaints_seed(*, now: datetime | None = None, per_region: int = PER_R
     rng = random.Random(20261127)  # the same demo every time
     regions = list(Region.objects.exclude(kind=RegionKind.PROVINCE).order_by("code"))
     categories = list(Category.objects.filter(is_active=True).order_by("sort_order"))
+    # Since 1 January of last year, so that last year can be ranked in full.
+    oldest = (timezone.localdate(now) - date(timezone.localdate(now).year - 1, 1, 1)).days
     plans = []
     for region in regions:
         count = per_region * (2 if region.code in ("63.71", "63.72") else 1)
         for _n in range(count):
             scenario = rng.choices([s for s, _ in SCENARIOS], [w for _, w in SCENARIOS])[0]
-            days_ago = rng.uniform(0.2, 12) if scenario in RECENT_ONLY else rng.uniform(12, 360)
+            days_ago = rng.uniform(0.2, 12) if scenario in RECENT_ONLY else rng.uniform(12, oldest)
             plans.append(
                 Plan(
                     index=len(plans),
@@ -369,4 +374,35 @@ def _coordinator(region: Region):
         user.set_unusable_password()
         user.save(update_fields=["password"])
         staff_membership_grant(user=user, role=StaffRole.REGION_COORDINATOR, region=region)
+    return user
+
+
+def demo_rankings_seed(*, now: datetime | None = None) -> list[Result]:
+    """Rank the demo complaints at both levels: last year's result published (once, by the demo
+    provincial staff account), this year's computed afresh as a draft. Returns the results."""
+    demo_allowed_check()
+    now = now or timezone.now()
+    year = timezone.localdate(now).year
+    publisher = _province_demo_user()
+    results = []
+    for level in Level.values:
+        published = Result.objects.filter(
+            year=year - 1, level=level, status=ResultStatus.PUBLISHED
+        ).first()
+        if published is None:
+            draft = ranking_compute(year=year - 1, level=level, now=now)
+            published = ranking_publish(result=draft, actor=publisher, now=now)
+        results.append(published)
+        results.append(ranking_compute(year=year, level=level, now=now))
+    return results
+
+
+def _province_demo_user():
+    account = next(a for a in DEMO_ACCOUNTS if a.role == StaffRole.PROVINCE_STAFF)
+    user = get_user_model().objects.filter(username=account.username).first()
+    if user is None:
+        user = get_user_model().objects.create_user(
+            username=account.username, password=account.password, first_name=account.full_name
+        )
+    staff_membership_grant(user=user, role=StaffRole.PROVINCE_STAFF)
     return user

@@ -183,7 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out account or address is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Email address or username, in any case (a phone capitalises the first letter).
+    "accounts.backends.EmailOrUsernameBackend",
 ]
 LOGIN_URL = "login"
 # The sign-in view sends staff to the dashboard and citizens to their complaints.

@@ -13,6 +13,7 @@ from agencies.models import Category, Region
 from agencies.selectors import agencies_visible_to, staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.models import Channel, Classification, Complaint
+from complaints.search import complaints_search, search_words
 from complaints.workflow import ComplaintStatus
 from lapor.dates import BoundedDateFilter
 
@@ -158,11 +159,15 @@ class StaffQueueFilter(django_filters.FilterSet):
         value = value.strip()[:100]
         if not value:
             return queryset
-        q = Q(title__icontains=value) | Q(description__icontains=value)
         code = tracking_code_normalise(value)
-        if code:
-            q |= Q(tracking_code=code)
-        return queryset.filter(q)
+        if code and queryset.filter(tracking_code=code).exists():
+            return queryset.filter(tracking_code=code)
+        words = search_words(value)
+        if not words:
+            # Only short words: the public search ignores them; here, the phrase as it is.
+            return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        # The public search's rule: every word, in the title, the address or the description.
+        return complaints_search(queryset, words)
 
     def filter_status(self, queryset, name, value):
         if value == ALL:

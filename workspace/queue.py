@@ -24,6 +24,8 @@ from .forms import BulkTriageForm, TrackingCodesField
 from .selectors import CappedPaginator, queue_rows, queue_work_set, status_counts
 
 S = ComplaintStatus
+# Query keys that are not among the folded filters.
+UNFOLDED = {"q", "page", "sort"}
 
 
 def queue_filterset(request, *, now) -> StaffQueueFilter:
@@ -54,7 +56,12 @@ def render_queue(request, filterset, *, scope, now):
         "query": query_without_page(request),
         "page": None,
         "counts": None,
+        # Filters past the search box fold away on a phone; open when one of them is in use.
+        "filters_used": sum(
+            1 for key, value in request.GET.items() if key not in UNFOLDED and value.strip()
+        ),
     }
+    context["filters_open"] = bool(context["filters_used"]) or not valid
     if valid:
         counts = status_counts(filterset.without_status())
         rows = queue_rows(filterset.qs, sort=filterset.sort_value, now=now)

@@ -16,10 +16,14 @@ class Command(BaseCommand):
         reference_data_load()
         role_groups_sync()
         accounts = demo_accounts_seed()
-        from lapor.demo import demo_complaints_seed
+        from lapor.demo import demo_complaints_seed, demo_rankings_seed
 
         created = demo_complaints_seed()
         self.stdout.write(f"Demo complaints created: {created}.")
+        results = demo_rankings_seed()
+        self.stdout.write(
+            "Demo rankings: " + ", ".join(f"{r.year} {r.level} ({r.status})" for r in results) + "."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo accounts:"))
         for account in accounts:
             self.stdout.write(
