@@ -360,9 +360,8 @@ SPECTACULAR_SETTINGS = {
         "RankingStatusEnum": [("published", "published"), ("provisional", "provisional")],
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    # Swagger UI's files come with drf-spectacular-sidecar: no CDN, nothing the CSP refuses.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The API docs page (Redoc) comes with drf-spectacular-sidecar: no CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security (production) ------------------------------------------------------------------

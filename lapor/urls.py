@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.signin import SignInView
 from accounts.views import claim_by_private_link
@@ -26,13 +26,12 @@ urlpatterns = [
     ),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Swagger UI from this site's static files (drf-spectacular-sidecar), its start-up script a
-    # separate file (the split view), so the Content-Security-Policy holds; Swagger UI sets
+    # Redoc from this site's static files (drf-spectacular-sidecar), no inline script; it sets
     # inline styles, which only this page allows.
     path(
         "api/docs/",
-        csp_update({"style-src": ["'unsafe-inline'"]})(
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
         ),
         name="api-docs",
     ),
