@@ -1,0 +1,197 @@
+"""Every page, as each kind of visitor, at phone (390 px) and desktop (1366 px) width, in a real
+Chromium: no serious or critical axe-core finding (moderate ones too on our own pages), nothing
+wider than the screen, no console error, a ``lang`` on the page. A screenshot of each page goes to
+$LAPOR_SCREENSHOT_DIR (default var/screenshots) for a person to look at, e.g. as CI artifacts."""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from awards.models import Level
+from awards.services import ranking_compute, ranking_publish
+from complaints.services import complaint_transition
+from complaints.workflow import Action, Role
+from tests.factories import (
+    UserFactory,
+    complaint_submitted,
+    coordinator,
+    officer,
+    province_staff,
+)
+from tests.lapor.test_browser_csp import TILE  # a blank map tile
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+AXE = BASE_DIR / "tests" / "assets" / "axe.min.js"
+SCREENSHOTS = Path(os.environ.get("LAPOR_SCREENSHOT_DIR") or BASE_DIR / "var" / "screenshots")
+WIDTHS = (390, 1366)
+# Pages that are not ours (Django's admin, Redoc): serious and critical findings only.
+THIRD_PARTY = ("/admin/", "/api/docs/")
+# Redoc's sidebar asks Redocly's CDN for a logo; the Content-Security-Policy refuses it.
+ALLOWED_CONSOLE = {"/api/docs/": re.compile(r"cdn\.redoc\.ly/redoc/logo-mini\.svg")}
+
+PAGES = {
+    "anonymous": [
+        "/",
+        "/complaints/",
+        "/complaints/new/",
+        "/complaints/{public}/",
+        "/track/",
+        "/rankings/",
+        "/rankings/{year}/?level=agency",
+        "/accounts/login/",
+        "/accounts/register/",
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/wrong-token/",
+        "/api/docs/",
+        "/does-not-exist/",
+    ],
+    "citizen": [
+        "/accounts/complaints/",
+        "/complaints/{mine}/",
+        "/accounts/two-factor/",
+    ],
+    "officer": [
+        "/dashboard/",
+        "/dashboard/queue/",
+        "/dashboard/queue/?due_soon=on",
+        "/dashboard/queue/?q=lampu+mati&status=all",
+        "/dashboard/intake/",
+        "/dashboard/figures/",
+        "/dashboard/triage/",
+        "/complaints/{public}/",
+    ],
+    "coordinator": [
+        "/dashboard/",
+        "/dashboard/queue/",
+        "/dashboard/triage/",
+        "/dashboard/intake/",
+        "/dashboard/figures/?period=year",
+    ],
+    "province": [
+        "/dashboard/",
+        "/dashboard/queue/?status=all",
+        "/dashboard/triage/",
+        "/dashboard/figures/",
+        "/rankings/staff/",
+        "/admin/",
+    ],
+}
+
+
+@pytest.fixture
+def world():
+    """A few complaints in every state a page shows, a published ranking, and the visitors."""
+    now = timezone.now()
+    staff = province_staff(username="provinsi")
+    perkim = officer("63.72", "perkim", username="perkim")
+    coordinator("63.72", username="kominfo-bjb")
+    citizen = UserFactory(username="rahmat@example.id", email="rahmat@example.id")
+    public = complaint_submitted(now=now - timedelta(days=3)).complaint
+    mine = complaint_submitted(
+        now=now - timedelta(days=2), reporter_email=citizen.email, reporter=citizen
+    ).complaint
+    complaint_transition(
+        complaint=mine, action=Action.RESOLVE, role=Role.AGENCY_OFFICER, actor=perkim, note="Beres."
+    )
+    complaint_submitted(now=now - timedelta(hours=5), category_code="jalan", region_code="63.72")
+    year = timezone.localdate(now).year - 1
+    for level in Level.values:
+        ranking_publish(result=ranking_compute(year=year, level=level, now=now), actor=staff)
+    return {"public": public.tracking_code, "mine": mine.tracking_code, "year": year}
+
+
+def sign_in(context, live_server, persona):
+    username = {
+        "citizen": "rahmat@example.id",
+        "officer": "perkim",
+        "coordinator": "kominfo-bjb",
+        "province": "provinsi",
+    }.get(persona)
+    if username is None:
+        return
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def problems_of(page, path: str) -> list[str]:
+    problems = []
+    if not page.locator("html").get_attribute("lang"):
+        problems.append("no lang on <html>")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    inner = page.evaluate("window.innerWidth")
+    if width > inner:
+        problems.append(f"page is {width} px wide in a {inner} px window")
+    page.evaluate(AXE.read_text())  # not a script tag: the Content-Security-Policy refuses those
+    result = page.evaluate("async () => await axe.run(document)")
+    impacts = {"serious", "critical"}
+    if not path.startswith(THIRD_PARTY):
+        impacts.add("moderate")
+    for violation in result["violations"]:
+        if violation["impact"] in impacts:
+            targets = [node["target"] for node in violation["nodes"][:3]]
+            problems.append(f"axe {violation['impact']} {violation['id']}: {targets}")
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("persona", list(PAGES))
+def test_every_page_is_clean(live_server, browser, world, persona, width):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="id-ID")
+    sign_in(context, live_server, persona)
+    # Map tiles: a blank one, so the test needs no network.
+    context.route(
+        "https://tile.openstreetmap.org/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=TILE),
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: console.append(f"uncaught: {error}"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    try:
+        for template in PAGES[persona]:
+            path = template.format(**world)
+            console.clear()
+            response = page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            if path == "/api/docs/":
+                page.get_by_text("/api/v1/complaints/").first.wait_for()
+            assert response is not None and response.status < 500, path
+            slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+            page.screenshot(path=SCREENSHOTS / f"{persona}_{slug}_{width}.png", full_page=True)
+            problems = problems_of(page, path)
+            allowed = ALLOWED_CONSOLE.get(path)
+            problems += [
+                f"console: {text}"
+                for text in console
+                if not (allowed and allowed.search(text))
+                # The page's own status, when it is an error page on purpose (403, 404).
+                and not (response.status >= 400 and f"status of {response.status}" in text)
+            ]
+            if problems:
+                found[path] = problems
+    finally:
+        context.close()
+    assert found == {}
