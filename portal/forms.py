@@ -2,12 +2,12 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region, RegionKind
-from agencies.selectors import categories_active, regions_public
+from agencies.selectors import categories_active, regions_public, routing_rule_for
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
 from complaints.models import Classification
@@ -244,8 +244,17 @@ class StaffActionForm(forms.Form):
             .filter(Q(region_id=complaint.region_id) | Q(region__kind=RegionKind.PROVINCE))
             .exclude(pk=complaint.assigned_agency_id or 0)
             .select_related("region")
-            .order_by("region__code", "name")
+            # The regency's or city's own agencies first, then the province's.
+            .order_by(Case(When(region__kind=RegionKind.PROVINCE, then=1), default=0), "name")
         )
+        # The agency the routing rules pick for this category and regency, when it is a choice.
+        rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
+        if rule is not None and rule.agency_id != complaint.assigned_agency_id:
+            self.fields["agency"].initial = rule.agency_id
+            self.fields["agency"].help_text = _(
+                "Suggested: %(agency)s, the agency the routing rules pick for this category in "
+                "this regency or city."
+            ) % {"agency": rule.agency.name}
 
     def clean_duplicate_of(self):
         code = (self.cleaned_data.get("duplicate_of") or "").strip()

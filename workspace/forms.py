@@ -4,7 +4,7 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -241,7 +241,12 @@ class BulkTriageForm(forms.Form):
             Agency.objects.filter(is_active=True)
             .filter(Q(region_id__in=region_ids) | Q(region__kind=RegionKind.PROVINCE))
             .select_related("region")
-            .order_by("region__code", "name")
+            # The coordinator's own agencies first, then the province's.
+            .order_by(
+                Case(When(region__kind=RegionKind.PROVINCE, then=1), default=0),
+                "region__code",
+                "name",
+            )
         )
 
     def clean_complaints(self):

@@ -84,7 +84,14 @@ def triage(request):
     Provincial staff read the triage of every region; only coordinators act here."""
     scope = staff_scope_or_403(request)
     if not (scope.region_ids or scope.is_province):
-        raise PermissionDenied(_("Triage is for regency/city coordinators."))
+        # Only agency officers get here: say what their own desk is.
+        raise PermissionDenied(
+            _(
+                "Triage is the coordinators' desk, for complaints that no routing rule could "
+                "place. As an agency officer you handle your agency's complaints in your queue; "
+                "nothing else is needed."
+            )
+        )
     can_act = bool(scope.region_ids)
     form = None
     status = 200
@@ -92,7 +99,12 @@ def triage(request):
         form = BulkTriageForm(request.POST or None, region_ids=scope.region_ids)
     if request.method == "POST":
         if not can_act:
-            raise PermissionDenied(_("Only a regency/city coordinator can route or archive."))
+            raise PermissionDenied(
+                _(
+                    "Provincial staff read every region's triage; routing and archiving are left "
+                    "to the coordinator of the complaint's regency or city."
+                )
+            )
         # Complaints outside the caller's regions are a 404 before anything else is checked.
         targets = _bulk_targets(request, scope=scope)
         if form.is_valid() and _bulk_apply(request, form, targets):

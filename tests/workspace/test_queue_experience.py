@@ -75,3 +75,29 @@ def test_the_figures_table_has_its_own_class_and_a_named_first_column(client, fr
     assert 'class="figures"' not in html
     assert '<th scope="col"></th>' not in html
     assert 'tabindex="0" role="region"' in html
+
+
+def test_an_officer_opening_triage_is_told_what_their_own_desk_is(client):
+    client.force_login(officer("63.72", "perkim"))
+    response = client.get("/dashboard/triage/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "meja kerja koordinator" in html
+    assert "minta" not in html.lower().split("<main")[1]  # not told to ask for a role
+    assert 'href="/dashboard/queue/"' in html
+
+
+def test_route_form_suggests_the_rules_agency_and_is_not_marked_optional(client, frozen):
+    from agencies.models import Agency, RoutingRule
+    from tests.factories import coordinator
+
+    complaint = complaint_submitted(now=NOW - timedelta(hours=2)).complaint  # routed by a rule
+    rule = RoutingRule.objects.get(region=complaint.region, category=complaint.category)
+    other = Agency.objects.filter(region=complaint.region).exclude(pk=rule.agency_id).first()
+    type(complaint).objects.filter(pk=complaint.pk).update(assigned_agency=other)
+    client.force_login(coordinator("63.72"))
+    html = client.get(f"/complaints/{complaint.tracking_code}/").content.decode()
+    form = html.split('value="reroute"')[0].rsplit("<form", 1)[1]
+    assert "(opsional)" not in form.split("</label>")[0]
+    assert f"Saran: {rule.agency.name}" in form
+    assert f'<option value="{rule.agency_id}" selected>' in form
