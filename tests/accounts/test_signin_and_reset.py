@@ -115,3 +115,10 @@ def test_password_reset_stays_on_the_portal_and_mails_in_indonesian(client, sett
     assert "Administrasi Django" not in complete
     user.refresh_from_db()
     assert user.check_password("baru-dan-panjang-2026")
+
+
+def test_a_new_accounts_empty_list_says_nothing_was_filed_yet(client):
+    client.force_login(citizen())
+    html = client.get("/accounts/complaints/").content.decode()
+    assert "Anda belum pernah mengirim pengaduan" in html
+    assert "Tidak ada pengaduan yang cocok" not in html

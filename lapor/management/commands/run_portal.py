@@ -6,6 +6,7 @@ SIGTERM, stops all three.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -96,6 +97,9 @@ class Command(BaseCommand):
         for name, command in commands.items():
             processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment)
 
+        # The banner comes last, under the worker's and beat's own start-up output, so the demo
+        # accounts do not scroll away.
+        self._wait_for_web(host, port, processes)
         self._banner(host, port)
         try:
             while not stopping:
@@ -118,6 +122,17 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
             self.stdout.write("Lapor stopped.")
+
+    def _wait_for_web(self, host, port, processes, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        address = "127.0.0.1" if host in ("0.0.0.0", "", "::", "[::]") else host.strip("[]")  # noqa: S104
+        while time.monotonic() < deadline and all(p.poll() is None for p in processes.values()):
+            try:
+                with socket.create_connection((address, port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        time.sleep(2)  # Celery prints its banner a moment after starting
 
     def _banner(self, host, port):
         database = settings.DATABASES["default"]
