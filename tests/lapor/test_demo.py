@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from lapor.demo_accounts import demo_accounts_seed
 
 from awards.models import Level, Result, ResultStatus
 from lapor.demo import demo_complaints_seed, demo_rankings_seed
-from lapor.demo_accounts import demo_accounts_seed
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Makassar"))
 
