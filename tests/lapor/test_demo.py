@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from lapor.demo_accounts import demo_accounts_seed
 
+from accounts.demo import demo_accounts_seed
 from awards.models import Level, Result, ResultStatus
 from lapor.demo import demo_complaints_seed, demo_rankings_seed
 
