@@ -1,8 +1,6 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
@@ -18,7 +16,7 @@ urlpatterns = [
     # Pages without our base template (the admin, the API docs) get the icon browsers ask for.
     path(
         "favicon.ico",
-        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        views.FaviconRedirect.as_view(),
         name="favicon",
     ),
     path("i18n/", include("django.conf.urls.i18n")),

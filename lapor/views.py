@@ -3,8 +3,10 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.generic import RedirectView
 
 from .health import broker_state, database_state
 
@@ -47,3 +49,13 @@ def server_error(request):
     if isinstance(exc, OperationalError | InterfaceError):
         return database_unavailable(request)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+class FaviconRedirect(RedirectView):
+    """/favicon.ico → the hashed icon. Resolved per request, not when the URLs load: before
+    collectstatic there is no manifest to ask (``check --deploy`` loads the URLs)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
