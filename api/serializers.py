@@ -86,6 +86,9 @@ class ComplaintSerializer(serializers.Serializer):
     agency = AgencyRefSerializer(source="assigned_agency", allow_null=True)
     is_anonymous = serializers.BooleanField()
     is_overdue = serializers.BooleanField(default=False)
+    supporter_count = serializers.IntegerField(
+        help_text=_("How many people support it (“me too”).")
+    )
     created_at = serializers.DateTimeField()
     follow_up_due_at = serializers.DateTimeField(allow_null=True)
     completion_due_at = serializers.DateTimeField(allow_null=True)

@@ -152,6 +152,9 @@ class Complaint(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
+    # How many people said "me too" (``Support`` rows); kept by ``complaint_support`` so lists,
+    # the map and the staff queue read and sort it without counting.
+    supporter_count = models.PositiveIntegerField(_("supporters"), default=0)
 
     # Indexed with id by complaint_created_idx: the lists' keyset order and the year ranges.
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
@@ -214,6 +217,14 @@ class Complaint(models.Model):
                 fields=["assigned_agency", "-created_at", "-id"], name="complaint_agency_date_idx"
             ),
             models.Index(fields=["region", "-created_at", "-id"], name="complaint_region_date_idx"),
+            # The public map and "similar nearby": a bounding box on the pinned, non-rahasia
+            # complaints; the included columns let the grid be counted from the index alone.
+            models.Index(
+                fields=["latitude", "longitude"],
+                name="complaint_map_idx",
+                condition=Q(is_confidential=False, latitude__isnull=False),
+                include=["status", "category", "region", "created_at"],
+            ),
             # "Was this post entered already?" on manual intake.
             models.Index(
                 fields=["source_url"],
@@ -261,6 +272,45 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} → {self.agency_id}"
+
+
+class Support(models.Model):
+    """One person's "me too" (dukung) on a public complaint: by account, or by email address
+    kept only as a SHA-256 digest. One per person per complaint; written by
+    ``complaints.services.complaint_support``."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    email_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "user"],
+                condition=Q(user__isnull=False),
+                name="support_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["complaint", "email_hash"],
+                condition=~Q(email_hash=""),
+                name="support_once_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(email_hash=""),
+                name="support_has_a_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"support {self.pk} of {self.complaint_id}"
 
 
 class EventKind(models.TextChoices):

@@ -1,11 +1,17 @@
 """Reads for complaints: lists, figures, timelines. Every query starts from
 ``complaints.scope.complaints_for`` and states its joins."""
 
+import math
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Floor
 from django.utils import timezone
+
+from agencies.models import Region
 
 from .models import Attachment, ComplaintEvent, DeadlineBreach, TallyLive
 from .scope import Purpose, complaints_for, counts_scope_q
@@ -271,3 +277,197 @@ def complaint_timeline(complaint, *, with_internal: bool):
         .prefetch_related("attachments")
     )
     return events if with_internal else events.filter(is_internal=False)
+
+
+# -- The public map -------------------------------------------------------------------------
+
+# From this zoom on the map shows single complaints (at most MAP_MARKER_LIMIT, newest first);
+# below it, counts per grid cell.
+MAP_MARKER_ZOOM = 15
+MAP_MARKER_LIMIT = 300
+MAP_ZOOM_RANGE = (1, 19)
+
+
+def complaints_map():
+    """Public complaints with a pin: what the map, "similar nearby" and the open data's points
+    are drawn from (never rahasia: ``Purpose.PUBLIC``; read by ``complaint_map_idx``)."""
+    return complaints_for(None, purpose=Purpose.PUBLIC).filter(latitude__isnull=False)
+
+
+def map_cell_step(zoom: int) -> Decimal:
+    """The grid's cell size in degrees at ``zoom``: a quarter of a 256-pixel map tile (about
+    64 pixels), exact as a decimal because it is 90 / 2**zoom."""
+    return Decimal(90) / Decimal(2**zoom)
+
+
+@dataclass
+class MapCell:
+    latitude: float
+    longitude: float
+    count: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def _in_box(qs, box):
+    south, west, north, east = box
+    return qs.filter(
+        latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east
+    )
+
+
+def map_cells(qs, *, box: tuple, zoom: int) -> list[MapCell]:
+    """Counts per grid cell and status of ``qs`` (``complaints_map()`` narrowed by the page's
+    filters) inside ``box`` (south, west, north, east): one ``GROUP BY`` in the database, at
+    most a few hundred rows whatever the number of complaints. A cell sits at the mean of its
+    points."""
+    step = map_cell_step(zoom)
+    rows = (
+        _in_box(qs, box)
+        .order_by()
+        .annotate(
+            cell_y=Floor(F("latitude") / Value(step)), cell_x=Floor(F("longitude") / Value(step))
+        )
+        .values("cell_y", "cell_x", "status")
+        .annotate(n=Count("pk"), lat=Avg("latitude"), lon=Avg("longitude"))
+    )
+    cells: dict[tuple, MapCell] = {}
+    sums: dict[tuple, list[float]] = {}
+    for row in rows:
+        key = (row["cell_y"], row["cell_x"])
+        cell = cells.setdefault(key, MapCell(0.0, 0.0))
+        cell.count += row["n"]
+        cell.by_status[row["status"]] = cell.by_status.get(row["status"], 0) + row["n"]
+        acc = sums.setdefault(key, [0.0, 0.0])
+        acc[0] += float(row["lat"]) * row["n"]
+        acc[1] += float(row["lon"]) * row["n"]
+    for key, cell in cells.items():
+        cell.latitude = round(sums[key][0] / cell.count, 6)
+        cell.longitude = round(sums[key][1] / cell.count, 6)
+    return sorted(cells.values(), key=lambda c: -c.count)
+
+
+def map_markers(qs, *, box: tuple, limit: int = MAP_MARKER_LIMIT) -> list[dict]:
+    """Single complaints in ``box``, newest first, at most ``limit``: only what a marker shows
+    (no reporter, no description)."""
+    return list(
+        _in_box(qs, box)
+        .order_by("-created_at", "-pk")
+        .values("tracking_code", "title", "status", "latitude", "longitude", "supporter_count")[
+            :limit
+        ]
+    )
+
+
+def map_region_counts(qs) -> list[dict]:
+    """Per regency and status, the complaints of ``qs`` (the map's list without tiles)."""
+    rows = qs.order_by().values("region_id", "status").annotate(n=Count("pk"))
+    regions = {r.pk: r for r in Region.objects.order_by("code")}
+    table: dict[int, dict] = {}
+    for row in rows:
+        entry = table.setdefault(
+            row["region_id"],
+            {"region": regions.get(row["region_id"]), "count": 0, "by_status": {}},
+        )
+        entry["count"] += row["n"]
+        entry["by_status"][row["status"]] = row["n"]
+    return sorted(table.values(), key=lambda e: e["region"].code if e["region"] else "")
+
+
+# -- "Similar nearby" while filing ------------------------------------------------------------
+
+SIMILAR_RADIUS_M = 300
+SIMILAR_DAYS = 60
+SIMILAR_LIMIT = 10
+SIMILAR_STATUSES = (S.ASSIGNED, S.IN_PROGRESS)
+_METRES_PER_DEGREE = 111_320
+
+
+def distance_m(lat1, lon1, lat2, lon2) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (lat1, lon1, lat2, lon2))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def complaints_similar_nearby(
+    *,
+    category,
+    latitude=None,
+    longitude=None,
+    region=None,
+    district: str = "",
+    now=None,
+    limit: int = SIMILAR_LIMIT,
+) -> list:
+    """Open public complaints of ``category`` from the last ``SIMILAR_DAYS`` days, within
+    ``SIMILAR_RADIUS_M`` of the pin (nearest first, each with ``distance_m``), or without a
+    pin in the same ``region`` and ``district`` (newest first). Empty without enough to go by.
+    """
+    now = now or timezone.now()
+    qs = (
+        complaints_for(None, purpose=Purpose.PUBLIC)
+        .filter(
+            category=category,
+            status__in=SIMILAR_STATUSES,
+            created_at__gte=now - timedelta(days=SIMILAR_DAYS),
+        )
+        .select_related(*LIST_RELATED)
+    )
+    if latitude is not None and longitude is not None:
+        dlat = SIMILAR_RADIUS_M / _METRES_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians(float(latitude))), 0.01)
+        lat, lon = float(latitude), float(longitude)
+        box = (
+            Decimal(f"{lat - dlat:.6f}"),
+            Decimal(f"{lon - dlon:.6f}"),
+            Decimal(f"{lat + dlat:.6f}"),
+            Decimal(f"{lon + dlon:.6f}"),
+        )
+        found = []
+        for complaint in _in_box(qs, box).order_by("-created_at")[: limit * 5]:
+            complaint.distance_m = distance_m(lat, lon, complaint.latitude, complaint.longitude)
+            if complaint.distance_m <= SIMILAR_RADIUS_M:
+                found.append(complaint)
+        return sorted(found, key=lambda c: c.distance_m)[:limit]
+    if region is not None and district.strip():
+        return list(
+            qs.filter(region=region, district__iexact=district.strip()).order_by("-created_at")[
+                :limit
+            ]
+        )
+    return []
+
+
+# -- Open data ---------------------------------------------------------------------------------
+
+OPEN_DATA_FIELDS = (
+    "tracking_code",
+    "title",
+    "classification",
+    "category__code",
+    "category__name_id",
+    "region__code",
+    "region__name",
+    "district",
+    "status",
+    "assigned_agency__name",
+    "latitude",
+    "longitude",
+    "supporter_count",
+    "created_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def complaints_open_data():
+    """Public complaints for the downloads, oldest first, as plain rows of ``OPEN_DATA_FIELDS``:
+    nothing about the reporter, no free text but the title."""
+    return complaints_for(None, purpose=Purpose.PUBLIC).order_by("created_at", "pk")
+
+
+def open_data_rows(qs):
+    return qs.order_by("created_at", "pk").values(*OPEN_DATA_FIELDS).iterator(chunk_size=2000)

@@ -6,6 +6,7 @@ a complaint (the admin shows complaints read-only). Each change locks the row an
 functions change data inside a transaction and queue notifications after commit.
 """
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import MaxLengthValidator, URLValidator, validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +46,7 @@ from .models import (
     ComplaintEvent,
     DeadlineBreach,
     EventKind,
+    Support,
 )
 from .sources import source_url_normalise
 from .workflow import (
@@ -664,6 +667,51 @@ def complaint_claim(*, complaint: Complaint, user, proof: str) -> bool:
             is_internal=True,
         )
     complaint.refresh_from_db()
+    return True
+
+
+def supporter_email_hash(email: str) -> str:
+    """How a supporter's address is kept: a digest, enough to count them once."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def complaint_support(*, complaint: Complaint, user=None, email: str = "") -> bool:
+    """Add one "me too" to a public complaint, by account or else by email address (kept
+    hashed); True when it counted, False when this person had supported it already.
+
+    Rahasia, archived or not yet routed complaints are not the public's to support, and a
+    reporter does not support their own complaint.
+    """
+    user = user if user is not None and user.is_authenticated else None
+    email = (email or "").strip()
+    if user is None:
+        if not email:
+            raise ValidationError({"email": _("Give your email address, or sign in.")})
+        validate_email(email)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if not locked.is_public:
+            raise WorkflowError(_("This complaint cannot be supported."))
+        if user is not None and locked.reporter_id == user.pk:
+            raise WorkflowError(_("This is your own complaint."))
+        if (
+            user is None
+            and locked.reporter_email
+            and (locked.reporter_email.lower() == email.lower())
+        ):
+            raise WorkflowError(_("This is your own complaint."))
+        support = Support(
+            complaint=locked,
+            user=user,
+            email_hash="" if user is not None else supporter_email_hash(email),
+        )
+        try:
+            with transaction.atomic():
+                support.save()
+        except IntegrityError:
+            return False
+        Complaint.objects.filter(pk=locked.pk).update(supporter_count=F("supporter_count") + 1)
+    complaint.refresh_from_db(fields=["supporter_count"])
     return True
 
 

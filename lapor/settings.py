@@ -434,6 +434,22 @@ LOGGING = {
 # address it serves when it is not set; production sets its public https:// address.
 LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Complaint submissions per IP address (django-ratelimit rate).
+# "Me too" (dukung) per client address.
+LAPOR_SUPPORT_RATE = env.str("LAPOR_SUPPORT_RATE", default="30/h")
+# The public map's tiles ({z}/{x}/{y}); empty: no tiles, the map shows its counts on a blank
+# ground and the page its table per regency (an office without internet, a tile server down).
+LAPOR_MAP_TILE_URL = env.str(
+    "LAPOR_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+LAPOR_MAP_TILE_ATTRIBUTION = env.str(
+    "LAPOR_MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)
+if LAPOR_MAP_TILE_URL:
+    _tiles = urlsplit(LAPOR_MAP_TILE_URL.replace("{s}", "a"))
+    _tile_origin = f"{_tiles.scheme}://{_tiles.netloc}" if _tiles.netloc else None
+    if _tile_origin and _tile_origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]:
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_origin)
 LAPOR_SUBMIT_RATE = env.str("LAPOR_SUBMIT_RATE", default="10/h")
 # Other limits (django-ratelimit rates, e.g. "20/h" or "30/10m"): per client address, and per
 # target where a request aims at one email address or one complaint.

@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from agencies.models import Agency, Category, Region, RegionKind
 from agencies.selectors import categories_active, regions_public, routing_rule_for
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
-from complaints.models import Classification
+from complaints.models import KALSEL_LAT, KALSEL_LON, Classification
 from complaints.scope import Purpose, complaints_for
 from complaints.services import check_complaint_fields
 from complaints.workflow import Action, ArchiveReason
@@ -270,3 +271,80 @@ class StaffActionForm(forms.Form):
         if original is None:
             raise ValidationError(_("No other complaint of this regency or city has this code."))
         return original
+
+
+class SimilarForm(forms.Form):
+    """What "similar nearby" goes by: the complaint form's category and place fields."""
+
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        empty_label=_("— choose a category —"),
+    )
+    region = forms.ModelChoiceField(
+        label=_("Regency/city"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("— choose a regency or city —"),
+    )
+    district = forms.CharField(label=_("District (kecamatan)"), max_length=100, required=False)
+    latitude = forms.DecimalField(
+        label=_("Latitude"), max_digits=9, decimal_places=6, required=False
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), max_digits=9, decimal_places=6, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories_active()
+        self.fields["region"].queryset = regions_public()
+
+    def clean(self):
+        cleaned = super().clean()
+        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lon is None):
+            raise ValidationError(_("Give both latitude and longitude, or neither."))
+        if lat is not None and not (
+            KALSEL_LAT[0] <= lat <= KALSEL_LAT[1] and KALSEL_LON[0] <= lon <= KALSEL_LON[1]
+        ):
+            raise ValidationError(_("The place must be in Kalimantan Selatan."))
+        return cleaned
+
+
+class SupportForm(forms.Form):
+    """ "Me too": a guest gives an email address (kept only hashed); an account needs nothing."""
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        required=False,
+        help_text=_("Counted once per address; the address itself is not stored."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_guest = user is None or not user.is_authenticated
+        self.fields["email"].required = self.is_guest
+
+
+class MapViewForm(forms.Form):
+    """The map data request: the zoom and the box in view (Leaflet's "west,south,east,north")."""
+
+    zoom = forms.IntegerField(min_value=1, max_value=19)
+    bbox = forms.CharField(max_length=120)
+
+    def clean_bbox(self):
+        parts = self.cleaned_data["bbox"].split(",")
+        try:
+            west, south, east, north = (Decimal(p.strip()) for p in parts)
+        except (ValueError, ArithmeticError, TypeError):
+            raise ValidationError(_("Give the box as west,south,east,north in degrees.")) from None
+        if not (west.is_finite() and south.is_finite() and east.is_finite() and north.is_finite()):
+            raise ValidationError(_("Give the box as west,south,east,north in degrees."))
+        if west > east or south > north:
+            raise ValidationError(_("Give the box as west,south,east,north in degrees."))
+        # Only Kalimantan Selatan has complaints: clamp the box to it.
+        south, north = max(south, KALSEL_LAT[0]), min(north, KALSEL_LAT[1])
+        west, east = max(west, KALSEL_LON[0]), min(east, KALSEL_LON[1])
+        return (south, west, north, east)

@@ -29,7 +29,15 @@ from complaints.services import actions_for, complaint_reply, complaint_submit, 
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
 from lapor.ratelimits import first_limit, reporter_action_wait, too_many_requests
 
-from .forms import ComplaintForm, NoteForm, RatingForm, ReopenForm, StaffActionForm, TrackForm
+from .forms import (
+    ComplaintForm,
+    NoteForm,
+    RatingForm,
+    ReopenForm,
+    StaffActionForm,
+    SupportForm,
+    TrackForm,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +126,13 @@ def complaint_new(request):
                     )
                 return response
     else:
-        form = ComplaintForm(user=request.user)
+        # Coming back from "similar nearby" with "report it anyway": keep what was chosen.
+        initial = {
+            key: request.GET[key]
+            for key in ("category", "region", "district", "latitude", "longitude")
+            if request.GET.get(key)
+        }
+        form = ComplaintForm(user=request.user, initial=initial)
     return render(request, "complaints/form.html", {"form": form})
 
 
@@ -201,6 +215,9 @@ def _detail_context(request, complaint, **forms):
         and complaint.reporter_id is None
         and request.user.is_authenticated
         and complaint.tracking_code in reporter_codes(request),
+        # "Me too" for anyone but the reporter, on a complaint the public may see.
+        "support_form": forms.get("support_form")
+        or (SupportForm(user=request.user) if complaint.is_public and not is_reporter else None),
         "staff_form": forms.get("staff_form")
         or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }

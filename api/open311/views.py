@@ -193,6 +193,9 @@ def _request_body(request, complaint) -> dict:
         "lat": float(complaint.latitude) if complaint.latitude is not None else "",
         "long": float(complaint.longitude) if complaint.longitude is not None else "",
         "media_url": media_url,
+        # GeoReport v2's extension point (asked for with ``extensions=true``, always given):
+        # how many people support ("me too") the request.
+        "extended_attributes": {"supporters": complaint.supporter_count},
     }
 
 

@@ -28,3 +28,44 @@
   }
   map.on("click", function (e) { place(e.latlng); });
 })();
+
+// "Similar nearby": once a category and a pin (or regency and district) are chosen, show the
+// open complaints of that category close by, so a citizen can support one instead.
+(function () {
+  "use strict";
+  var box = document.getElementById("similar");
+  if (!box || typeof fetch === "undefined") { return; }
+  var names = ["category", "region", "district", "latitude", "longitude"];
+  var timer = null;
+  function params() {
+    var p = new URLSearchParams();
+    names.forEach(function (n) {
+      var input = document.getElementById("id_" + n);
+      if (input && input.value) { p.set(n, input.value); }
+    });
+    return p;
+  }
+  function check() {
+    var p = params();
+    var link = document.getElementById("similar-link");
+    if (link) { link.href = box.dataset.url + "?" + p.toString(); }
+    if (!p.get("category") || !((p.get("latitude") && p.get("longitude")) || (p.get("region") && p.get("district")))) {
+      box.innerHTML = "";
+      return;
+    }
+    p.set("fragment", "1");
+    fetch(box.dataset.url + "?" + p.toString(), { headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { box.innerHTML = html; })
+      .catch(function () {});
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(check, 300); }
+  names.forEach(function (n) {
+    var input = document.getElementById("id_" + n);
+    if (input) { input.addEventListener("change", later); input.addEventListener("input", later); }
+  });
+  // The map's pin writes the fields without events: look again after a click on it.
+  var mapEl = document.getElementById("map");
+  if (mapEl) { mapEl.addEventListener("click", later); }
+  check();
+})();
