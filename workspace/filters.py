@@ -24,6 +24,7 @@ SORTS = (
     ("urgency", _("Most urgent first")),
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
+    ("supporters", _("Most supporters first")),
 )
 SCOPE_FIELDS = ("agency", "region")
 

@@ -37,6 +37,7 @@ ORDERINGS = {
     "urgency": URGENCY_ORDER,
     "newest": ("-created_at", "-pk"),
     "oldest": ("created_at", "pk"),
+    "supporters": ("-supporter_count", "-created_at", "-pk"),
 }
 
 

@@ -263,3 +263,17 @@ def test_open_data_is_filtered_like_the_list(client, points):
         points["road"].tracking_code
     ]
     assert client.get("/data/complaints.geojson?status=bogus").status_code == 400
+
+
+def test_staff_see_supporters_in_the_queue_and_sort_by_them(client, points):
+    from tests.factories import officer
+    from tests.workspace.test_queue import codes
+
+    complaint_support(complaint=points["far"], email="a@example.id")
+    complaint_support(complaint=points["far"], email="b@example.id")
+    complaint_support(complaint=points["road"], email="a@example.id")
+    client.force_login(officer("63.72", "perkim"))
+    response = client.get("/dashboard/queue/?sort=supporters")
+    assert "Pendukung" in response.content.decode()
+    ranked = codes(response)
+    assert ranked.index(points["far"].tracking_code) < ranked.index(points["near"].tracking_code)
