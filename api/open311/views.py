@@ -175,7 +175,7 @@ def _request_body(request, complaint) -> dict:
     media_url = ""
     if complaint.media_id:
         media_url = request.build_absolute_uri(reverse("attachment", args=[complaint.media_id]))
-    return {
+    body = {
         "service_request_id": complaint.tracking_code,
         "status": "closed" if complaint.status in CLOSED_STATUSES else "open",
         "status_notes": complaint.status_note or "",
@@ -193,10 +193,12 @@ def _request_body(request, complaint) -> dict:
         "lat": float(complaint.latitude) if complaint.latitude is not None else "",
         "long": float(complaint.longitude) if complaint.longitude is not None else "",
         "media_url": media_url,
-        # GeoReport v2's extension point (asked for with ``extensions=true``, always given):
-        # how many people support ("me too") the request.
-        "extended_attributes": {"supporters": complaint.supporter_count},
     }
+    if request.GET.get("extensions") == "true":
+        # GeoReport v2's extension point, when asked for: how many people support ("me too")
+        # the request.
+        body["extended_attributes"] = {"supporters": complaint.supporter_count}
+    return body
 
 
 def _requests_response(request, fmt, complaints):
