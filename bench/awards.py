@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lapor_bench_awards"
-TEMPLATE = "lapor_bench"
+TEMPLATE = os.environ.get("AWARDS_BENCH_TEMPLATE", "lapor_bench")  # --template
 RESULTS_DIR = ROOT / "bench-results"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
@@ -71,7 +71,7 @@ class Rollback(Exception):
     pass
 
 
-def ensure_database() -> None:
+def ensure_database(template: str = TEMPLATE) -> None:
     db = settings.DATABASES["default"]
     params = {
         "host": db.get("HOST") or "127.0.0.1",
@@ -81,8 +81,8 @@ def ensure_database() -> None:
         "dbname": "postgres",
     }
     name = db["NAME"]
-    if name == TEMPLATE:
-        sys.exit(f"Refusing to run on {TEMPLATE}, the deadline benchmark's own database.")
+    if name == template:
+        sys.exit(f"Refusing to run on {template}, the deadline benchmark's own database.")
     admin = psycopg2.connect(**params)
     admin.autocommit = True
     try:
@@ -93,18 +93,18 @@ def ensure_database() -> None:
             for attempt in range(20):
                 try:
                     cursor.execute(
-                        pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                            pgsql.Identifier(name), pgsql.Identifier(TEMPLATE)
+                        pgsql.SQL("CREATE DATABASE {} template {}").format(
+                            pgsql.Identifier(name), pgsql.Identifier(template)
                         )
                     )
-                    print(f"created {name} from {TEMPLATE}")
+                    print(f"created {name} from {template}")
                     return
                 except psycopg2.errors.ObjectInUse:
-                    print(f"{TEMPLATE} is in use; retrying ({attempt + 1}/20)")
+                    print(f"{template} is in use; retrying ({attempt + 1}/20)")
                     time.sleep(15)
                 except psycopg2.errors.InvalidCatalogName:
-                    sys.exit(f"{TEMPLATE} does not exist: run `make bench-deadlines` first.")
-            sys.exit(f"{TEMPLATE} stayed in use; try again later.")
+                    sys.exit(f"{template} does not exist: run `make bench-deadlines` first.")
+            sys.exit(f"{template} stayed in use; try again later.")
     finally:
         admin.close()
 
@@ -167,9 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--year", type=int, help="default: the last complete year of the data")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--template", default=TEMPLATE, help="the filled database to copy (default lapor_bench)"
+    )
     args = parser.parse_args()
 
-    ensure_database()
+    ensure_database(args.template)
     call_command("migrate", verbosity=0)
     settings.DEBUG = False
     newest = Complaint.objects.order_by("-created_at").values_list("created_at", flat=True).first()

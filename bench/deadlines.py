@@ -3,7 +3,7 @@
 Reports figures, asserts nothing. ``make bench-deadlines``, or on a database of your own::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lapor_bench_me \\
-        .venv/bin/python bench/deadlines.py --count 100000
+        .venv/bin/python bench/deadlines.py --complaints 100000
 
 1. **Fill** (when the database holds another number of bench complaints, or with ``--refill``):
    ``--count`` complaints over three years and the 13 regencies and cities, in set-based SQL
@@ -67,14 +67,22 @@ import psycopg2  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from fill import BREACH_COLUMNS, COMPLAINT_COLUMNS, EVENT_COLUMNS, insert_select  # noqa: E402
 from psycopg2 import sql as pgsql  # noqa: E402
 from psycopg2.extras import execute_values  # noqa: E402
 
 from agencies.models import Agency, Category, Region, StaffMembership, StaffRole  # noqa: E402
 from complaints import deadlines  # noqa: E402
 from complaints.enforcement import ALL_IDS, BATCH, STEPS, deadlines_sweep  # noqa: E402
-from complaints.models import Classification, SweepMark  # noqa: E402
+from complaints.models import (  # noqa: E402
+    Classification,
+    Complaint,
+    ComplaintEvent,
+    DeadlineBreach,
+    SweepMark,
+)
 from complaints.services import complaints_close_expired  # noqa: E402
+from notifications.models import Notification  # noqa: E402
 
 settings.DEBUG = False  # as in production: Django keeps no log of every statement
 
@@ -82,6 +90,7 @@ WITA = ZoneInfo("Asia/Makassar")
 NOON = clock(12)
 PREFIX = "BEN-"
 SPAN_DAYS = 3 * 365
+OUTBOX = Notification._meta.db_table
 TABLES = ["complaints_complaint", "complaints_complaintevent", "complaints_deadlinebreach"]
 WINDOW = timedelta(minutes=10)  # scenarios A and C: how far the follow-up watermark goes back
 REGION_WEIGHTS = {  # complaints per regency or city, roughly by population (thousands)
@@ -163,15 +172,7 @@ def due_join(alias: str, rule: str, local_start: str) -> str:
 # One chunk of complaints, ids %(lo)s..%(hi)s of %(n)s, as of %(now)s. Status by age: recent
 # complaints mostly open, those older than a month mostly closed. Each ``OFFSET 0`` is a fence:
 # random() draws once per row, and a layer's columns are computed once, not once per use above.
-FILL_COMPLAINTS = f"""
-INSERT INTO complaints_complaint (
-    id, tracking_code, classification, title, description, category_id, region_id, district,
-    address, latitude, longitude, incident_date, channel, is_anonymous, is_confidential,
-    reporter_id, reporter_name, reporter_email, reporter_phone, access_key_hash,
-    idempotency_key, entered_by_id, status, assigned_agency_id, assigned_at, follow_up_due_at,
-    completion_due_at, first_follow_up_at, triage_due_at, resolved_at, reply_due_at, closed_at,
-    archive_reason, duplicate_of_id, rating, rating_comment, created_at, updated_at
-)
+SELECT_COMPLAINTS = f"""
 SELECT i, '{PREFIX}' || lpad(i::text, 10, '0'), classification,
     left('Laporan ' || lower(category_name) || ' di ' || region_name, 150),
     'Warga melaporkan ' || lower(category_name) || ' di ' || address || '. '
@@ -315,9 +316,7 @@ SELECT * FROM (
 WHERE follow_up_breached_at IS NOT NULL OR completion_breached_at IS NOT NULL
     OR triage_breached_at IS NOT NULL
 """
-FILL_BREACHES = """
-INSERT INTO complaints_deadlinebreach
-    (complaint_id, kind, due_at, agency_id, region_id, recorded_at, escalated_to_province_at)
+SELECT_BREACHES = """
 SELECT id, 'follow_up', follow_up_due_at, assigned_agency_id, region_id, follow_up_breached_at,
        province_escalated_at FROM bench_history WHERE follow_up_breached_at IS NOT NULL
 UNION ALL
@@ -327,9 +326,7 @@ UNION ALL
 SELECT id, 'triage', triage_due_at, NULL::bigint, region_id, triage_breached_at, NULL
 FROM bench_history WHERE triage_breached_at IS NOT NULL
 """
-FILL_EVENTS = """
-INSERT INTO complaints_complaintevent (complaint_id, kind, actor_id, actor_role, created_at,
-    from_status, to_status, from_agency_id, to_agency_id, note, is_internal, data)
+SELECT_EVENTS = """
 SELECT id, 'submitted', NULL::integer, 'reporter', created_at, '', 'submitted', NULL::bigint,
        NULL::bigint, '', false, '{}'::jsonb FROM complaints_complaint
 UNION ALL
@@ -368,6 +365,10 @@ def fill(count: int, now: datetime) -> dict:
     categories = weighted_ids(
         Category.objects.filter(code__in=CATEGORY_WEIGHTS).order_by("pk"), CATEGORY_WEIGHTS
     )
+    # Built from the models first: a column the fill does not know stops it before any work.
+    fill_complaints, defaults = insert_select(Complaint, COMPLAINT_COLUMNS, SELECT_COMPLAINTS)
+    insert_select(DeadlineBreach, BREACH_COLUMNS, SELECT_BREACHES)
+    insert_select(ComplaintEvent, EVENT_COLUMNS, SELECT_EVENTS)
     timings, started = {}, time.perf_counter()
     first = (now - timedelta(days=SPAN_DAYS + 2)).astimezone(WITA).date()
     calendar = due_calendar(first, now.astimezone(WITA).date() + timedelta(days=1))
@@ -383,9 +384,8 @@ def fill(count: int, now: datetime) -> dict:
             "SET CONSTRAINTS ALL IMMEDIATE"
         )  # no deferred checks pending at CREATE INDEX
         cursor.execute(
-            "TRUNCATE complaints_complaint, complaints_complaintevent, complaints_deadlinebreach,"
-            " complaints_notification, complaints_assignment, complaints_attachment"
-            " RESTART IDENTITY CASCADE"
+            f"TRUNCATE complaints_complaint, complaints_complaintevent, complaints_deadlinebreach,"
+            f" {OUTBOX}, complaints_assignment, complaints_attachment RESTART IDENTITY CASCADE"
         )
         cursor.execute(
             "CREATE TEMPORARY TABLE bench_due (day date, rule text, days int, keeps_time bool,"
@@ -409,14 +409,15 @@ def fill(count: int, now: datetime) -> dict:
             hi = min(count, lo + chunk - 1)
             params = {"lo": lo, "hi": hi, "n": count, "now": now, "span": SPAN_DAYS}
             cursor.execute(
-                FILL_COMPLAINTS, {**params, "regions": regions, "categories": categories}
+                fill_complaints,
+                {**params, **defaults, "regions": regions, "categories": categories},
             )
             log(f"  complaints {hi:>9,} / {count:,}  ({time.perf_counter() - started:5.1f} s)")
         timings["complaints_s"] = time.perf_counter() - started - timings["calendar_s"]
         mark = time.perf_counter()
         cursor.execute(HISTORY, {"now": now})
-        cursor.execute(FILL_BREACHES)
-        cursor.execute(FILL_EVENTS)
+        cursor.execute(*insert_select(DeadlineBreach, BREACH_COLUMNS, SELECT_BREACHES))
+        cursor.execute(*insert_select(ComplaintEvent, EVENT_COLUMNS, SELECT_EVENTS))
         timings["history_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         for _name, definition in indexes:
@@ -501,7 +502,7 @@ def refuse_foreign_data() -> None:
 def vacuum() -> float:
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        for table in TABLES + ["complaints_notification"]:
+        for table in [*TABLES, OUTBOX]:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     return time.perf_counter() - started
 
@@ -651,7 +652,7 @@ SAVE = [
     "CREATE TABLE bench_saved_marks AS SELECT * FROM complaints_sweepmark",
 ]
 UNDO = [
-    "DELETE FROM complaints_notification WHERE created_at >= %(wall)s",
+    f"DELETE FROM {OUTBOX} WHERE created_at >= %(wall)s",  # noqa: S608 - a table name
     "DELETE FROM complaints_deadlinebreach WHERE recorded_at = %(now)s"
     " AND complaint_id IN (SELECT id FROM bench_saved_complaints)",
     "DELETE FROM complaints_complaintevent WHERE created_at = %(now)s"
@@ -664,15 +665,15 @@ UNDO = [
     "DROP TABLE bench_saved_complaints, bench_saved_marks",
 ]
 # What must be as it was after every scenario.
-SIGNATURE = """
+SIGNATURE = f"""
 SELECT (SELECT count(*) FROM complaints_deadlinebreach),
     (SELECT count(*) FROM complaints_complaintevent),
-    (SELECT count(*) FROM complaints_notification),
+    (SELECT count(*) FROM {OUTBOX}),
     (SELECT md5(string_agg(concat_ws('|', id, assigned_at, follow_up_due_at, updated_at), ','
                            ORDER BY id)) FROM complaints_complaint WHERE id BETWEEN %s AND %s),
     (SELECT string_agg(concat_ws('|', step, until, last_id), ',' ORDER BY step)
      FROM complaints_sweepmark)
-"""
+"""  # noqa: S608 - a model's table name
 
 
 def targets(now: datetime, k: int) -> dict:
@@ -877,7 +878,15 @@ def print_report(report: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", "--rows", type=int, default=1_000_000, help="complaints")
+    parser.add_argument(
+        "--complaints",
+        "--count",
+        "--rows",
+        dest="count",
+        type=int,
+        default=int(os.environ.get("BENCH_COMPLAINTS") or 1_000_000),
+        help="complaints to fill (default: $BENCH_COMPLAINTS or 1,000,000)",
+    )
     parser.add_argument("--refill", action="store_true", help="fill the database again")
     parser.add_argument("--breaches", type=int, default=10_000, help="scenario A size")
     parser.add_argument("--growth", type=int, default=1_000, help="scenario C size")

@@ -37,8 +37,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-COUNT = 1000
+COUNT = int(os.environ.get("BENCH_MAIL_COUNT") or 1000)  # --count; the runs get it by env
 PATIENCE = 300  # seconds before a run is reported as not finished
+
+
+def set_count(count: int) -> None:
+    global COUNT
+    COUNT = count
+    os.environ["BENCH_MAIL_COUNT"] = str(count)  # the runs are subprocesses
 
 
 # --- the orchestrator (no Django here: each run is a subprocess with its own settings) ----------
@@ -147,17 +153,25 @@ def main() -> None:
     parser.add_argument("--database", action="append", default=[], help="extra DATABASE_URL")
     parser.add_argument("--redis-url", help="use this Redis instead of a private redis-server")
     parser.add_argument("--no-smtp", action="store_true", help="file email backend only")
+    parser.add_argument(
+        "--brokers", default="filesystem,redis", help="comma-separated: filesystem, redis"
+    )
+    parser.add_argument("--count", type=int, default=COUNT, help="emails per scenario")
     parser.add_argument("--run-one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
         return measure()
+    set_count(args.count)
 
     # Stopped from outside: still stop the redis-server and SMTP server started below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results_dir = ROOT / "bench-results"
     results_dir.mkdir(exist_ok=True)
     redis = None
-    if args.redis_url:
+    wanted = {b.strip() for b in args.brokers.split(",")}
+    if "redis" not in wanted:
+        redis_url = None
+    elif args.redis_url:
         redis_url = args.redis_url
     elif shutil.which("redis-server"):
         redis = RedisServer()
@@ -170,7 +184,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="lapor-bench-mail-") as tmp:
             tmp = Path(tmp)
             databases = [f"sqlite:///{tmp / 'bench-mail.sqlite3'}", *args.database]
-            brokers = [("file system", "filesystem://")]
+            brokers = [("file system", "filesystem://")] if "filesystem" in wanted else []
             if redis_url:
                 brokers.append(("Redis", redis_url))
             mails = [("file", None)] + ([("SMTP", smtp.url)] if smtp else [])
@@ -208,7 +222,7 @@ def main() -> None:
         f"{'broker':<12} {'database':<11} {'mail':<5} | {'backlog s':>9} {'per s':>6} | "
         f"{'burst written s':>15} {'last email after s':>18} {'tasks':>6}"
     )
-    print(f"\nNotification delivery, {COUNT} emails, worker --pool threads --concurrency 2")
+    print(f"\nNotification delivery, {COUNT:,} emails, worker --pool threads --concurrency 2")
     print(f"({platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})\n")
     print(header)
     print("-" * len(header))
@@ -226,8 +240,8 @@ def main() -> None:
             f"{burst['written_in']:15.2f} {lag_s} {burst['tasks']:>6}"
         )
     print(
-        "\nbacklog: 1,000 pending rows, one delivery task; seconds until the last is sent."
-        "\nburst: 1,000 rows written one transaction each (each asks for a delivery task);"
+        f"\nbacklog: {COUNT:,} pending rows, one delivery task; seconds until the last is sent."
+        f"\nburst: {COUNT:,} rows written one transaction each (each asks for a delivery task);"
         "\n       seconds to write them, then until the last is sent after the last write."
     )
     print("\nTarget: 1,000 pending notifications delivered in under 10 s on both brokers.")
