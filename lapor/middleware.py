@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -124,3 +125,50 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable: %s", exception, exc_info=exception)
             return database_unavailable(request)
         return None
+
+
+PIN_COOKIE = "lapor_primary"
+SAFE_METHODS = ("GET", "HEAD")
+
+
+class ReplicaReadsMiddleware:
+    """Public reads from a read replica (lapor/dbrouter.py), read-your-own-writes by a cookie.
+
+    A safe request by an anonymous visitor, without an Authorization header, on a path of
+    ``LAPOR_REPLICA_PATHS`` and not pinned runs inside ``replica_reads()``. Any other request
+    reads from the primary; an unsafe one pins the browser to the primary for
+    ``LAPOR_REPLICA_PIN_SECONDS``. Without replicas configured it does nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.paths = [re.compile(p) for p in getattr(settings, "LAPOR_REPLICA_PATHS", [])]
+
+    def _public_read(self, request) -> bool:
+        return (
+            request.method in SAFE_METHODS
+            and PIN_COOKIE not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META
+            and not request.user.is_authenticated
+            and any(p.match(request.path_info) for p in self.paths)
+        )
+
+    def __call__(self, request):
+        from .dbrouter import replica_aliases, replica_reads
+
+        if not replica_aliases():
+            return self.get_response(request)
+        if self._public_read(request):
+            with replica_reads():
+                return self.get_response(request)
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            response.set_cookie(
+                PIN_COOKIE,
+                "1",
+                max_age=settings.LAPOR_REPLICA_PIN_SECONDS,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response

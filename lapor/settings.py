@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Public reads by anonymous visitors from a read replica, when DATABASE_REPLICA_URLS is set.
+    "lapor.middleware.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
@@ -148,6 +150,39 @@ def _database_from_env() -> dict:
 
 
 DATABASES = {"default": _database_from_env()}
+
+
+def _replicas_from_env() -> dict:
+    """``DATABASE_REPLICA_URLS``: streaming replicas of the primary, for public reads only
+    (lapor/dbrouter.py). Aliases replica1, replica2, ...; in tests each mirrors the primary."""
+    replicas = {}
+    for n, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+        if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
+            raise ImproperlyConfigured("DATABASE_REPLICA_URLS takes postgres:// URLs only.")
+        config = {**DATABASES["default"], **env.db_url_config(url)}
+        config["OPTIONS"] = DATABASES["default"].get("OPTIONS", {})
+        config["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica{n}"] = config
+    return replicas
+
+
+DATABASES.update(_replicas_from_env())
+LAPOR_DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["lapor.dbrouter.ReplicaRouter"]
+# Safe requests by anonymous visitors on these paths (regular expressions) read from a replica.
+LAPOR_REPLICA_PATHS = [
+    r"^/$",
+    r"^/complaints/$",
+    r"^/complaints/(?!new/)[A-Za-z0-9-]+/$",
+    r"^/rankings/(\d{4}/)?$",
+    r"^/rankings/\d{4}/regions/[0-9.]+/$",
+    r"^/api/v1/(regions|categories|agencies|complaints)/$",
+    r"^/api/v1/complaints/[A-Za-z0-9-]+/(timeline/)?$",
+    r"^/api/v1/rankings/\d{4}/$",
+    r"^/open311/v2/(discovery|services|requests)(/[^/]+)?\.(json|xml)$",
+]
+# After a POST (or any unsafe request) the browser reads from the primary for this long.
+LAPOR_REPLICA_PIN_SECONDS = env.int("LAPOR_REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, shared between processes) -----------------------------------------
