@@ -8,6 +8,7 @@ replica's replay shows where each read went: a complaint written since is missin
 anonymous visitor (replica) and present for a browser that just wrote (pinned to the primary).
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -150,27 +151,31 @@ def streaming_replica():
         for path in (data / "postgresql.conf", data / "pg_hba.conf"):
             shutil.chown(path, "postgres", "postgres")
     options = f"-p {replica_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={work}"
-    as_postgres(
-        [
-            pg_bin("pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(work / "log"),
-            "-w",
-            "-t",
-            "60",
-        ]
-        + ["start"],
-        timeout=90,
-    )
+    ctl = [pg_bin("pg_ctl"), "-D", str(data)]
     try:
-        yield {"host": "127.0.0.1", "port": replica_port}
+        as_postgres([*ctl, "-o", options, "-l", str(work / "log"), "-W", "start"], timeout=60)
+        # A hot standby opens for reads once it has seen a snapshot of the primary's running
+        # transactions; a checkpoint on the primary writes one (others' long transactions can
+        # otherwise keep it waiting for minutes).
+        replica = {"host": "127.0.0.1", "port": replica_port}
+        wait_until(lambda: standby_ready(replica), 300, poke=lambda: primary_checkpoint())
+        yield replica
     finally:
-        as_postgres([pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], timeout=60)
+        with contextlib.suppress(subprocess.SubprocessError):
+            as_postgres([*ctl, "-m", "immediate", "stop"], timeout=60)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def primary_checkpoint() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
+def standby_ready(replica: dict) -> bool:
+    try:
+        return replica_sql(replica, "postgres", "SELECT pg_is_in_recovery()")[0] is True
+    except psycopg2.OperationalError:
+        return False
 
 
 def replica_sql(replica: dict, name: str, query: str, params=()):
@@ -186,11 +191,15 @@ def replica_sql(replica: dict, name: str, query: str, params=()):
         conn.close()
 
 
-def wait_until(check, seconds: float = 60) -> None:
+def wait_until(check, seconds: float = 60, poke=None) -> None:
     deadline = time.monotonic() + seconds
+    poked = time.monotonic()
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
+        if poke and time.monotonic() - poked > 5:
+            poke()
+            poked = time.monotonic()
         time.sleep(0.2)
 
 
