@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 from .models import Indicator, Level, Result, ResultRow, in_english
 
 PALETTE = ("#0b5394", "#b45f06", "#38761d", "#741b47", "#45818e", "#7f6000", "#444444")
 CHART_LIMIT = 30
+
+
+def decimal_mark() -> str:
+    """The active language's decimal mark: "," on Indonesian pages (2,01), "." on English."""
+    return get_format("DECIMAL_SEPARATOR")
+
+
+def localised(text: str, mark: str | None = None) -> str:
+    """A number written with "." (as the tables build it) in the active language's form."""
+    mark = mark or decimal_mark()
+    return text.replace(".", mark) if mark != "." else text
 
 
 def fixed(value: Decimal | None, places: int) -> str:
@@ -72,7 +84,7 @@ def bands(result: Result) -> list[dict]:
     return [
         {
             "name": b["name_en"] if english else b["name_id"],
-            "min_score": exact(Decimal(b["min_score"]), 2),
+            "min_score": localised(exact(Decimal(b["min_score"]), 2)),
         }
         for b in result.scheme_snapshot.get("bands", [])
     ]
@@ -98,7 +110,8 @@ def criteria(result: Result) -> list[dict]:
             {
                 **c,
                 "name": c["name_en"] if english else c["name_id"],
-                "weight_text": weight_text(c["weight"]),
+                "weight_text": localised(weight_text(c["weight"])),
+                "best_text": localised(c["best"]) if c.get("best") is not None else "–",
                 "color": PALETTE[index % len(PALETTE)],
             }
         )
@@ -107,8 +120,34 @@ def criteria(result: Result) -> list[dict]:
 
 @dataclass
 class Cell:
+    """One cell of the full table. ``text`` writes a number with "." (the plain CSV's form);
+    ``number`` is the value itself (the XLSX writes it as a number), with ``places`` decimals."""
+
     text: str
     label: str = ""  # words for screen readers when the text is a symbol
+    number: Decimal | int | None = None
+    places: int = 0
+
+    def shown(self, mark: str) -> str:
+        """The text with ``mark`` as the decimal mark (numbers only)."""
+        return localised(self.text, mark) if self.number is not None else self.text
+
+    def in_language(self, mark: str | None = None) -> Cell:
+        return Cell(self.shown(mark or decimal_mark()), self.label, self.number, self.places)
+
+
+def number_cell(value, places: int, text: str | None = None) -> Cell:
+    """A numeric cell; None (no value) is the text "–"."""
+    if value is None:
+        return Cell("–")
+    if places == 0:
+        return Cell(text or str(int(value)), number=int(value))
+    text = text or fixed(value, places)
+    return Cell(text, number=Decimal(text), places=places)  # the number as shown
+
+
+def exact_places(value: Decimal) -> int:
+    return max(0, -Decimal(exact(value)).as_tuple().exponent)
 
 
 def header(result: Result, *, by_region: bool = False) -> list[str]:
@@ -136,25 +175,76 @@ def row_cells(
     text, words = movement(row, has_previous=has_previous)
     rank = row.region_rank if by_region else row.rank
     cells = [
-        Cell(rank_text(rank)),
+        Cell(rank_text(rank)) if rank is None else number_cell(rank, 0),
         Cell(text, words),
         Cell(row.name),
     ]
     if result.level == Level.AGENCY:
         cells.append(Cell(row.region_name))
     cells += [
-        Cell(fixed(row.score, 2)),
-        Cell(exact(row.score)),
+        number_cell(row.score, 2),
+        number_cell(row.score, exact_places(row.score), exact(row.score)),
         Cell(TOO_LITTLE_DATA() if row.insufficient else (row.band or "–")),
     ]
     for value in row.values.all():
         cells += [
-            Cell(raw_text(value.indicator, value.raw)),
-            Cell(fixed(value.normalised, 4)),
-            Cell(weight_text(value.weight)),
-            Cell(exact(value.points)),
+            raw_cell(value.indicator, value.raw),
+            number_cell(value.normalised, 4),
+            number_cell(value.weight, exact_places(value.weight), weight_text(value.weight)),
+            number_cell(value.points, exact_places(value.points), exact(value.points)),
         ]
     return cells
+
+
+def raw_cell(indicator: str, raw: Decimal | None) -> Cell:
+    if indicator == Indicator.RECEIVED:
+        return number_cell(raw, 0)
+    if indicator in (Indicator.MEDIAN_HOURS, Indicator.MEAN_RATING, Indicator.PER_10K):
+        return number_cell(raw, 2)
+    return number_cell(raw, 4)
+
+
+def weakest(row: ResultRow):
+    """The criterion where the row lost the most points (weight − points); ties: the first in
+    the scheme's order. None for a row without criteria."""
+    values = list(row.values.all())
+    if not values:
+        return None
+    return max(values, key=lambda v: (Decimal(v.weight) - Decimal(v.points), -v.order))
+
+
+def compact(result: Result, rows: list[ResultRow], *, has_previous: bool, by_region=False):
+    """The page's compact table: rank, name, score, predicate, movement, weakest criterion, and
+    each row's breakdown (criterion: raw → normalised × weight = points), numbers in the active
+    language's form."""
+    mark = decimal_mark()
+    out = []
+    for row in rows:
+        text, words = movement(row, has_previous=has_previous)
+        rank = row.region_rank if by_region else row.rank
+        weak = weakest(row)
+        out.append(
+            {
+                "row": row,
+                "rank": rank_text(rank),
+                "movement": Cell(text, words),
+                "score": localised(fixed(row.score, 2), mark),
+                "exact": localised(exact(row.score), mark),
+                "band": TOO_LITTLE_DATA() if row.insufficient else (row.band or "–"),
+                "weakest": weak.name if weak is not None else "–",
+                "breakdown": [
+                    {
+                        "name": v.name,
+                        "raw": localised(raw_text(v.indicator, v.raw), mark),
+                        "normalised": localised(fixed(v.normalised, 4), mark),
+                        "weight": localised(weight_text(v.weight), mark),
+                        "points": localised(exact(v.points), mark),
+                    }
+                    for v in row.values.all()
+                ],
+            }
+        )
+    return out
 
 
 def has_previous_year(rows: list[ResultRow]) -> bool:
@@ -186,7 +276,7 @@ def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> 
         bars.append(
             {
                 "label": f"{rank}. {row.name}" if rank else f"({TOO_LITTLE_DATA()}) {row.name}",
-                "score": fixed(row.score, 2),
+                "score": localised(fixed(row.score, 2)),
                 "label_y": y + 13,
                 "bar_y": y + 18,
                 "segments": segments,
@@ -200,7 +290,7 @@ def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> 
         "height": 8 + len(shown) * line + 4,
         "left": left + label_w,
         "bar_w": bar_w,
-        "max_score": fixed(top, 2),
+        "max_score": localised(fixed(top, 2)),
         "truncated": len(rows) > len(shown),
         "limit": CHART_LIMIT,
         "description": "; ".join(f"{b['label']}: {b['score']}" for b in bars),

@@ -7,6 +7,8 @@ urlpatterns = [
     path("rankings/staff/", views.ranking_staff, name="ranking-staff"),
     path("rankings/<int:year>/", views.ranking_year, name="ranking-year"),
     path("rankings/<int:year>/csv/", views.ranking_csv, name="ranking-csv"),
+    path("rankings/<int:year>/csv/excel/", views.ranking_csv_excel, name="ranking-csv-excel"),
+    path("rankings/<int:year>/xlsx/", views.ranking_xlsx, name="ranking-xlsx"),
     path(
         "rankings/<int:year>/regions/<str:code>/",
         views.region_figures,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from agencies.models import Region
 from agencies.selectors import staff_scope_for
-from lapor.spreadsheet import safe_writer
+from lapor import spreadsheet
 
 from . import selectors, services, tables
 from .models import Level, Result, ResultStatus, Scheme
@@ -76,13 +76,17 @@ def _ranking_page(request, year: int, *, is_index: bool):
     rows = selectors.result_rows(result, region=region)
     by_region = region is not None
     has_previous = tables.has_previous_year(rows)
+    table_rows = [
+        (row, tables.row_cells(result, row, has_previous=has_previous, by_region=by_region))
+        for row in rows
+    ]
     context.update(
         rows=rows,
         criteria=tables.criteria(result),
-        table_rows=[
-            (row, tables.row_cells(result, row, has_previous=has_previous, by_region=by_region))
-            for row in rows
-        ],
+        compact=tables.compact(result, rows, has_previous=has_previous, by_region=by_region),
+        table_rows=table_rows,
+        # The full table as shown: numbers in the page's language (2,01 on Indonesian pages).
+        full_rows=[(row, [c.in_language() for c in cells]) for row, cells in table_rows],
         header=tables.header(result, by_region=by_region),
         chart=tables.chart(result, rows, by_region=by_region),
         bands=tables.bands(result),
@@ -93,7 +97,9 @@ def _ranking_page(request, year: int, *, is_index: bool):
     return render(request, "awards/ranking.html", context)
 
 
-def ranking_csv(request, year: int):
+def _export(request, year: int):
+    """(result, header, rows of cells, file name stem) for the ranking's downloads, or an
+    error response."""
     _check_year_in_range(year)
     level, region, error = _level_and_region(request)
     if error:
@@ -106,16 +112,71 @@ def ranking_csv(request, year: int):
     has_previous = tables.has_previous_year(rows)
     status = "" if result.is_published else "-provisional"
     scope = f"-{region.code}" if region else ""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="lapor-ranking-{year}-{level}{scope}{status}.csv"'
+    cells = [
+        tables.row_cells(result, row, has_previous=has_previous, by_region=by_region)
+        for row in rows
+    ]
+    stem = f"lapor-ranking-{year}-{level}{scope}{status}"
+    return result, tables.header(result, by_region=by_region), cells, stem
+
+
+def _download(content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def ranking_csv(request, year: int):
+    """The full table, numbers with a decimal point, comma-separated (UTF-8 with a BOM)."""
+    export = _export(request, year)
+    if isinstance(export, HttpResponse):
+        return export
+    _result, header, rows, stem = export
+    response = _download("text/csv; charset=utf-8", f"{stem}.csv")
+    response.write(spreadsheet.BOM)  # so spreadsheet programs read UTF-8
+    writer = spreadsheet.safe_writer(response)
+    writer.writerow(header)
+    writer.writerows([c.text for c in cells] for cells in rows)
+    return response
+
+
+def ranking_csv_excel(request, year: int):
+    """The same table in the form Indonesian Excel opens: ";", decimal comma, UTF-8 BOM."""
+    export = _export(request, year)
+    if isinstance(export, HttpResponse):
+        return export
+    _result, header, rows, stem = export
+    response = _download("text/csv; charset=utf-8", f"{stem}-excel-id.csv")
+    response.write(spreadsheet.BOM)
+    writer = spreadsheet.excel_id_writer(response)
+    writer.writerow(header)
+    writer.writerows([c.shown(",") for c in cells] for cells in rows)
+    return response
+
+
+def ranking_xlsx(request, year: int):
+    """The same table as an Excel workbook: numbers as numbers, text formula-safe."""
+    export = _export(request, year)
+    if isinstance(export, HttpResponse):
+        return export
+    result, header, rows, stem = export
+    body = spreadsheet.xlsx_bytes(
+        [
+            header,
+            *(
+                [
+                    c.text if c.number is None else spreadsheet.Number(c.number, c.places)
+                    for c in cells
+                ]
+                for cells in rows
+            ),
+        ],
+        title=f"{result.year} {result.get_level_display()}",
     )
-    response.write("\ufeff")  # so spreadsheet programs read UTF-8
-    writer = safe_writer(response)
-    writer.writerow(tables.header(result, by_region=by_region))
-    for row in rows:
-        cells = tables.row_cells(result, row, has_previous=has_previous, by_region=by_region)
-        writer.writerow([c.text for c in cells])
+    response = _download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx"
+    )
+    response.write(body)
     return response
 
 

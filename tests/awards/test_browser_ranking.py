@@ -49,6 +49,10 @@ def table_as_shown(page):
     return header, rows
 
 
+def no_sideways_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_ranking_page_chart_table_csv_and_accessibility(live_server, page, published):
     page.goto(live_server.url + "/rankings/")
     assert page.locator("html").get_attribute("lang") == "id"
@@ -65,22 +69,45 @@ def test_ranking_page_chart_table_csv_and_accessibility(live_server, page, publi
     assert segments.count() >= 3  # scored segments, drawn with a width
     assert all(segments.nth(i).bounding_box()["width"] > 1 for i in range(segments.count()))
     first_bar_value = chart.locator("text.chart-value").first
-    assert first_bar_value.text_content() == "2.50"  # Banjarmasin: 2 of 4 received, all on time
+    assert first_bar_value.text_content() == "2,50"  # Banjarmasin: 2 of 4 received, all on time
     assert first_bar_value.bounding_box()["width"] < 40  # one piece of text, not scattered
     box = chart.bounding_box()
     assert box["width"] <= 390  # fits the phone's width
 
+    # The compact table at 390 px: every group's rank, name, score, predicate, movement and
+    # weakest criterion on screen, nothing wider than the phone.
+    assert no_sideways_scroll(page)
+    first = page.locator("#ranking-compact tbody.ranking-group").first
+    for cell in ("th.c-name", "td.c-rank", "td.c-score", "td.c-band", "td.c-move", "td.c-weak"):
+        item = first.locator(cell)
+        assert item.is_visible(), cell
+        item_box = item.bounding_box()
+        assert item_box["x"] >= 0 and item_box["x"] + item_box["width"] <= 390, cell
+    assert "Kota Banjarmasin" in first.locator("th.c-name").inner_text()
+    assert first.locator("td.c-score").inner_text().endswith("2,50")
+    breakdown = first.locator("details.breakdown")
+    assert not breakdown.locator("ul").is_visible()  # on demand
+    breakdown.locator("summary").click()
+    assert "× bobot 1,00 =" in breakdown.locator("ul").inner_text()
+    assert no_sideways_scroll(page)
+
+    # The full table is folded; opened, it scrolls in its own region, not the page.
+    assert not page.locator("#ranking-table").is_visible()
+    page.locator("#full-table > summary").click()
+    assert page.locator("#ranking-table").is_visible()
+    assert no_sideways_scroll(page)
     header, rows = table_as_shown(page)
     assert header[:3] == ["Peringkat", "Pergerakan", "Kabupaten/kota"]
-    assert len(rows) == 13
+    assert len(header) == 18 and len(rows) == 13
     assert rows[0][2] == "Kota Banjarmasin"  # 2 of 2 followed up on time
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Unduh CSV").click()
-    text = Path(download.value.path()).read_text(encoding="utf-8").lstrip("\ufeff")
-    downloaded = list(csv.reader(io.StringIO(text)))
+        page.get_by_role("link", name="CSV untuk Excel (Indonesia)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    downloaded = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
     assert downloaded[0] == header
-    assert downloaded[1:] == rows
+    assert downloaded[1:] == rows  # the same numbers, in the same Indonesian form
 
     page.evaluate(AXE.read_text())  # not a script tag: the Content-Security-Policy refuses those
     result = page.evaluate("async () => await axe.run(document)")
@@ -92,10 +119,12 @@ def test_ranking_page_chart_table_csv_and_accessibility(live_server, page, publi
     assert serious == []
     assert result["passes"]  # axe really ran
 
+    page.reload()
     page.emulate_media(media="print")
     assert not page.locator(".site-header").is_visible()
-    assert not page.get_by_role("link", name="Unduh CSV").is_visible()
-    assert page.locator("#ranking-table").is_visible()
+    assert not page.get_by_role("link", name="CSV", exact=True).is_visible()
+    assert page.locator("#ranking-table").is_visible()  # printed although folded on screen
+    assert not page.locator("#ranking-compact").is_visible()
 
 
 def test_regency_row_opens_its_public_figures(live_server, page, published):
