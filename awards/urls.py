@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("rankings/", views.rankings, name="rankings"),
     path("rankings/staff/", views.ranking_staff, name="ranking-staff"),
+    path("rankings/staff/import/", views.ranking_import, name="ranking-import"),
     path("rankings/<int:year>/", views.ranking_year, name="ranking-year"),
     path("rankings/<int:year>/csv/", views.ranking_csv, name="ranking-csv"),
     path("rankings/<int:year>/csv/excel/", views.ranking_csv_excel, name="ranking-csv-excel"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import Region
 from agencies.selectors import staff_scope_for
 from lapor import spreadsheet
 
-from . import selectors, services, tables
+from . import imports, selectors, services, tables
 from .models import Level, Result, ResultStatus, Scheme
 from .services import FIRST_YEAR, RankingError
 
@@ -329,3 +331,76 @@ def _publish_confirmation(request, result: Result, *, now, errors=None, status=2
         "reason": request.POST.get("reason", ""),
     }
     return render(request, "awards/publish_confirm.html", context, status=status)
+
+
+class ImportForm(forms.Form):
+    year = forms.IntegerField(label=_l("Year"), min_value=FIRST_YEAR, max_value=9999)
+    scheme_name = forms.CharField(
+        label=_l("Scheme the province used"),
+        max_length=150,
+        help_text=_l("E.g. “Penilaian SP4N-LAPOR! 2022, Diskominfo Kalimantan Selatan”."),
+    )
+    source = forms.CharField(
+        label=_l("Source"),
+        max_length=300,
+        required=False,
+        help_text=_l("Where it was published, e.g. a press release and its date."),
+    )
+    file = forms.FileField(
+        label=_l("CSV file"),
+        required=False,
+        help_text=_l(
+            "Columns region, score, rank, predicate; “,” or “;” between cells; UTF-8. "
+            "See docs/awards-2022-example.csv."
+        ),
+    )
+    text = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200_000)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            try:
+                data["text"] = imports.decode(upload.read(imports.MAX_BYTES + 1))
+            except RankingError as exc:
+                self.add_error("file", exc.message)
+        elif not data.get("text"):
+            self.add_error("file", _("Choose the CSV file."))
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ranking_import(request):
+    """Import a past year's published ranking: check first (every row's errors), then save."""
+    _province_staff_or_403(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    check = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        apply = request.POST.get("action") == "apply"
+        try:
+            check, result = imports.ranking_import(
+                year=data["year"],
+                text=data["text"],
+                scheme_name=data["scheme_name"],
+                source=data["source"],
+                actor=request.user,
+                dry_run=not apply,
+            )
+        except RankingError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = 400
+        else:
+            if result is not None:
+                messages.success(
+                    request,
+                    _("The %(year)s ranking has been imported.") % {"year": result.year},
+                )
+                return redirect("ranking-year", result.year)
+            form = ImportForm(initial={**data, "text": data["text"]})
+            status = 200 if check.ok else 400
+    elif request.method == "POST":
+        status = 400
+    return render(request, "awards/import.html", {"form": form, "check": check}, status=status)
