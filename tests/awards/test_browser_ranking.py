@@ -136,3 +136,40 @@ def test_regency_row_opens_its_public_figures(live_server, page, published):
     page.evaluate(AXE.read_text())  # not a script tag: the Content-Security-Policy refuses those
     result = page.evaluate("async () => await axe.run(document)")
     assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+
+
+def test_print_button_and_print_layout(live_server, page, published):
+    page.goto(live_server.url + "/rankings/2025/")
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    button = page.get_by_role("button", name="Cetak")
+    assert button.is_visible()
+    button.click()
+    assert page.evaluate("window.printed") == 1
+    assert not page.locator(".print-head").is_visible()  # on screen: no print heading
+
+    # Printing opens the folded full table (and folds it again afterwards).
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("#full-table").get_attribute("open") is not None
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.locator("#full-table").get_attribute("open") is None
+
+    page.emulate_media(media="print")
+    head = page.locator(".print-head")
+    assert head.is_visible()
+    assert "Pemerintah Provinsi Kalimantan Selatan" in head.text_content()
+    assert "Dinas Komunikasi dan Informatika" in head.text_content()
+    meta = page.locator(".print-meta").inner_text()
+    assert "Status: diterbitkan" in meta and "2025" in meta and "Dicetak pada" in meta
+    assert (
+        "Peringkat pengelolaan pengaduan kabupaten dan kota, 2025"
+        in page.locator("h1").inner_text()
+    )
+    assert not button.is_visible()
+    assert page.locator("#ranking-table").is_visible()
+    rules = page.locator(".counting-rules")
+    assert rules.is_visible()
+    assert rules.evaluate("e => getComputedStyle(e).breakBefore") == "page"  # its own last page
+    assert page.evaluate(
+        "[...document.querySelectorAll('main section')].pop().classList.contains('counting-rules')"
+    )
+    assert len(page.pdf(format="A4", landscape=True)) > 1000  # Chromium prints it
