@@ -20,8 +20,17 @@ from agencies.models import Region
 from agencies.selectors import staff_scope_for
 from lapor import spreadsheet
 
-from . import imports, selectors, services, tables
-from .models import Level, Result, ResultStatus, Scheme
+from . import imports, selectors, services, tables, whatif
+from .models import (
+    ALLOWED_NORMALISATIONS,
+    Indicator,
+    Level,
+    Normalisation,
+    Result,
+    ResultStatus,
+    Scheme,
+    ThinData,
+)
 from .services import FIRST_YEAR, RankingError
 
 
@@ -404,3 +413,74 @@ def ranking_import(request):
     elif request.method == "POST":
         status = 400
     return render(request, "awards/import.html", {"form": form, "check": check}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ranking_what_if(request):
+    """Other weights or criteria for the year's draft, ranked beside the year's scheme; saved
+    as the year's scheme only when asked (and only before publication)."""
+    _province_staff_or_403(request)
+    now = timezone.now()
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        year = int(source.get("year") or timezone.localdate(now).year)
+    except ValueError:
+        year = timezone.localdate(now).year
+    level = source.get("level") or Level.REGENCY
+    try:
+        services.check_level(level)
+        services.check_year(year, now=now)
+        scheme = services.scheme_for_year(year=year, level=level)
+    except RankingError as exc:
+        return render(
+            request, "awards/what_if.html", {"fatal": exc.message, "year": year}, status=400
+        )
+    errors, rows = {}, None
+    if request.method == "POST":
+        proposal, errors = whatif.proposal_from_form(request.POST, level=level, current=scheme)
+    else:
+        proposal = whatif.proposal_from_scheme(scheme)
+    if request.method == "POST" and not errors:
+        try:
+            if request.POST.get("action") == "save":
+                whatif.scheme_save(year=year, level=level, proposal=proposal, actor=request.user)
+                messages.success(
+                    request,
+                    _("The year's scheme has been saved. Compute the draft again to apply it."),
+                )
+                return redirect(f"{reverse('ranking-staff')}?year={year}&level={level}")
+            rows = whatif.what_if(year=year, level=level, proposal=proposal, now=now)
+        except RankingError as exc:
+            errors = {exc.field or "__all__": exc.message}
+    chosen = {c.indicator: c for c in proposal.criteria}
+    fields = [
+        {
+            "indicator": indicator,
+            "label": Indicator(indicator).label,
+            "weight": request.POST.get(f"weight_{indicator}", "")
+            if request.method == "POST"
+            else (str(chosen[indicator].weight) if indicator in chosen else ""),
+            "normalisation": chosen[indicator].normalisation
+            if indicator in chosen
+            else request.POST.get(f"norm_{indicator}", ""),
+            "normalisations": [
+                (n, Normalisation(n).label) for n in sorted(ALLOWED_NORMALISATIONS[indicator])
+            ],
+            "error": errors.get(f"weight_{indicator}") or errors.get(f"norm_{indicator}"),
+        }
+        for indicator in whatif.indicators_for(level)
+    ]
+    published = Result.objects.filter(year=year, level=level, status=ResultStatus.PUBLISHED)
+    context = {
+        "year": year,
+        "level": level,
+        "scheme": scheme,
+        "fields": fields,
+        "proposal": proposal,
+        "thin_choices": ThinData.choices,
+        "errors": errors,
+        "rows": rows,
+        "can_save": not scheme.is_locked and not published.exists(),
+    }
+    return render(request, "awards/what_if.html", context, status=400 if errors else 200)
