@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -85,3 +87,47 @@ def region_figures(*, region: Region, year: int, now=None) -> dict:
         "start": start,
         "end": end,
     }
+
+
+def region_history(region: Region) -> list[ResultRow]:
+    """The regency's row in every published regency ranking (imported ones included), oldest
+    first: its score and rank over the years."""
+    return list(
+        ResultRow.objects.filter(
+            region=region,
+            agency__isnull=True,
+            result__level=Level.REGENCY,
+            result__status=ResultStatus.PUBLISHED,
+        )
+        .select_related("result")
+        .order_by("result__year")
+    )
+
+
+def criteria_against_median(result: Result, row: ResultRow) -> list[dict]:
+    """Each criterion of ``row``: its raw value beside the median of every regency and city of
+    the same result that has one (three queries)."""
+    values = list(
+        ResultValue.objects.filter(row__result=result).values("row_id", "indicator", "raw", "order")
+    )
+    by_indicator: dict[str, list] = {}
+    for v in values:
+        if v["raw"] is not None:
+            by_indicator.setdefault(v["indicator"], []).append(v["raw"])
+    out = []
+    for value in row.values.all():
+        raws = sorted(by_indicator.get(value.indicator, []))
+        out.append({"value": value, "median": statistics.median(raws) if raws else None})
+    return out
+
+
+def region_agencies(*, year: int, region: Region) -> tuple[Result | None, list[ResultRow]]:
+    """The agencies of ``region`` in the year's agency ranking (published, else the draft),
+    ranked within the region; their figures carry the missed deadlines ("breached")."""
+    result = result_shown(year=year, level=Level.AGENCY)
+    if result is None:
+        return None, []
+    rows = list(
+        result.rows.filter(region=region).select_related("agency").order_by("region_rank", "name")
+    )
+    return result, rows

@@ -295,3 +295,33 @@ def chart(result: Result, rows: list[ResultRow], *, by_region: bool = False) -> 
         "limit": CHART_LIMIT,
         "description": "; ".join(f"{b['label']}: {b['score']}" for b in bars),
     }
+
+
+def line_chart(points: list[tuple[int, Decimal]], *, top: Decimal, invert=False, places=2):
+    """Geometry of a small inline SVG line chart: one point per year. ``invert``: lower is
+    better (a rank), drawn with 1 at the top. Coordinates are strings (no locale)."""
+    width, height, left, right, pad = 320, 120, 34, 12, 16
+    span = max(len(points) - 1, 1)
+    top = Decimal(top) or Decimal(1)
+    out = []
+    for index, (year, value) in enumerate(points):
+        x = Decimal(left) + Decimal(width - left - right) * index / span
+        share = Decimal(value) / top if not invert else (Decimal(value) - 1) / max(top - 1, 1)
+        share = min(max(share, Decimal(0)), Decimal(1))
+        y = pad + (height - 2 * pad) * (share if invert else 1 - share)
+        text = str(int(value)) if places == 0 else localised(fixed(Decimal(value), places))
+        out.append(
+            {
+                "year": year,
+                "x": str(x.quantize(Decimal("0.1"))),
+                "y": str(Decimal(y).quantize(Decimal("0.1"))),
+                "text": text,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "points": out,
+        "polyline": " ".join(f"{p['x']},{p['y']}" for p in out),
+        "description": "; ".join(f"{p['year']}: {p['text']}" for p in out),
+    }

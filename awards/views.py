@@ -23,6 +23,7 @@ from lapor import spreadsheet
 from . import imports, selectors, services, tables, whatif
 from .models import (
     ALLOWED_NORMALISATIONS,
+    LOWER_IS_BETTER,
     Indicator,
     Level,
     Normalisation,
@@ -197,11 +198,46 @@ def region_figures(request, year: int, code: str):
     figures = selectors.region_figures(region=region, year=year)
     result = selectors.result_shown(year=year, level=Level.REGENCY)
     row = result.rows.filter(region=region).first() if result else None
-    return render(
-        request,
-        "awards/region.html",
-        {"year": year, "region": region, "figures": figures, "result": result, "row": row},
+    history = selectors.region_history(region)
+    ranked = [h for h in history if h.rank is not None]
+    top_score = max(
+        (Decimal(h.result.scheme_snapshot.get("max_score") or h.score) for h in history),
+        default=Decimal(1),
     )
+    agency_result, agencies = selectors.region_agencies(year=year, region=region)
+    context = {
+        "year": year,
+        "region": region,
+        "figures": figures,
+        "result": result,
+        "row": row,
+        "history": history,
+        "score_chart": tables.line_chart([(h.result.year, h.score) for h in history], top=top_score)
+        if len(history) > 1
+        else None,
+        "rank_chart": tables.line_chart(
+            [(h.result.year, h.rank) for h in ranked],
+            top=Decimal(max(13, *(h.rank for h in ranked))) if ranked else Decimal(13),
+            invert=True,
+            places=0,
+        )
+        if len(ranked) > 1
+        else None,
+        "against_median": [
+            {
+                "name": c["value"].name,
+                "raw": tables.localised(tables.raw_text(c["value"].indicator, c["value"].raw)),
+                "median": tables.localised(tables.raw_text(c["value"].indicator, c["median"])),
+                "below": c["median"] is not None
+                and (c["value"].raw or 0) < c["median"]
+                and c["value"].indicator not in LOWER_IS_BETTER,
+            }
+            for c in (selectors.criteria_against_median(result, row) if row else [])
+        ],
+        "agency_result": agency_result,
+        "agencies": agencies,
+    }
+    return render(request, "awards/region.html", context)
 
 
 def _province_staff_or_403(request):
