@@ -44,7 +44,7 @@ def test_staff_compute_check_and_publish_in_the_browser(live_server, page, setti
 
     page.goto(live_server.url + "/rankings/")
     assert "Diterbitkan pada" in page.locator(".ranking-head").inner_text()
-    assert page.locator("#ranking-table tbody tr").first.locator("th").inner_text() == (
+    assert page.locator("#ranking-compact th.c-name").first.inner_text() == (
         "Kota Banjarbaru"
     )
 
