@@ -44,9 +44,7 @@ def test_staff_compute_check_and_publish_in_the_browser(live_server, page, setti
 
     page.goto(live_server.url + "/rankings/")
     assert "Diterbitkan pada" in page.locator(".ranking-head").inner_text()
-    assert page.locator("#ranking-compact th.c-name").first.inner_text() == (
-        "Kota Banjarbaru"
-    )
+    assert page.locator("#ranking-compact th.c-name").first.inner_text() == ("Kota Banjarbaru")
 
     # Withdrawing needs a reason: without one the page says so and nothing changes.
     page.goto(live_server.url + "/rankings/staff/?year=2025")
