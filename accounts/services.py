@@ -1,6 +1,12 @@
-"""Writes for sign-in: the policy and the user's authenticator device."""
+"""Writes for sign-in: the policy, the user's authenticator device, and the retention of
+sign-in records."""
 
+from datetime import datetime, timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import SignInPolicy
@@ -43,4 +49,16 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
 
 def totp_devices_remove(*, user) -> int:
     deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    return deleted
+
+
+def signin_records_prune(*, now: datetime | None = None) -> int:
+    """Delete sign-in records and lock-out logs (django-axes) older than
+    ``LAPOR_RETENTION_SIGNIN_DAYS``: they hold usernames, addresses and browsers. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LAPOR_RETENTION_SIGNIN_DAYS)
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        count, _ = model.objects.filter(attempt_time__lte=cutoff).delete()
+        deleted += count
     return deleted

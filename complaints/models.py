@@ -156,6 +156,11 @@ class Complaint(models.Model):
     # the map and the staff queue read and sort it without counting.
     supporter_count = models.PositiveIntegerField(_("supporters"), default=0)
 
+    # When the reporter's name, email, phone and links were removed (retention or erasure).
+    personal_data_removed_at = models.DateTimeField(
+        _("personal data removed at"), null=True, blank=True, editable=False
+    )
+
     # Indexed with id by complaint_created_idx: the lists' keyset order and the year ranges.
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -332,6 +337,7 @@ class EventKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder sent")
     CLAIMED = "claimed", _("Joined to the reporter's account")
     NOTE = "note", _("Internal note")
+    ANONYMISED = "anonymised", _("Personal data anonymised")
 
 
 class ImmutableError(Exception):
@@ -346,6 +352,13 @@ class EventQuerySet(models.QuerySet):
 
     def delete(self):
         raise ImmutableError("Complaint events are never deleted.")
+
+    def personal_data_scrub(self, **fields):
+        """The one edit history allows: a reporter's contact removed from ``note``/``data``
+        (retention and erasure, ``complaints.services``); nothing else about an event changes."""
+        if set(fields) - {"note", "data"}:
+            raise ImmutableError("Only an event's note and data lose personal data.")
+        return super().update(**fields)
 
 
 class ComplaintEvent(models.Model):

@@ -10,14 +10,15 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import MaxLengthValidator, URLValidator, validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from agencies.selectors import routing_rule_for, staff_scope_for
 from notifications.services import (
     notification_queue,
     notification_queue_each,
+    notifications_personal_data_remove,
     reporter_address,
 )
 
@@ -781,6 +783,176 @@ def complaints_close_expired(*, now: datetime | None = None, batch: int = CLOSE_
             )
         total += len(rows)
         if len(rows) < batch:
+            return total
+
+
+# --- personal data: retention and erasure ------------------------------------------------------
+
+ANONYMISE_BATCH = 500
+# What stands where a reporter's contact was, in an event's note or data.
+REMOVED = "[dihapus]"
+
+
+class RemovalReason:
+    RETENTION = "retention"  # LAPOR_RETENTION_REPORTER_DAYS after closing or archiving
+    ERASURE = "erasure"  # the reporter asked for it
+
+
+def _ended_before(cutoff: datetime, *, kind: str):
+    """The complaint's last archiving event is at or before ``cutoff``."""
+    return Exists(
+        ComplaintEvent.objects.filter(complaint=OuterRef("pk"), kind=kind, created_at__lte=cutoff)
+    )
+
+
+def anonymise_due_q(now: datetime) -> Q:
+    """Complaints whose reporter's personal data is due for removal at ``now``."""
+    cutoff = now - timedelta(days=settings.LAPOR_RETENTION_REPORTER_DAYS)
+    return Q(personal_data_removed_at__isnull=True) & (
+        Q(status=S.CLOSED, closed_at__lte=cutoff)
+        | Q(status=S.ARCHIVED) & Q(_ended_before(cutoff, kind=EventKind.ARCHIVED))
+    )
+
+
+def complaints_anonymise_due(*, now: datetime | None = None, batch: int = ANONYMISE_BATCH) -> int:
+    """Remove the reporter's personal data from every complaint closed or archived more than
+    ``LAPOR_RETENTION_REPORTER_DAYS`` ago; returns how many complaints.
+
+    In transactions of at most ``batch`` complaints (rows locked, those another caller holds
+    skipped). Idempotent: a complaint done once carries ``personal_data_removed_at`` and is not
+    due again. No status, agency, date or rating changes, so no figure or ranking moves.
+    """
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Complaint.objects.filter(anonymise_due_q(now))
+                .order_by("pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)[:batch]
+            )
+            _personal_data_remove(ids, now=now, reason=RemovalReason.RETENTION)
+        total += len(ids)
+        if len(ids) < batch:
+            return total
+
+
+def complaints_personal_data_erase(*, complaints, actor=None, now: datetime | None = None) -> int:
+    """The reporter's erasure request: their contact leaves these complaints at once (the
+    complaint's text, status and history stay: the agency's handling record must stay).
+    ``complaints`` come from the caller's ``Purpose.OWN`` scope. Returns how many changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Complaint.objects.filter(
+                pk__in=[c.pk for c in complaints], personal_data_removed_at__isnull=True
+            )
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
+        _personal_data_remove(ids, now=now, reason=RemovalReason.ERASURE, actor=actor)
+    return len(ids)
+
+
+def _contact_values(name: str, email: str, phone: str) -> list[str]:
+    values = [v.strip() for v in (email, phone, name) if v and len(v.strip()) >= 3]
+    return sorted(set(values), key=len, reverse=True)
+
+
+def _scrubbed(text: str, values: list[str]) -> str:
+    lowered = text.lower()
+    for value in values:
+        if value.lower() in lowered:
+            start = 0
+            while (i := text.lower().find(value.lower(), start)) != -1:
+                text = text[:i] + REMOVED + text[i + len(value) :]
+                start = i + len(REMOVED)
+            lowered = text.lower()
+    return text
+
+
+def _personal_data_remove(ids: list[int], *, now: datetime, reason: str, actor=None) -> None:
+    """Inside the caller's transaction, with the rows locked: blank the reporter's name, email,
+    phone, account link and private link; scrub them from the events' notes and data and from
+    the reporter's notifications; one ``anonymised`` event per complaint."""
+    if not ids:
+        return
+    rows = list(
+        Complaint.objects.filter(pk__in=ids).values_list(
+            "pk", "reporter_name", "reporter_email", "reporter_phone", "reporter__email"
+        )
+    )
+    contacts = {pk: _contact_values(name, email, phone) for pk, name, email, phone, _a in rows}
+    for event in ComplaintEvent.objects.filter(complaint_id__in=ids).only(
+        "pk", "complaint_id", "note", "data"
+    ):
+        values = contacts[event.complaint_id]
+        if not values:
+            continue
+        note = _scrubbed(event.note, values)
+        data = json.loads(_scrubbed(json.dumps(event.data, ensure_ascii=False), values))
+        if note != event.note or data != event.data:
+            ComplaintEvent.objects.filter(pk=event.pk).personal_data_scrub(note=note, data=data)
+    notifications_personal_data_remove(
+        complaint_ids=ids,
+        recipients={a.lower() for _pk, _n, e, _p, acc in rows for a in (e, acc) if a},
+    )
+    Complaint.objects.filter(pk__in=ids).update(
+        reporter_name="",
+        reporter_email="",
+        reporter_phone="",
+        reporter=None,
+        access_key_hash="",
+        personal_data_removed_at=now,
+        updated_at=now,
+    )
+    ComplaintEvent.objects.bulk_create(
+        (
+            ComplaintEvent(
+                complaint_id=pk,
+                kind=EventKind.ANONYMISED,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                actor_role=Role.SYSTEM if reason == RemovalReason.RETENTION else Role.REPORTER,
+                created_at=now,
+                data={"reason": reason},
+            )
+            for pk in ids
+        ),
+        batch_size=1000,
+    )
+
+
+def attachments_prune_spam(*, now: datetime | None = None, batch: int = ANONYMISE_BATCH) -> int:
+    """Delete the files of complaints archived as spam more than
+    ``LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS`` ago; returns how many attachments."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS)
+    total = 0
+    while True:
+        with transaction.atomic():
+            doomed = list(
+                Attachment.objects.filter(
+                    complaint__status=S.ARCHIVED, complaint__archive_reason=ArchiveReason.SPAM
+                )
+                .filter(
+                    Exists(
+                        ComplaintEvent.objects.filter(
+                            complaint=OuterRef("complaint"),
+                            kind=EventKind.ARCHIVED,
+                            created_at__lte=cutoff,
+                        )
+                    )
+                )
+                .order_by("pk")
+                .select_for_update(skip_locked=True, of=("self",))[:batch]
+            )
+            files = [a.file for a in doomed]
+            Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
+            transaction.on_commit(lambda files=files: [f.delete(save=False) for f in files])
+        total += len(doomed)
+        if len(doomed) < batch:
             return total
 
 

@@ -13,6 +13,7 @@ from celery import shared_task
 from lapor.celery import RETRIED
 
 from .enforcement import complaints_close_expired, deadlines_sweep
+from .services import attachments_prune_spam, complaints_anonymise_due
 from .tally import tally_fold
 
 logger = logging.getLogger(__name__)
@@ -44,3 +45,9 @@ def close_expired() -> int:
 def fold_tallies() -> int:
     """Move the figures' pending deltas into the tally. Safe to run twice, and twice at once."""
     return tally_fold()
+
+
+@shared_task(**RETRIED, soft_time_limit=240, time_limit=300)
+def anonymise_due() -> dict:
+    """Retention: reporters' personal data and spam attachments whose time is up."""
+    return {"anonymised": complaints_anonymise_due(), "spam_attachments": attachments_prune_spam()}

@@ -328,6 +328,23 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Sends whatever is pending: mail the broker could not take while it was down goes out
     # within this many seconds of its return (docs/notifications.md).
+    # Retention (docs/privacy.md): reporters' contact, spam attachments, old outbox bodies and
+    # sign-in records are removed once their time is up; each step is batched and idempotent.
+    "anonymise-due": {
+        "task": "complaints.tasks.anonymise_due",
+        "schedule": env.int("LAPOR_RETENTION_SECONDS", default=3600),
+        "options": {"expires": 3000},
+    },
+    "prune-notifications": {
+        "task": "notifications.tasks.prune_notifications",
+        "schedule": env.int("LAPOR_RETENTION_SECONDS", default=3600),
+        "options": {"expires": 3000},
+    },
+    "prune-signin-records": {
+        "task": "accounts.tasks.prune_signin_records",
+        "schedule": env.int("LAPOR_RETENTION_SECONDS", default=3600),
+        "options": {"expires": 3000},
+    },
     "deliver-notifications": {
         "task": "notifications.tasks.deliver_pending_notifications",
         "schedule": LAPOR_MAIL_SECONDS,
@@ -496,6 +513,16 @@ LAPOR_REPORTER_ACTION_RATE = env.str("LAPOR_REPORTER_ACTION_RATE", default="20/h
 LAPOR_REPORTER_ACTION_COMPLAINT_RATE = env.str(
     "LAPOR_REPORTER_ACTION_COMPLAINT_RATE", default="10/h"
 )
+# Retention of personal data, in days (docs/privacy.md and the citizens' page /privasi/).
+# A reporter's name, email, phone, account link and private link: after the complaint is closed
+# or archived.
+LAPOR_RETENTION_REPORTER_DAYS = env.int("LAPOR_RETENTION_REPORTER_DAYS", default=365)
+# Attachments of complaints archived as spam: after archiving.
+LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS = env.int("LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS", default=30)
+# An email's recipient and body in the outbox: after it was sent (or given up).
+LAPOR_RETENTION_NOTIFICATION_DAYS = env.int("LAPOR_RETENTION_NOTIFICATION_DAYS", default=30)
+# Sign-in records and lock-out logs (django-axes): after the attempt.
+LAPOR_RETENTION_SIGNIN_DAYS = env.int("LAPOR_RETENTION_SIGNIN_DAYS", default=90)
 LAPOR_FOLLOW_UP_WORKING_DAYS = env.bool("LAPOR_FOLLOW_UP_WORKING_DAYS", default=False)
 # Shows the demo accounts' passwords on the home page and in `make run`; only with DEBUG on.
 LAPOR_DEMO = DEBUG and env.bool("LAPOR_DEMO", default=True)

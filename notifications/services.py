@@ -491,3 +491,32 @@ def reporter_address(complaint) -> str:
     if complaint.reporter_id and complaint.reporter.email:
         return complaint.reporter.email
     return complaint.reporter_email
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def notifications_personal_data_remove(*, complaint_ids: list[int], recipients: set[str]) -> int:
+    """A complaint's reporter is anonymised: their emails about it lose recipient, body and
+    key (the row stays, so its dedupe key still stops a second send). Returns how many."""
+    if not complaint_ids or not recipients:
+        return 0
+    rows = Notification.objects.filter(complaint_id__in=complaint_ids).only("pk", "recipient")
+    ids = [n.pk for n in rows if n.recipient.lower() in recipients]
+    return Notification.objects.filter(pk__in=ids).update(recipient="", body="", secret="")
+
+
+def notifications_prune(*, now: datetime | None = None) -> int:
+    """Blank the recipient and body of emails sent (or given up) more than
+    ``LAPOR_RETENTION_NOTIFICATION_DAYS`` ago; the row, subject and dates stay for the delivery
+    record and the dedupe key. Idempotent. Returns how many rows changed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LAPOR_RETENTION_NOTIFICATION_DAYS)
+    done = Q(status=NotificationStatus.SENT, sent_at__lte=cutoff) | Q(
+        status=NotificationStatus.FAILED, created_at__lte=cutoff
+    )
+    return (
+        Notification.objects.filter(done)
+        .exclude(recipient="", body="")
+        .update(recipient="", body="", secret="")
+    )
