@@ -117,8 +117,7 @@ class ReporterSerializer(serializers.Serializer):
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
-    """One complaint for a caller who may see it; ``reporter`` only for the reporter and for
-    the staff handling it when the complaint is not anonim."""
+    """One complaint for a caller who may see it; ``reporter`` only for the reporter."""
 
     is_confidential = serializers.BooleanField()
     rating = serializers.IntegerField(allow_null=True)
@@ -146,17 +145,11 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
 
 class StaffComplaintSerializer(ComplaintSerializer):
-    """A queue row for staff: with the reporter unless the complaint is anonim."""
+    """A queue row for staff: never the reporter's contact (staff ask for it on the complaint's
+    page, with a recorded reason)."""
 
     is_confidential = serializers.BooleanField()
     triage_due_at = serializers.DateTimeField(allow_null=True)
-    reporter = serializers.SerializerMethodField()
-
-    @extend_schema_field(ReporterSerializer(allow_null=True))
-    def get_reporter(self, obj):
-        if obj.is_anonymous:
-            return None
-        return ReporterSerializer(obj).data
 
 
 class EventSerializer(serializers.ModelSerializer):

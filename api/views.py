@@ -171,8 +171,9 @@ def _detail_context(request, complaint, allowed: Allowed) -> dict:
     actions = [ENDPOINT_OF_ACTION[a] for a in allowed.ordered if a in ENDPOINT_OF_ACTION]
     return {
         "request": request,
-        # An anonim reporter's identity is shown to nobody but the reporter.
-        "show_reporter": allowed.is_reporter or (allowed.is_staff and not complaint.is_anonymous),
+        # The reporter's contact goes to the reporter only; staff ask for it on the complaint's
+        # page, with a reason that is recorded (docs/privacy.md).
+        "show_reporter": allowed.is_reporter,
         "allowed_actions": actions,
     }
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from lapor.admin import ReadOnlyAdmin
 
-from .models import Complaint, ComplaintEvent, DeadlineBreach, NonWorkingDay
+from .models import Complaint, ComplaintEvent, ContactView, DeadlineBreach, NonWorkingDay
 
 
 @admin.register(NonWorkingDay)
@@ -49,3 +49,12 @@ class DeadlineBreachAdmin(ReadOnlyAdmin):
     list_display = ["complaint", "kind", "due_at", "agency", "region", "recorded_at"]
     list_filter = ["kind", "region"]
     list_select_related = ["complaint", "agency", "region"]
+
+
+@admin.register(ContactView)
+class ContactViewAdmin(ReadOnlyAdmin):
+    """Who was shown a reporter's contact, and why; never the contact itself."""
+
+    list_display = ["viewed_at", "complaint", "viewer", "viewer_role", "reason"]
+    list_filter = ["viewer_role"]
+    list_select_related = ["complaint", "viewer"]

@@ -441,6 +441,38 @@ class Attachment(models.Model):
         return f"lampiran-{self.pk}{extension}"
 
 
+class ContactView(models.Model):
+    """A staff member was shown a reporter's contact: who, when, in which capacity and why.
+
+    Written by ``complaints.services.contact_view_record`` only, never edited; listed on the
+    complaint's staff page."""
+
+    complaint = models.ForeignKey(
+        Complaint,
+        on_delete=models.CASCADE,
+        related_name="contact_views",
+        verbose_name=_("complaint"),
+    )
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("seen by"),
+    )
+    viewer_role = models.CharField(_("as"), max_length=24, choices=Role.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    viewed_at = models.DateTimeField(_("seen at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-viewed_at", "-pk"]
+        verbose_name = _("view of a reporter's contact")
+        verbose_name_plural = _("views of reporters' contact")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} seen by {self.viewer_id}"
+
+
 class BreachKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("First follow-up")
     COMPLETION = "completion", _("Completion target")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agencies.models import Region
 
-from .models import Attachment, ComplaintEvent, DeadlineBreach, TallyLive
+from .models import Attachment, ComplaintEvent, ContactView, DeadlineBreach, TallyLive
 from .scope import Purpose, complaints_for, counts_scope_q
 from .workflow import HANDLERS, ComplaintStatus
 
@@ -471,3 +471,8 @@ def complaints_open_data():
 
 def open_data_rows(qs):
     return qs.order_by("created_at", "pk").values(*OPEN_DATA_FIELDS).iterator(chunk_size=2000)
+
+
+def contact_views_of(complaint) -> list:
+    """Who was shown the complaint's reporter contact, newest first (the staff page)."""
+    return list(ContactView.objects.filter(complaint=complaint).select_related("viewer"))

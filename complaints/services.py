@@ -46,6 +46,7 @@ from .models import (
     Classification,
     Complaint,
     ComplaintEvent,
+    ContactView,
     DeadlineBreach,
     EventKind,
     Support,
@@ -784,6 +785,44 @@ def complaints_close_expired(*, now: datetime | None = None, batch: int = CLOSE_
         total += len(rows)
         if len(rows) < batch:
             return total
+
+
+CONTACT_REASON_MIN = 10
+
+
+def contact_view_record(
+    *, complaint: Complaint, actor, reason: str, now: datetime | None = None
+) -> ContactView:
+    """Staff ask to see the reporter's contact: allowed with a reason, and recorded.
+
+    Agency officers and coordinators of the complaint may, with a reason of at least
+    ``CONTACT_REASON_MIN`` characters; for an anonim complaint only provincial staff may.
+    Raises ValidationError (no reason) or WorkflowError (not allowed); nothing is recorded then.
+    """
+    roles = actor_roles(complaint, actor) - {Role.REPORTER}
+    if not roles:
+        raise WorkflowError(_("You are not allowed to do this."))
+    if complaint.is_anonymous and Role.PROVINCE_STAFF not in roles:
+        raise WorkflowError(
+            _("The reporter chose to be anonymous: only provincial staff may see the contact.")
+        )
+    reason = " ".join((reason or "").split())
+    if len(reason) < CONTACT_REASON_MIN:
+        raise ValidationError(
+            {"reason": _("Say briefly why you need the contact (at least 10 characters).")}
+        )
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("The reason can be at most 200 characters long.")})
+    if complaint.personal_data_removed_at is not None:
+        raise WorkflowError(_("The reporter's personal data has been removed."))
+    role = Role.PROVINCE_STAFF if complaint.is_anonymous else role_preferred(roles)
+    return ContactView.objects.create(
+        complaint=complaint,
+        viewer=actor,
+        viewer_role=role,
+        reason=reason,
+        viewed_at=now or timezone.now(),
+    )
 
 
 # --- personal data: retention and erasure ------------------------------------------------------

@@ -11,7 +11,8 @@ from .models import Notification
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     """The outbox, for operators: whether mail goes out. The body is not shown (it may carry a
-    private link's key or a confirmation token), nor an anonim reporter's address."""
+    private link's key or a confirmation token), nor a reporter's address: staff see a
+    reporter's contact only by asking on the complaint's page, with a recorded reason."""
 
     list_display = ["created_at", "shown_recipient", "subject", "status", "attempts", "last_error"]
     list_filter = ["status"]
@@ -24,11 +25,11 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.display(description=_("recipient"))
     def shown_recipient(self, obj):
         complaint = obj.complaint
-        if complaint is not None and complaint.is_anonymous:
+        if complaint is not None:
             reporter_addresses = {
                 (complaint.reporter_email or "").lower(),
                 (complaint.reporter.email if complaint.reporter else "").lower(),
             }
             if obj.recipient.lower() in reporter_addresses:
-                return _("hidden: the reporter is anonymous")
+                return _("hidden: the reporter's address")
         return obj.recipient

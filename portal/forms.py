@@ -348,3 +348,14 @@ class MapViewForm(forms.Form):
         south, north = max(south, KALSEL_LAT[0]), min(north, KALSEL_LAT[1])
         west, east = max(west, KALSEL_LON[0]), min(east, KALSEL_LON[1])
         return (south, west, north, east)
+
+
+class ContactRevealForm(forms.Form):
+    """Staff ask to see the reporter's contact; the reason is recorded with their name."""
+
+    reason = forms.CharField(
+        label=_("Why do you need the reporter's contact?"),
+        help_text=_("Recorded with your name and the time; the complaint's staff page lists it."),
+        max_length=200,
+        min_length=10,
+    )

@@ -14,6 +14,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.demo import demo_accounts_visible
 from accounts.reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
+from agencies.selectors import staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
 from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, keyset_page
@@ -24,6 +25,7 @@ from complaints.selectors import (
     complaint_for_detail,
     complaints_public_list,
     complaints_recent_public,
+    contact_views_of,
 )
 from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
@@ -31,6 +33,7 @@ from lapor.ratelimits import first_limit, reporter_action_wait, too_many_request
 
 from .forms import (
     ComplaintForm,
+    ContactRevealForm,
     NoteForm,
     RatingForm,
     ReopenForm,
@@ -203,8 +206,19 @@ def _detail_context(request, complaint, **forms):
         "events": events,
         "is_reporter": is_reporter,
         "is_staff": is_staff,
-        # An anonim reporter's identity is shown to nobody but the reporter.
-        "show_reporter": is_reporter or (is_staff and not complaint.is_anonymous),
+        # The reporter sees their own contact; staff only by asking, with a reason that is
+        # recorded (``contact_view_record``); an anonim reporter's only provincial staff.
+        "show_reporter": is_reporter,
+        "contact_form": forms.get("contact_form")
+        or (
+            ContactRevealForm()
+            if is_staff
+            and not is_reporter
+            and complaint.personal_data_removed_at is None
+            and (not complaint.is_anonymous or staff_scope_for(request.user).is_province)
+            else None
+        ),
+        "contact_views": contact_views_of(complaint) if is_staff else [],
         "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
         "rating_form": forms.get("rating_form") or (RatingForm() if can_rate else None),
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if can_reopen else None),

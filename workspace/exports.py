@@ -42,9 +42,6 @@ COLUMNS = (
     "address",
     "is_anonymous",
     "is_confidential",
-    "reporter_name",
-    "reporter_email",
-    "reporter_phone",
     "source_url",
     "source_name",
 )
@@ -85,9 +82,6 @@ def _header() -> list[str]:
         _("Location"),
         _("Anonymous"),
         _("Confidential"),
-        _("Reporter"),
-        _("Reporter email"),
-        _("Reporter phone"),
         _("Source link"),
         _("Publication"),
     ]
@@ -126,9 +120,6 @@ def export_lines(queryset):
         address,
         anonymous,
         confidential,
-        reporter_name,
-        reporter_email,
-        reporter_phone,
         source_url,
         source_name,
     ) in rows:
@@ -152,10 +143,6 @@ def export_lines(queryset):
             address,
             yes if anonymous else no,
             yes if confidential else no,
-            # anonim: the reporter's identity never leaves the system, not even to staff.
-            "" if anonymous else reporter_name,
-            "" if anonymous else reporter_email,
-            "" if anonymous else reporter_phone,
             source_url,
             source_name,
         )

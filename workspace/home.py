@@ -23,10 +23,10 @@ from complaints.selectors import (
     overdue_counts,
     year_start,
 )
-from complaints.services import acting_role, complaint_transition
+from complaints.services import acting_role, complaint_transition, contact_view_record
 from complaints.workflow import Action, ComplaintStatus, WorkflowError
-from portal.forms import StaffActionForm
-from portal.views import _detail_context
+from portal.forms import ContactRevealForm, StaffActionForm
+from portal.views import _detail_context, _no_store
 
 from .common import staff_scope_or_403
 
@@ -140,3 +140,36 @@ def complaint_act(request, tracking_code):
     context = _detail_context(request, complaint)
     context["staff_form"] = form
     return render(request, "complaints/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def complaint_contact(request, tracking_code):
+    """ "Tampilkan kontak pelapor": record who asked and why, then show the contact once, on
+    this answer only (never cached); without a reason, or when not allowed, nothing is shown."""
+    complaint = (
+        complaints_for(request.user, purpose=Purpose.WORK)
+        .with_overdue()
+        .filter(tracking_code=tracking_code)
+        .first()
+    )
+    if complaint is None:
+        raise Http404
+    form = ContactRevealForm(request.POST)
+    shown = False
+    if form.is_valid():
+        try:
+            contact_view_record(
+                complaint=complaint, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            shown = True
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    context = _detail_context(request, complaint, contact_form=form)
+    context["contact_shown"] = shown
+    return _no_store(
+        render(request, "complaints/detail.html", context, status=200 if shown else 400)
+    )

@@ -10,4 +10,9 @@ urlpatterns = [
     path("dashboard/intake/", views.intake, name="dashboard-intake"),
     path("dashboard/figures/", views.figures, name="dashboard-figures"),
     path("complaints/<str:tracking_code>/act/", views.complaint_act, name="complaint-act"),
+    path(
+        "complaints/<str:tracking_code>/contact/",
+        views.complaint_contact,
+        name="complaint-contact",
+    ),
 ]

@@ -6,8 +6,17 @@ Every page, action and export reads complaints through ``complaints_for(user, WO
 
 from .exports import queue_export
 from .figures import figures
-from .home import complaint_act, dashboard
+from .home import complaint_act, complaint_contact, dashboard
 from .intake import intake
 from .queue import queue, triage
 
-__all__ = ["complaint_act", "dashboard", "figures", "intake", "queue", "queue_export", "triage"]
+__all__ = [
+    "complaint_act",
+    "complaint_contact",
+    "dashboard",
+    "figures",
+    "intake",
+    "queue",
+    "queue_export",
+    "triage",
+]
