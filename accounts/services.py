@@ -62,3 +62,12 @@ def signin_records_prune(*, now: datetime | None = None) -> int:
         count, _ = model.objects.filter(attempt_time__lte=cutoff).delete()
         deleted += count
     return deleted
+
+
+def account_delete(*, user) -> None:
+    """The citizen's erasure: the account goes (its complaints were anonymised first by
+    ``complaints_personal_data_erase``, so none points at it). Staff accounts are never deleted
+    this way."""
+    if user.is_staff or user.is_superuser or user.staff_memberships.exists():
+        raise PermissionError("staff accounts are not erased by their holder")
+    user.delete()

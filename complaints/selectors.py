@@ -476,3 +476,34 @@ def open_data_rows(qs):
 def contact_views_of(complaint) -> list:
     """Who was shown the complaint's reporter contact, newest first (the staff page)."""
     return list(ContactView.objects.filter(complaint=complaint).select_related("viewer"))
+
+
+def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
+    """Everything held about the visitor as a reporter (the right of access): their complaints
+    (by account, or by private links proven in this browser), the events of those they may see,
+    their contact as given, and the emails sent to them about those complaints. Nothing about
+    anyone else: no internal events, no staff names, no other recipients."""
+    from notifications.models import Notification
+
+    own = list(
+        complaints_for(user, purpose=Purpose.OWN, reporter_codes=reporter_codes)
+        .select_related(*LIST_RELATED)
+        .order_by("created_at", "pk")
+    )
+    account = user.email.lower() if user is not None and user.is_authenticated else ""
+    addresses = {c.reporter_email.lower() for c in own if c.reporter_email} | (
+        {account} if account else set()
+    )
+    events = {}
+    for event in ComplaintEvent.objects.filter(complaint__in=own, is_internal=False).order_by(
+        "created_at", "pk"
+    ):
+        events.setdefault(event.complaint_id, []).append(event)
+    for complaint in own:
+        complaint.held_events = events.get(complaint.pk, [])
+    mails = [
+        n
+        for n in Notification.objects.filter(complaint__in=own).order_by("created_at", "pk")
+        if n.recipient and n.recipient.lower() in addresses
+    ]
+    return {"complaints": own, "events": events, "notifications": mails, "account": user}

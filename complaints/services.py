@@ -895,6 +895,49 @@ def complaints_personal_data_erase(*, complaints, actor=None, now: datetime | No
     return len(ids)
 
 
+def complaints_contact_correct(
+    *, complaints, name: str, email: str, phone: str, actor=None, now: datetime | None = None
+) -> int:
+    """The reporter corrects the contact on their own complaints (``Purpose.OWN``); one
+    internal ``privacy`` event each, without the values. Returns how many changed."""
+    fields = {"reporter_name": name, "reporter_email": email, "reporter_phone": phone}
+    errors: dict[str, list[str]] = {}
+    for field, value in fields.items():
+        limit = Complaint._meta.get_field(field).max_length
+        if len((value or "").strip()) > limit:
+            errors.setdefault(field, []).append(_("This is too long."))
+    if (email or "").strip():
+        try:
+            validate_email(email.strip())
+        except ValidationError as exc:
+            errors.setdefault("reporter_email", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    fields = {k: (v or "").strip() for k, v in fields.items()}
+    now = now or timezone.now()
+    changed = 0
+    with transaction.atomic():
+        for locked in Complaint.objects.filter(
+            pk__in=[c.pk for c in complaints], personal_data_removed_at__isnull=True
+        ).select_for_update():
+            if all(getattr(locked, k) == v for k, v in fields.items()):
+                continue
+            for k, v in fields.items():
+                setattr(locked, k, v)
+            locked.save(update_fields=[*fields, "updated_at"])
+            _event(
+                locked,
+                EventKind.PRIVACY,
+                now=now,
+                actor=actor,
+                role=Role.REPORTER,
+                data={"contact_corrected": True},
+                is_internal=True,
+            )
+            changed += 1
+    return changed
+
+
 def _contact_values(name: str, email: str, phone: str) -> list[str]:
     values = [v.strip() for v in (email, phone, name) if v and len(v.strip()) >= 3]
     return sorted(set(values), key=len, reverse=True)

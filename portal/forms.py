@@ -359,3 +359,24 @@ class ContactRevealForm(forms.Form):
         max_length=200,
         min_length=10,
     )
+
+
+class ContactCorrectForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
+    phone = forms.RegexField(
+        label=_("Phone number"),
+        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
+        max_length=20,
+        required=False,
+        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+    )
+
+
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_(
+            "Yes, erase my name, email, phone and account now. I understand that the text of my "
+            "complaints stays, because the agency's handling record must stay."
+        ),
+    )

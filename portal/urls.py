@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discover, opendata, views
+from . import discover, mydata, opendata, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,4 +35,9 @@ urlpatterns = [
     ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("track/", views.track, name="track"),
+    path("data-saya/", mydata.my_data, name="my-data"),
+    path("data-saya/unduh.json", mydata.my_data_json, name="my-data-json"),
+    path("data-saya/koreksi/", mydata.my_data_correct, name="my-data-correct"),
+    path("data-saya/hapus/", mydata.my_data_erase, name="my-data-erase"),
+    path("privasi/", views.privacy, name="privacy"),
 ]

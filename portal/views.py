@@ -404,3 +404,18 @@ def attachment_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'none'"
     return response
+
+
+@require_safe
+def privacy(request):
+    """The citizens' privacy page: what is kept, how long (from the settings), who sees it."""
+    return render(
+        request,
+        "privacy.html",
+        {
+            "reporter_days": settings.LAPOR_RETENTION_REPORTER_DAYS,
+            "spam_days": settings.LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS,
+            "mail_days": settings.LAPOR_RETENTION_NOTIFICATION_DAYS,
+            "signin_days": settings.LAPOR_RETENTION_SIGNIN_DAYS,
+        },
+    )
