@@ -506,4 +506,4 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
         for n in Notification.objects.filter(complaint__in=own).order_by("created_at", "pk")
         if n.recipient and n.recipient.lower() in addresses
     ]
-    return {"complaints": own, "events": events, "notifications": mails, "account": user}
+    return {"own": own, "events": events, "notifications": mails, "account": user}

@@ -72,7 +72,7 @@ def _as_json(held: dict) -> dict:
                     for e in held["events"].get(c.pk, [])
                 ],
             }
-            for c in held["complaints"]
+            for c in held["own"]
         ],
         "emails_sent_to_you": [
             {
@@ -126,7 +126,7 @@ def my_data_correct(request):
     if form.is_valid():
         try:
             complaints_contact_correct(
-                complaints=held["complaints"],
+                complaints=held["own"],
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 phone=form.cleaned_data["phone"],
@@ -157,11 +157,11 @@ def my_data_erase(request):
         context = {"held": held, "correct_form": ContactCorrectForm(), "erase_form": form}
         return _no_store(render(request, "complaints/my_data.html", context, status=400))
     user = request.user if request.user.is_authenticated else None
-    addresses = {c.reporter_email for c in held["complaints"] if c.reporter_email}
+    addresses = {c.reporter_email for c in held["own"] if c.reporter_email}
     if user is not None and user.email:
         addresses.add(user.email)
     with transaction.atomic():
-        complaints_personal_data_erase(complaints=held["complaints"], actor=user)
+        complaints_personal_data_erase(complaints=held["own"], actor=user)
         if user is not None and not user.is_staff and not user.staff_memberships.exists():
             account_delete(user=user)
         token = uuid.uuid4().hex
@@ -170,7 +170,7 @@ def my_data_erase(request):
                 dedupe_key=f"erased:{token}:{address.lower()}",
                 recipient=address,
                 template="erased",
-                context={"count": len(held["complaints"])},
+                context={"count": len(held["own"])},
             )
     if user is not None:
         logout(request)
