@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
 from agencies.models import Category, Region
@@ -62,8 +61,8 @@ def _nul_error(fmt):
     return error(fmt, 400, _("Null characters are not allowed."))
 
 
-def _method_not_allowed(fmt):
-    return error(fmt, 405, _("This method is not allowed here."))
+def _method_not_allowed(fmt, allow: str = "GET"):
+    return error(fmt, 405, _("This method is not allowed here."), headers={"Allow": allow})
 
 
 def _iso(value) -> str:
@@ -216,14 +215,13 @@ def _csv(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()][:MAX_REQUESTS]
 
 
-@csrf_exempt
 def requests(request, fmt):
     if _has_nul(request):
         return _nul_error(fmt)
     if request.method == "POST":
         return _request_create(request, fmt)
     if request.method != "GET":
-        return _method_not_allowed(fmt)
+        return _method_not_allowed(fmt, "GET, POST")
     params = request.GET
     qs = _public_requests()
     ids = _csv(params.get("service_request_id", ""))
