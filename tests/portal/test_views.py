@@ -402,6 +402,34 @@ def test_the_reporter_replies_rates_and_the_complaint_closes(client):
     assert (complaint.status, complaint.rating) == (ComplaintStatus.CLOSED, 4)
 
 
+def _reply_section(response) -> str:
+    page = response.content.decode()
+    start = page.index('id="reply-title"')
+    return page[start : page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_the_reply_form_says_before_sending_that_the_reply_will_be_public(anonymous):
+    result = complaint_submitted(is_anonymous=anonymous)
+    section = _reply_section(reporter_client(result).get(result.complaint.get_absolute_url()))
+    assert "Your reply and its attachments will be public:" in section
+    assert "on this complaint's timeline" in section
+    assert ("Your name is not shown with it." in section) is anonymous
+    assert section.index("will be public") < section.index('type="submit"')
+    # And in Indonesian, the portal's first language.
+    browser = Client(HTTP_ACCEPT_LANGUAGE="id")
+    browser.get(f"{result.complaint.get_absolute_url()}?key={result.access_key}")
+    section = _reply_section(browser.get(result.complaint.get_absolute_url()))
+    assert "Balasan dan lampiran Anda akan terbuka untuk umum:" in section
+
+
+def test_the_reply_form_of_a_confidential_complaint_says_it_stays_private():
+    result = complaint_submitted(is_confidential=True)
+    section = _reply_section(reporter_client(result).get(result.complaint.get_absolute_url()))
+    assert "never by the public" in section
+    assert "will be public" not in section
+
+
 def test_the_reporter_reopens_within_ten_days_and_not_after(client):
     result = complaint_submitted()
     complaint = result.complaint
