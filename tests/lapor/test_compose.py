@@ -1,0 +1,75 @@
+"""docker-compose.yml puts a reverse proxy in front of the portal, and only the proxy reaches
+it. Docker does not run here, so the file is read as YAML (merge keys resolved, as compose
+does) and checked for what keeps a client from choosing its own address."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+@pytest.fixture(scope="module")
+def caddyfile() -> str:
+    # Without comments: what Caddy reads.
+    text = (ROOT / "Caddyfile").read_text()
+    return "\n".join(line.split("#", 1)[0].rstrip() for line in text.splitlines())
+
+
+def published(service: dict) -> list[str]:
+    return [str(port) for port in service.get("ports", [])]
+
+
+def test_web_is_not_published_only_exposed_to_the_compose_network(services):
+    web = services["web"]
+    assert "ports" not in web
+    assert [str(port) for port in web["expose"]] == ["8000"]
+
+
+def test_the_proxy_is_the_only_service_that_publishes_a_port(services):
+    assert {name for name, service in services.items() if published(service)} == {"proxy"}
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    ports = published(proxy)
+    assert "80:80" in ports and "443:443" in ports
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    # Certificates survive a restart (Let's Encrypt limits how often they may be issued).
+    assert any(volume.endswith(":/data") for volume in proxy["volumes"])
+    assert proxy["environment"]["DOMAIN"] == "${DOMAIN:-:80}"
+
+
+def test_web_trusts_the_forwarded_header_from_one_proxy(services):
+    environment = services["web"]["environment"]
+    assert environment["LAPOR_CLIENT_IP_HEADER"] == "X-Forwarded-For"
+    assert str(environment["LAPOR_TRUSTED_PROXIES"]) == "1"
+    # The worker and beat share the same settings (the YAML anchor), so nothing differs there.
+    assert services["worker"]["environment"]["LAPOR_CLIENT_IP_HEADER"] == "X-Forwarded-For"
+
+
+def test_the_caddyfile_serves_the_domain_with_tls_or_plain_http_and_forwards_to_web(caddyfile):
+    sites = re.findall(r"^(\S[^{]*)\{\s*$", caddyfile, flags=re.MULTILINE)
+    # One site: the DOMAIN (automatic HTTPS when set), else :80 (plain HTTP).
+    assert [site.strip() for site in sites] == ["{$DOMAIN::80}"]
+    assert re.search(r"^\s+reverse_proxy web:8000\s*$", caddyfile, flags=re.MULTILINE)
+    # Trusting proxies in front of Caddy would pass a client's own X-Forwarded-For on.
+    assert "trusted_proxies" not in caddyfile
+    assert "header_up X-Forwarded-For" not in caddyfile
+    assert caddyfile.count("{") == caddyfile.count("}")
+
+
+def test_the_proxy_and_web_agree_on_the_client_address(settings, rf):
+    """A request as the proxy sends it: a client's own X-Forwarded-For is gone (Caddy sets it
+    afresh), and with the compose settings the address is the one the proxy saw."""
+    from lapor.clientip import client_ip
+
+    settings.LAPOR_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.LAPOR_TRUSTED_PROXIES = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="172.18.0.5")
+    assert client_ip(request) == "203.0.113.9"
