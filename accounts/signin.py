@@ -24,6 +24,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.selectors import staff_scope_for
+from lapor.ratelimits import failure_record, failures_wait, too_many_requests
 
 from .forms import CodeForm, SignInForm, SignInPolicyForm
 from .selectors import (
@@ -53,6 +54,18 @@ def _safe_next(request, candidate: str | None) -> str | None:
     return None
 
 
+SIGNIN_FAILURES = "signin-failures-ip"
+
+
+def address_wait(request) -> int | None:
+    """Minutes this address must wait after too many failed sign-ins (any accounts), or None."""
+    return failures_wait(request, group=SIGNIN_FAILURES, rate=settings.LAPOR_SIGNIN_FAILURE_RATE)
+
+
+def address_failed(request) -> None:
+    failure_record(request, group=SIGNIN_FAILURES, rate=settings.LAPOR_SIGNIN_FAILURE_RATE)
+
+
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' lock-out answer: what happened and what the person can do."""
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
@@ -69,6 +82,18 @@ class SignInView(LoginView):
 
     template_name = "registration/login.html"
     form_class = SignInForm
+
+    def post(self, request, *args, **kwargs):
+        # The account is locked per address (django-axes); the address, whichever accounts it
+        # tries, here.
+        minutes = address_wait(request)
+        if minutes:
+            return too_many_requests(request, minutes)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        address_failed(self.request)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         user = form.get_user()
@@ -113,6 +138,8 @@ def sign_in_code(request):
     credentials = {"username": user.get_username()}
     if AxesProxyHandler.is_locked(request, credentials):
         return locked_out(request, credentials=credentials)
+    if request.method == "POST" and (minutes := address_wait(request)):
+        return too_many_requests(request, minutes)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"])
@@ -125,6 +152,7 @@ def sign_in_code(request):
             return HttpResponseRedirect(_safe_next(request, next_url) or landing_url(user))
         # A wrong code counts as a failed sign-in, so codes cannot be guessed either.
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        address_failed(request)
         if getattr(request, "axes_locked_out", False):
             return locked_out(request, credentials=credentials)
         form.add_error(

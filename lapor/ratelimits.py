@@ -24,18 +24,40 @@ def target_key(value: str):
     return lambda _group, _request: digest
 
 
-def wait_minutes(request, *, group: str, rate: str, key="ip") -> int | None:
-    """Count this request; the minutes to wait when it is over ``rate``, else None."""
+def _usage(request, *, group: str, rate: str, key, increment: bool) -> dict | None:
     try:
-        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+        return get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=increment)
     except ImproperlyConfigured:
         raise
     except Exception:  # cache down: fail open, and say so in the log
         logger.warning("Rate limit %s not counted: cache unavailable", group, exc_info=True)
         return None
+
+
+def _minutes(usage: dict) -> int:
+    return max(1, -(-usage["time_left"] // 60))
+
+
+def wait_minutes(request, *, group: str, rate: str, key="ip") -> int | None:
+    """Count this request; the minutes to wait when it is over ``rate``, else None."""
+    usage = _usage(request, group=group, rate=rate, key=key, increment=True)
     if usage and usage["should_limit"]:
-        return max(1, -(-usage["time_left"] // 60))
+        return _minutes(usage)
     return None
+
+
+def failures_wait(request, *, group: str, rate: str, key="ip") -> int | None:
+    """For limits on failures only (``failure_record``): the minutes to wait when ``rate`` is
+    used up already, else None. Counts nothing, so what succeeds costs nothing."""
+    usage = _usage(request, group=group, rate=rate, key=key, increment=False)
+    if usage and usage["count"] >= usage["limit"]:
+        return _minutes(usage)
+    return None
+
+
+def failure_record(request, *, group: str, rate: str, key="ip") -> None:
+    """Count one failure towards ``failures_wait``'s limit."""
+    _usage(request, group=group, rate=rate, key=key, increment=True)
 
 
 def first_limit(request, *limits: tuple[str, str, object]) -> int | None:

@@ -227,11 +227,15 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Failed sign-ins (django-axes, counted in the database so a cache outage changes nothing):
-# after LAPOR_LOGIN_FAILURE_LIMIT failures the account and the address are each locked for
-# LAPOR_LOGIN_COOLOFF_MINUTES; a successful sign-in clears the count.
+# after LAPOR_LOGIN_FAILURE_LIMIT failures an account is locked for LAPOR_LOGIN_COOLOFF_MINUTES
+# from the address they came from, and only there: guesses from other addresses cannot lock
+# the owner out. A successful sign-in clears the count.
 AXES_FAILURE_LIMIT = env.int("LAPOR_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LAPOR_LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And per address, whichever accounts it tries (django-ratelimit, failures only, so an office
+# behind one address is not held back by its colleagues' sign-ins).
+LAPOR_SIGNIN_FAILURE_RATE = env.str("LAPOR_SIGNIN_FAILURE_RATE", default="20/h")
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lapor.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"

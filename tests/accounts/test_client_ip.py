@@ -72,6 +72,7 @@ def test_without_the_setting_a_spoofed_header_changes_nothing(settings, media_ro
 def test_the_lock_out_follows_the_configured_address(settings):
     settings.LAPOR_CLIENT_IP_HEADER = "X-Forwarded-For"
     settings.AXES_FAILURE_LIMIT = 3
+    settings.LAPOR_SIGNIN_FAILURE_RATE = "3/h"
     UserFactory(username="siti")
     UserFactory(username="budi")
     guesser = citizen_behind_proxy("203.0.113.66")
