@@ -74,7 +74,15 @@ class TwoFactorRequiredMiddleware:
     def exempt_paths(self) -> frozenset[str]:
         # Exact paths: the policy page below the set-up page is not among them.
         return frozenset(
-            reverse(name) for name in ("login", "logout", "signin-code", "two-factor", "healthz")
+            reverse(name)
+            for name in (
+                "login",
+                "logout",
+                "signin-code",
+                "two-factor",
+                "two-factor-enrol",
+                "healthz",
+            )
         )
 
     @cached_property

@@ -1,17 +1,26 @@
-"""Writes for sign-in: the policy, the user's authenticator device, and the retention of
-sign-in records."""
+"""Writes for sign-in: the policy, the user's authenticator device, the emailed link that
+opens a staff member's first enrolment while two-factor sign-in is mandatory, and the retention
+of sign-in records."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from notifications.services import notification_queue
 
 from .models import SignInPolicy
 
 DEVICE_NAME = "Authenticator"
+ENROL_SALT = "lapor.totp-enrol"
+# How long the emailed enrolment link works.
+ENROL_LINK_SECONDS = 60 * 60
 
 
 def sign_in_policy_set(*, staff_two_factor_required: bool, by) -> SignInPolicy:
@@ -71,3 +80,35 @@ def account_delete(*, user) -> None:
     if user.is_staff or user.is_superuser or user.staff_memberships.exists():
         raise PermissionError("staff accounts are not erased by their holder")
     user.delete()
+
+
+def totp_enrolment_link_send(*, user) -> bool:
+    """Email ``user`` a signed link (valid ``ENROL_LINK_SECONDS``) that opens the set-up of an
+    authenticator in a session signed in as them. The link is the email's secret: it is kept
+    out of the outbox's stored body and dropped once sent. False when there is no address."""
+    if not user.email:
+        return False
+    token = signing.dumps({"user": user.pk, "email": user.email.lower()}, salt=ENROL_SALT)
+    notification_queue(
+        dedupe_key=f"totp-enrol:{user.pk}:{secrets.token_hex(8)}",
+        recipient=user.email,
+        template="totp_enrol",
+        context={
+            "user": user,
+            "link_base": settings.LAPOR_SITE_URL + reverse("two-factor-enrol") + "?code=",
+            "hours": ENROL_LINK_SECONDS // 3600,
+        },
+        secret=token,
+    )
+    return True
+
+
+def totp_enrolment_link_user(token: str) -> tuple[int, str] | None:
+    """The (user id, email address) a link was made for; None when forged or expired."""
+    try:
+        payload = signing.loads(token, salt=ENROL_SALT, max_age=ENROL_LINK_SECONDS)
+    except signing.BadSignature:  # expired links included (SignatureExpired)
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return payload.get("user"), str(payload.get("email", ""))

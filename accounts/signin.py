@@ -18,13 +18,19 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.selectors import staff_scope_for
-from lapor.ratelimits import failure_record, failures_wait, too_many_requests
+from lapor.ratelimits import (
+    failure_record,
+    failures_wait,
+    first_limit,
+    target_key,
+    too_many_requests,
+)
 
 from .forms import CodeForm, SignInForm, SignInPolicyForm
 from .selectors import (
@@ -39,11 +45,16 @@ from .services import (
     totp_device_confirm,
     totp_device_pending,
     totp_devices_remove,
+    totp_enrolment_link_send,
+    totp_enrolment_link_user,
 )
 
 SESSION_PENDING = "lapor_signin_pending"
 # How long the code step waits after a correct password.
 PENDING_SECONDS = 5 * 60
+# Opening the emailed enrolment link lets this session set up an authenticator for so long.
+SESSION_ENROL = "lapor_totp_enrol"
+ENROL_GRANT_SECONDS = 30 * 60
 
 
 def _safe_next(request, candidate: str | None) -> str | None:
@@ -191,10 +202,13 @@ def two_factor(request):
             "signin/two_factor_on.html",
             {"form": form, "required": required, "is_province": staff_scope_for(user).is_province},
         )
+    if required and not _enrolment_granted(request, user):
+        return _enrolment_link(request, user)
     device = totp_device_pending(user=user)
     if request.method == "POST" and form.is_valid():
         if totp_device_confirm(device=device, token=form.cleaned_data["token"]):
             otp_login(request, device)
+            request.session.pop(SESSION_ENROL, None)
             messages.success(
                 request,
                 _("Two-factor sign-in is on: from now on we ask for a code after your password."),
@@ -216,6 +230,65 @@ def two_factor(request):
             "is_province": staff_scope_for(user).is_province,
         },
     )
+
+
+def _enrolment_granted(request, user) -> bool:
+    grant = request.session.get(SESSION_ENROL) or {}
+    return grant.get("user") == user.pk and time.time() - grant.get("at", 0) <= (
+        ENROL_GRANT_SECONDS
+    )
+
+
+def _masked(email: str) -> str:
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def _enrolment_link(request, user):
+    """While two-factor sign-in is mandatory, the password alone does not set up the first
+    authenticator (whoever knows it would enrol theirs): the owner's mailbox must agree, by a
+    link sent to the account's address and opened in this session."""
+    if request.method == "POST":
+        minutes = first_limit(
+            request,
+            ("totp-enrol-ip", settings.LAPOR_EMAIL_TARGET_RATE, "ip"),
+            ("totp-enrol-user", settings.LAPOR_EMAIL_TARGET_RATE, target_key(f"u{user.pk}")),
+        )
+        if minutes:
+            return too_many_requests(request, minutes)
+        if totp_enrolment_link_send(user=user):
+            messages.success(
+                request,
+                _(
+                    "We have sent a link to %(email)s. Open it in this browser, while signed "
+                    "in, to set up your authenticator app."
+                )
+                % {"email": _masked(user.email)},
+            )
+        return redirect(request.get_full_path())
+    return render(
+        request,
+        "signin/two_factor_link.html",
+        {"email": _masked(user.email) if user.email else ""},
+    )
+
+
+@never_cache
+@login_required
+@require_safe
+def two_factor_enrol(request):
+    """The emailed link: lets this session (signed in as the link's user) set up a device."""
+    found = totp_enrolment_link_user(request.GET.get("code", ""))
+    user = request.user
+    if found is None:
+        messages.error(request, _("This link is not valid or has expired. Ask for a new one."))
+    elif found != (user.pk, user.email.lower()):
+        messages.error(request, _("This link is not for the account you use."))
+    else:
+        request.session[SESSION_ENROL] = {"user": user.pk, "at": int(time.time())}
+    response = redirect("two-factor")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @never_cache

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.sign_in_code, name="signin-code"),
     path("two-factor/", signin.two_factor, name="two-factor"),
+    path("two-factor/enrol/", signin.two_factor_enrol, name="two-factor-enrol"),
     path("two-factor/policy/", signin.policy, name="signin-policy"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("", include("django.contrib.auth.urls")),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from accounts.selectors import user_has_two_factor
 from agencies.selectors import staff_scope_for
 
 from .models import Open311Client, StaffToken
@@ -27,6 +28,15 @@ class StaffTokenForm(forms.ModelForm):
         if user is not None and not staff_scope_for(user).is_staff:
             raise forms.ValidationError(
                 gettext_lazy("Tokens are for staff accounts: give this account a staff role first.")
+            )
+        # A token signs in without the code step: it is only issued to an account whose sign-in
+        # already needs the second factor, so that it is never the weaker way in.
+        if user is not None and not user_has_two_factor(user):
+            raise forms.ValidationError(
+                gettext_lazy(
+                    "Tokens are only issued to accounts with two-factor sign-in: the account's "
+                    "owner sets it up first."
+                )
             )
         return user
 

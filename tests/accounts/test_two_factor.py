@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -130,6 +131,9 @@ def test_province_staff_make_it_mandatory_and_staff_without_a_device_must_enrol(
     response = agency_officer.get("/dashboard/")
     assert response["Location"] == "/accounts/two-factor/?next=%2Fdashboard%2F"
     with time_machine.travel(START, tick=False):
+        # The first enrolment opens with the link emailed to the account's address.
+        agency_officer.post(response["Location"])
+        agency_officer.get(path_of(enrolment_link(User.objects.get(username="petugas"))))
         response = agency_officer.get(response["Location"])
         assert response.status_code == 200
         page = response.content.decode()
@@ -215,3 +219,111 @@ def test_the_policy_cannot_be_switched_off_without_the_second_factor():
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/two-factor/?next=")
     assert SignInPolicy.objects.get().staff_two_factor_required
+
+
+# --- the first enrolment while two-factor sign-in is mandatory ---------------------------------
+
+
+def enrolment_link(user) -> str:
+    """The link in the last enrolment email to ``user`` (as it is sent: the secret put back)."""
+    from notifications.models import Notification
+
+    mail = Notification.objects.filter(
+        recipient=user.email, dedupe_key__startswith="totp-enrol:"
+    ).last()
+    assert mail is not None, "no enrolment email"
+    assert mail.secret not in mail.body  # the outbox keeps the link out of the stored body
+    body = mail.body.replace(Notification.SECRET_PLACEHOLDER, mail.secret)
+    return re.search(r"http://\S+/accounts/two-factor/enrol/\?code=\S+", body).group(0)
+
+
+def path_of(link: str) -> str:
+    return link.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+def test_knowing_the_password_alone_cannot_enrol_when_two_factor_is_mandatory():
+    """The attack: two-factor becomes mandatory; someone who knows an officer's password signs
+    in first and would set up their own authenticator. Without the owner's mailbox: nothing."""
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    victim = officer(username="petugas")
+    attacker = Client()
+    response = attacker.post("/accounts/login/", {"username": "petugas", "password": PASSWORD})
+    response = attacker.get(response["Location"], follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith("/accounts/two-factor/")
+    assert 'id="totp-secret"' not in page and "<svg" not in page  # no key to scan
+    assert "p•••@example.id" in page  # where the link goes, masked
+    # Posting a code (e.g. from a key guessed or seen elsewhere) enrols nothing ...
+    with time_machine.travel(START, tick=False):
+        attacker.post("/accounts/two-factor/", {"token": "123456"})
+    assert not TOTPDevice.objects.filter(user=victim).exists()
+    # ... asking for the link sends it to the owner, not to the page ...
+    response = attacker.post("/accounts/two-factor/", follow=True)
+    link = enrolment_link(victim)
+    assert link.split("code=")[1] not in response.content.decode()
+    assert 'id="totp-secret"' not in response.content.decode()
+    # ... a forged or another account's link opens nothing ...
+    other = officer(username="lain")
+    other_session = Client()
+    other_session.force_login(other)
+    other_session.post("/accounts/two-factor/")
+    for forged in ("/accounts/two-factor/enrol/?code=x", path_of(enrolment_link(other))):
+        attacker.get(forged)
+        assert 'id="totp-secret"' not in attacker.get("/accounts/two-factor/").content.decode()
+    # ... and the staff pages stay shut.
+    assert attacker.get("/dashboard/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=victim, confirmed=True).exists()
+
+
+def test_the_owner_enrols_with_the_emailed_link():
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    owner = officer(username="petugas")
+    with time_machine.travel(START, tick=False):
+        browser = Client()
+        browser.post("/accounts/login/", {"username": "petugas", "password": PASSWORD})
+        browser.post("/accounts/two-factor/")
+        response = browser.get(path_of(enrolment_link(owner)))
+        assert response["Location"] == "/accounts/two-factor/"
+        assert response["Referrer-Policy"] == "no-referrer"
+        enrol(browser)
+        assert browser.get("/dashboard/").status_code == 200
+    assert TOTPDevice.objects.get(user=owner).confirmed
+
+
+def test_the_link_opened_before_signing_in_leads_through_the_sign_in():
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    owner = officer(username="petugas")
+    first = Client()
+    first.force_login(owner)
+    first.post("/accounts/two-factor/")
+    link = path_of(enrolment_link(owner))
+    with time_machine.travel(START, tick=False):
+        browser = Client()  # e.g. the phone's mail app opened a new browser
+        response = browser.get(link)
+        assert response["Location"].startswith("/accounts/login/?next=")
+        response = browser.post(response["Location"], {"username": "petugas", "password": PASSWORD})
+        assert browser.get(response["Location"])["Location"] == "/accounts/two-factor/"
+        enrol(browser)
+    assert TOTPDevice.objects.get(user=owner).confirmed
+
+
+def test_an_expired_link_opens_nothing():
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    owner = officer(username="petugas")
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = Client()
+        browser.force_login(owner)
+        browser.post("/accounts/two-factor/")
+        link = path_of(enrolment_link(owner))
+        traveller.shift(timedelta(hours=1, minutes=1))
+        browser.get(link)
+        assert 'id="totp-secret"' not in browser.get("/accounts/two-factor/").content.decode()
+
+
+def test_a_staff_account_without_an_email_address_is_told_whom_to_ask():
+    SignInPolicy.objects.create(staff_two_factor_required=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer(username="petugas", email=""))
+    page = client.get("/accounts/two-factor/").content.decode()
+    assert "Ask an administrator of the province" in page
+    assert 'id="totp-secret"' not in page

@@ -26,7 +26,15 @@ def _shown_key(response) -> str:
     return match.group(1)
 
 
+def with_two_factor(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return user
+
+
 def test_admin_issues_a_staff_token_once_and_revokes_it(admin_client, people):
+    with_two_factor(people["coordinator"])
     response = admin_client.post(
         "/admin/api/stafftoken/add/",
         {"name": "SIMDA Banjarbaru", "user": people["coordinator"].pk},
@@ -62,6 +70,27 @@ def test_tokens_are_only_for_staff_accounts(admin_client, people):
     assert response.status_code == 200
     assert "staf" in response.content.decode()
     assert StaffToken.objects.count() == 0
+
+
+def test_tokens_are_only_issued_to_accounts_with_two_factor_sign_in(admin_client, people):
+    """A token skips the code step: an account without a second factor gets none, so that under
+    the two-factor policy a token is never the way around it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=people["officer"], name="Authenticator", confirmed=False)
+    for user in (people["coordinator"], people["officer"]):  # none, or not yet confirmed
+        response = admin_client.post(
+            "/admin/api/stafftoken/add/", {"name": "SIMDA", "user": user.pk}
+        )
+        assert response.status_code == 200
+        assert "dua langkah" in response.content.decode()
+    assert StaffToken.objects.count() == 0
+    with_two_factor(people["officer"])
+    response = admin_client.post(
+        "/admin/api/stafftoken/add/", {"name": "SIMDA", "user": people["officer"].pk}
+    )
+    assert response.status_code == 302
+    assert StaffToken.objects.get().user == people["officer"]
 
 
 def test_admin_issues_an_open311_key(admin_client):
