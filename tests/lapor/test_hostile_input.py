@@ -1,6 +1,7 @@
 """No input makes a 5xx: every URL pattern of the project, found from the resolver (so a new page
 is covered without a new test), is requested with hostile path and query/form values, as an
-anonymous visitor, a citizen and each staff role, on the test database (PostgreSQL in CI)."""
+anonymous visitor, a citizen and each staff role, on the test database: PostgreSQL, and SQLite
+(the embedded default) in a second run of `.ci/run`."""
 
 import pytest
 from django.test import Client
