@@ -95,7 +95,7 @@ def totp_enrolment_link_send(*, user) -> bool:
         template="totp_enrol",
         context={
             "user": user,
-            "link_base": settings.LAPOR_SITE_URL + reverse("two-factor-enrol") + "?code=",
+            "link_base": settings.LAPOR_SITE_URL + reverse("two-factor-enrol") + "?token=",
             "hours": ENROL_LINK_SECONDS // 3600,
         },
         secret=token,

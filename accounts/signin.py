@@ -278,7 +278,7 @@ def _enrolment_link(request, user):
 @require_safe
 def two_factor_enrol(request):
     """The emailed link: lets this session (signed in as the link's user) set up a device."""
-    found = totp_enrolment_link_user(request.GET.get("code", ""))
+    found = totp_enrolment_link_user(request.GET.get("token", ""))
     user = request.user
     if found is None:
         messages.error(request, _("This link is not valid or has expired. Ask for a new one."))

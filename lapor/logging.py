@@ -4,12 +4,16 @@ import logging
 import re
 
 # ``key=...`` in a query string is a private link's secret; ``token``/``password`` may appear
-# in other URLs. The value runs to the next ``&``, space, quote or end of line.
-_SECRET_PARAMETER = re.compile(r"(?i)\b(key|token|password|access_key)=[^&\s\"']*")
+# in other URLs (the two-factor enrolment link's ``token``). The value runs to the next ``&``,
+# space, quote or end of line; also when the URL is itself encoded inside another one
+# (``?next=/x/%3Ftoken%3D...``, the sign-in's redirect), as ``token%3D...``.
+_SECRET_PARAMETER = re.compile(
+    r"(?i)(?:\b|(?<=%3F)|(?<=%26))(key|token|password|access_key)(=|%3D)[^&\s\"']*"
+)
 
 
 def redact(text: str) -> str:
-    return _SECRET_PARAMETER.sub(lambda match: f"{match[1]}=[redacted]", text)
+    return _SECRET_PARAMETER.sub(lambda match: f"{match[1]}{match[2]}[redacted]", text)
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -234,7 +234,7 @@ def enrolment_link(user) -> str:
     assert mail is not None, "no enrolment email"
     assert mail.secret not in mail.body  # the outbox keeps the link out of the stored body
     body = mail.body.replace(Notification.SECRET_PLACEHOLDER, mail.secret)
-    return re.search(r"http://\S+/accounts/two-factor/enrol/\?code=\S+", body).group(0)
+    return re.search(r"http://\S+/accounts/two-factor/enrol/\?token=\S+", body).group(0)
 
 
 def path_of(link: str) -> str:
@@ -260,14 +260,14 @@ def test_knowing_the_password_alone_cannot_enrol_when_two_factor_is_mandatory():
     # ... asking for the link sends it to the owner, not to the page ...
     response = attacker.post("/accounts/two-factor/", follow=True)
     link = enrolment_link(victim)
-    assert link.split("code=")[1] not in response.content.decode()
+    assert link.split("token=")[1] not in response.content.decode()
     assert 'id="totp-secret"' not in response.content.decode()
     # ... a forged or another account's link opens nothing ...
     other = officer(username="lain")
     other_session = Client()
     other_session.force_login(other)
     other_session.post("/accounts/two-factor/")
-    for forged in ("/accounts/two-factor/enrol/?code=x", path_of(enrolment_link(other))):
+    for forged in ("/accounts/two-factor/enrol/?token=x", path_of(enrolment_link(other))):
         attacker.get(forged)
         assert 'id="totp-secret"' not in attacker.get("/accounts/two-factor/").content.decode()
     # ... and the staff pages stay shut.

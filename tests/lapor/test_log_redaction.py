@@ -50,3 +50,10 @@ def test_other_secret_parameters_and_percent_signs():
         "/reset/?token=[redacted]&password=[redacted] 100%"
     )
     assert redact("/complaints/?monkey=1") == "/complaints/?monkey=1"
+
+
+def test_a_secret_inside_an_encoded_next_is_redacted_too():
+    line = '"GET /accounts/login/?next=/accounts/two-factor/enrol/%3Ftoken%3Dabc:def HTTP/1.1"'
+    assert redact(line) == (
+        '"GET /accounts/login/?next=/accounts/two-factor/enrol/%3Ftoken%3D[redacted] HTTP/1.1"'
+    )
