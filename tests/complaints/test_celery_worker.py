@@ -103,6 +103,9 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.sweep_deadlines",
         "complaints.tasks.close_expired",
         "complaints.tasks.fold_tallies",
+        "complaints.tasks.anonymise_due",
+        "notifications.tasks.prune_notifications",
+        "accounts.tasks.prune_signin_records",
     ):
         assert name in app.tasks
     schedule = django_settings.CELERY_BEAT_SCHEDULE.values()
@@ -112,6 +115,10 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.fold_tallies",
         "notifications.tasks.deliver_pending_notifications",
         "awards.tasks.refresh_current_rankings",
+        # Retention (docs/privacy.md): personal data, outbox rows, sign-in records.
+        "complaints.tasks.anonymise_due",
+        "notifications.tasks.prune_notifications",
+        "accounts.tasks.prune_signin_records",
     }
     # Mail left pending (broker down) is picked up well within the 30 s recovery target.
     (delivery,) = [e for e in schedule if e["task"].endswith("deliver_pending_notifications")]

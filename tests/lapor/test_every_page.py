@@ -46,6 +46,10 @@ PAGES = {
         "/track/",
         "/rankings/",
         "/rankings/{year}/?level=agency",
+        "/rankings/{year}/regions/63.72/",
+        "/peta/",
+        "/complaints/similar/?category=pju&region=63.72",
+        "/privasi/",
         "/accounts/login/",
         "/accounts/register/",
         "/accounts/password_reset/",
@@ -58,6 +62,7 @@ PAGES = {
         "/accounts/complaints/",
         "/complaints/{mine}/",
         "/accounts/two-factor/",
+        "/data-saya/",
     ],
     "officer": [
         "/dashboard/",
@@ -82,6 +87,8 @@ PAGES = {
         "/dashboard/triage/",
         "/dashboard/figures/",
         "/rankings/staff/",
+        "/rankings/staff/what-if/",
+        "/rankings/staff/import/",
         "/admin/",
     ],
 }
