@@ -1,6 +1,10 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# The locked production dependencies first (a layer that changes only with the lock), then the
+# project itself without resolving anything again.
+COPY requirements/prod.txt requirements/prod.txt
+RUN pip install --no-cache-dir -r requirements/prod.txt
 COPY pyproject.toml README.md ./
 COPY lapor lapor
 COPY agencies agencies
@@ -11,7 +15,7 @@ COPY portal portal
 COPY workspace workspace
 COPY awards awards
 COPY api api
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 COPY . .
 RUN useradd --create-home lapor && mkdir -p /app/var && chown -R lapor /app/var
 USER lapor

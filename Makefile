@@ -6,16 +6,28 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
+.PHONY: install lock run test lint format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from the lock files in requirements/ (exact versions for every package,
+# made by `make lock` from pyproject.toml's ranges); the project itself is installed without
+# resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lapor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve the locks after changing a range in pyproject.toml (`make lock UV_ARGS=--upgrade`
+# moves every package to the newest release the ranges allow).
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet $(UV_ARGS)
+
+lock: $(VENV)/.installed
+	$(UV_COMPILE) -o requirements/prod.txt
+	$(UV_COMPILE) --extra dev -o requirements/dev.txt
 
 run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py run_portal --host $(HOST) --port $(PORT)
