@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run test lint format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
+.PHONY: install lock run test lint typecheck format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
 
 # Dependencies come from the lock files in requirements/ (exact versions for every package,
 # made by `make lock` from pyproject.toml's ranges); the project itself is installed without
@@ -32,15 +32,24 @@ lock: $(VENV)/.installed
 run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py run_portal --host $(HOST) --port $(PORT)
 
+# Checks first (quick), then the suite: ruff, Django's system checks (with django-linear-migrations':
+# each app's history linear and its max_migration.txt right), no model change without its
+# migration, mypy over the core apps; then pytest with coverage (the floor is in pyproject.toml).
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=$${DEBUG:-1} $(PY) manage.py check --fail-level WARNING
+	DEBUG=$${DEBUG:-1} $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/mypy
 	@[ -n "$$CHROMIUM_PATH" ] || [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] || $(VENV)/bin/playwright install chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
