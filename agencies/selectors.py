@@ -1,6 +1,7 @@
 """Reads for reference data, and the one answer to "what may this staff user see"."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
@@ -13,6 +14,9 @@ from .models import (
     StaffMembership,
     StaffRole,
 )
+
+if TYPE_CHECKING:
+    from lapor.types import AnyUser
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class StaffScope:
 
     @property
     def roles(self) -> set[str]:
-        roles = set()
+        roles: set[str] = set()
         if self.is_province:
             roles.add(StaffRole.PROVINCE_STAFF)
         if self.region_ids:
@@ -63,7 +67,7 @@ class StaffScope:
 NO_SCOPE = StaffScope()
 
 
-def staff_scope_for(user) -> StaffScope:
+def staff_scope_for(user: "AnyUser | None") -> StaffScope:
     """What ``user`` may see as staff. Cached on the user object for the request."""
     if user is None or not user.is_authenticated:
         return NO_SCOPE
@@ -71,7 +75,8 @@ def staff_scope_for(user) -> StaffScope:
     if cached is not None:
         return cached
     is_province = user.is_superuser
-    region_ids, agency_ids = set(), set()
+    region_ids: set[int] = set()
+    agency_ids: set[int] = set()
     for role, region_id, agency_id in StaffMembership.objects.filter(user=user).values_list(
         "role", "region_id", "agency_id"
     ):
@@ -84,11 +89,11 @@ def staff_scope_for(user) -> StaffScope:
     scope = StaffScope(
         is_province=is_province, region_ids=frozenset(region_ids), agency_ids=frozenset(agency_ids)
     )
-    user._lapor_staff_scope = scope
+    setattr(user, "_lapor_staff_scope", scope)  # noqa: B010 (an attribute the User type lacks)
     return scope
 
 
-def agencies_visible_to(user) -> QuerySet[Agency]:
+def agencies_visible_to(user: "AnyUser | None") -> QuerySet[Agency]:
     """The agencies whose work ``user`` may watch as staff."""
     scope = staff_scope_for(user)
     if not scope.is_staff:

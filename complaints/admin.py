@@ -17,10 +17,12 @@ class NonWorkingDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
+EVENT_FIELDS = ("created_at", "kind", "actor_role", "from_status", "to_status", "to_agency", "note")
+
+
 class EventInline(admin.TabularInline):
     model = ComplaintEvent
-    fields = ["created_at", "kind", "actor_role", "from_status", "to_status", "to_agency", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = EVENT_FIELDS
     extra = 0
     can_delete = False
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -49,11 +50,12 @@ PROVINCE_ESCALATION_AFTER = timedelta(days=3)
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 ALL_IDS = 2**62  # a watermark's last_id once every complaint due at its time is handled
 # Who hears of a breach besides the agency (the digests below); on the breach's event too.
-ESCALATED_TO = {
+ESCALATED_TO: dict[str, str] = {
     BreachKind.FOLLOW_UP: "region_coordinator",
     BreachKind.COMPLETION: "",
     BreachKind.TRIAGE: "province",
 }
+Row = dict[str, Any]  # a complaint as ``ROW_FIELDS`` and the deadline in question
 ROW_FIELDS = ("pk", "assigned_agency_id", "region_id", "tracking_code", "title")
 
 
@@ -150,7 +152,7 @@ def _mark_locked(name: str) -> SweepMark:
     return mark
 
 
-def _breach_follow_up(rows, now, digests) -> int:
+def _breach_follow_up(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     rows = _record(rows, BreachKind.FOLLOW_UP, "follow_up_due_at", now)
     for row in rows:
         digests.add("breach_agency", ("agency", row["assigned_agency_id"]), row)
@@ -158,7 +160,7 @@ def _breach_follow_up(rows, now, digests) -> int:
     return len(rows)
 
 
-def _escalate_to_province(rows, now, digests) -> int:
+def _escalate_to_province(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     ids = [row["pk"] for row in rows]
     breaches = DeadlineBreach.objects.filter(
         complaint_id__in=ids,
@@ -180,14 +182,14 @@ def _escalate_to_province(rows, now, digests) -> int:
     return len(rows)
 
 
-def _breach_completion(rows, now, digests) -> int:
+def _breach_completion(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     rows = _record(rows, BreachKind.COMPLETION, "completion_due_at", now)
     for row in rows:
         digests.add("completion_agency", ("agency", row["assigned_agency_id"]), row)
     return len(rows)
 
 
-def _breach_triage(rows, now, digests) -> int:
+def _breach_triage(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     rows = _record(rows, BreachKind.TRIAGE, "triage_due_at", now)
     for row in rows:
         digests.add("triage_coordinator", ("region", row["region_id"]), row)
@@ -195,7 +197,7 @@ def _breach_triage(rows, now, digests) -> int:
     return len(rows)
 
 
-def _remind(rows, now, digests) -> int:
+def _remind(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     rows = [row for row in rows if row["follow_up_due_at"] > now]  # past due: a breach instead
     _internal_events(
         rows,
@@ -257,7 +259,9 @@ def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[
     return [row for row in rows if row["pk"] in new]
 
 
-def _internal_events(rows: list[dict], kind: str, now: datetime, fields) -> None:
+def _internal_events(
+    rows: list[Row], kind: str, now: datetime, fields: Callable[[Row], dict[str, Any]]
+) -> None:
     """Staff-only timeline events written by the system, one per row, in bulk."""
     ComplaintEvent.objects.bulk_create(
         (
@@ -278,7 +282,7 @@ def _internal_events(rows: list[dict], kind: str, now: datetime, fields) -> None
 class _Digests:
     """One email per recipient and kind per sweep, listing the complaints concerned."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.items: dict[tuple[str, tuple], list[dict]] = defaultdict(list)
 
     def add(self, template: str, audience: tuple, row: dict) -> None:

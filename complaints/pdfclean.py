@@ -178,6 +178,7 @@ def check_streams(pdf: pikepdf.Pdf) -> None:
         entry.obj_stream_number
         for entry in pdf.get_xref_table().values()
         if entry.type == 2  # an object stored in an object stream
+        and entry.obj_stream_number is not None
     }
     for number in sorted(containers):
         stream = pdf.get_object((number, 0))

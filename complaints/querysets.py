@@ -70,7 +70,11 @@ class ComplaintQuerySet(models.QuerySet):
             q |= Q(reporter=user)
             scope = staff_scope_for(user)
             if scope.is_staff:
-                q |= Q(pk__in=self.model.objects.all()._handled_by(user).values("pk"))
+                q |= Q(
+                    pk__in=ComplaintQuerySet(self.model, using=self.db)
+                    ._handled_by(user)
+                    .values("pk")
+                )
         return self.filter(q)
 
     def with_next_due(self):

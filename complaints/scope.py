@@ -15,6 +15,7 @@ view filters ``Complaint.objects`` by itself. The purposes:
 """
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -24,6 +25,9 @@ from .codes import access_key_hash
 from .models import Complaint
 from .querysets import ComplaintQuerySet
 from .workflow import PUBLIC_STATUSES
+
+if TYPE_CHECKING:
+    from lapor.types import AnyUser
 
 
 class Purpose(StrEnum):
@@ -35,7 +39,7 @@ class Purpose(StrEnum):
 
 
 def complaints_for(
-    user,
+    user: "AnyUser | None",
     *,
     purpose: Purpose = Purpose.SEE,
     reporter_codes: frozenset[str] = frozenset(),
@@ -53,7 +57,7 @@ def complaints_for(
     return qs._visible_to(user, reporter_codes=reporter_codes)
 
 
-def counts_scope_q(user, *, purpose: Purpose) -> Q:
+def counts_scope_q(user: "AnyUser | None", *, purpose: Purpose) -> Q:
     """The same scope as ``complaints_for``, as a filter on the figures' tally
     (``complaints.tally``: rows keyed by region, agency, status and the rahasia flag).
 

@@ -8,7 +8,18 @@ in the description 1; then newest first.
 """
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import CombinedExpression
 
 MIN_WORD = 3  # a trigram index cannot help with shorter words
 MAX_WORDS = 5
@@ -45,7 +56,7 @@ def _like_pattern(word: str) -> str:
 
 def complaints_search(queryset, words: list[str]):
     """``queryset`` narrowed to complaints with every word, annotated with ``search_rank``."""
-    rank = Value(0, output_field=IntegerField())
+    rank: Value | CombinedExpression = Value(0, output_field=IntegerField())
     for word in words:
         if connection.vendor == "postgresql":
             queryset = queryset.filter(ILike(SearchText(), Value(_like_pattern(word))))

@@ -4,25 +4,42 @@
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Floor
 from django.utils import timezone
 
 from agencies.models import Region
 
-from .models import Attachment, ComplaintEvent, ContactView, DeadlineBreach, TallyLive
+from .models import Attachment, Complaint, ComplaintEvent, ContactView, DeadlineBreach, TallyLive
+from .querysets import ComplaintQuerySet
 from .scope import Purpose, complaints_for, counts_scope_q
 from .workflow import HANDLERS, ComplaintStatus
+
+if TYPE_CHECKING:
+    from lapor.types import AnyUser
 
 S = ComplaintStatus
 
 LIST_RELATED = ("category", "region", "assigned_agency")
 
 
-def complaints_public_list():
+def complaints_public_list() -> ComplaintQuerySet:
     return (
         complaints_for(None, purpose=Purpose.PUBLIC)
         .with_overdue()
@@ -31,11 +48,11 @@ def complaints_public_list():
     )
 
 
-def complaints_recent_public(limit: int = 5):
+def complaints_recent_public(limit: int = 5) -> list[Complaint]:
     return list(complaints_public_list()[:limit])
 
 
-def complaint_figures(*, now=None) -> dict[str, int]:
+def complaint_figures(*, now: datetime | None = None) -> dict[str, int]:
     """Live figures for the home page: received this year, followed up, overdue now.
 
     Counted over complaints the public may know exist (``Purpose.PUBLIC``), so rahasia ones add
@@ -48,18 +65,29 @@ def complaint_figures(*, now=None) -> dict[str, int]:
     figures = this_year.aggregate(
         received=Sum("n"), followed_up=Sum("n", filter=Q(followed_up=True))
     )
+    overdue = overdue_counts(None, purpose=Purpose.PUBLIC, now=now)
+    assert isinstance(overdue, int)  # without ``by``: one number
     return {
         "received": figures["received"] or 0,
         "followed_up": figures["followed_up"] or 0,
-        "overdue": overdue_counts(None, purpose=Purpose.PUBLIC, now=now),
+        "overdue": overdue,
     }
 
 
-def year_start(now=None) -> date:
+def year_start(now: datetime | None = None) -> date:
     return timezone.localdate(now or timezone.now()).replace(month=1, day=1)
 
 
-def _tally(subject, user, purpose, *, region_ids=None, agency_ids=None, since=None, until=None):
+def _tally(
+    subject: str,
+    user: "AnyUser | None",
+    purpose: Purpose,
+    *,
+    region_ids: Iterable[int] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[TallyLive]:
     qs = TallyLive.objects.filter(counts_scope_q(user, purpose=purpose), subject=subject)
     if region_ids is not None:
         qs = qs.filter(region_id__in=list(region_ids))
@@ -72,7 +100,7 @@ def _tally(subject, user, purpose, *, region_ids=None, agency_ids=None, since=No
     return qs
 
 
-def _sum(qs, by: str | None):
+def _sum(qs: QuerySet[TallyLive], by: str | None) -> int | dict[Any, int]:
     if by is None:
         return qs.aggregate(n=Sum("n"))["n"] or 0
     rows = qs.order_by().values_list(by).annotate(total=Sum("n"))
@@ -80,7 +108,7 @@ def _sum(qs, by: str | None):
 
 
 def complaint_counts(
-    user=None,
+    user: "AnyUser | None" = None,
     *,
     purpose: Purpose = Purpose.PUBLIC,
     by: str | None = None,
@@ -90,7 +118,7 @@ def complaint_counts(
     since: date | None = None,
     until: date | None = None,
     followed_up: bool | None = None,
-) -> int | dict:
+) -> int | dict[Any, int]:
     """How many complaints ``user`` may count for ``purpose`` (``PUBLIC`` or ``WORK``, the same
     scope as ``complaints_for``), exactly, from the tally: one number, or ``{key: n}`` ``by``
     ``"region_id"``, ``"agency_id"`` (0: none yet), ``"status"`` or ``"month"``.
@@ -115,14 +143,14 @@ def complaint_counts(
 
 
 def breach_counts(
-    user,
+    user: "AnyUser | None",
     *,
     by: str | None = None,
     region_ids: Iterable[int] | None = None,
     agency_ids: Iterable[int] | None = None,
     since: date | None = None,
     until: date | None = None,
-) -> int | dict:
+) -> int | dict[Any, int]:
     """Deadline breaches recorded in ``user``'s work scope (by local month of ``recorded_at``),
     like ``complaint_counts``; ``by="status"`` groups by breach kind. A breach stays with the
     agency and region it was recorded against, after a re-routing too."""
@@ -139,15 +167,15 @@ def breach_counts(
 
 
 def overdue_counts(
-    user=None,
+    user: "AnyUser | None" = None,
     *,
     purpose: Purpose = Purpose.PUBLIC,
     by: str | None = None,
     region_ids: Iterable[int] | None = None,
     agency_ids: Iterable[int] | None = None,
     triage: bool = True,
-    now=None,
-) -> int | dict:
+    now: datetime | None = None,
+) -> int | dict[Any, int]:
     """Complaints within ``complaints_for(user, purpose)`` overdue at ``now`` (no follow-up, or
     with ``triage`` no verification, in time), of any year.
 
@@ -155,7 +183,8 @@ def overdue_counts(
     indexes that cover it (``by``: ``"region_id"`` or ``"assigned_agency_id"``).
     """
     now = now or timezone.now()
-    total = {} if by else 0
+    count = 0
+    by_key: dict[Any, int] = {}
     branches = [(S.ASSIGNED, "follow_up_due_at")]
     if triage:
         branches.append((S.TRIAGE, "triage_due_at"))
@@ -166,14 +195,16 @@ def overdue_counts(
         if agency_ids is not None:
             qs = qs.filter(assigned_agency_id__in=list(agency_ids))
         if by is None:
-            total += qs.count()
+            count += qs.count()
         else:
             for key, n in qs.order_by().values_list(by).annotate(n=Count("pk")):
-                total[key] = total.get(key, 0) + n
-    return total
+                by_key[key] = by_key.get(key, 0) + n
+    return count if by is None else by_key
 
 
-def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[str]):
+def complaint_for_detail(
+    *, tracking_code: str, user: "AnyUser | None", reporter_codes: frozenset[str]
+) -> Complaint | None:
     """The complaint with its timeline, or None when this visitor may not see it."""
     return (
         complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes)
@@ -193,7 +224,7 @@ def complaint_for_detail(*, tracking_code: str, user, reporter_codes: frozenset[
     )
 
 
-def complaints_of_reporter(user):
+def complaints_of_reporter(user: "AnyUser | None") -> ComplaintQuerySet:
     return (
         complaints_for(user, purpose=Purpose.OWN)
         .with_overdue()
@@ -202,7 +233,7 @@ def complaints_of_reporter(user):
     )
 
 
-def complaints_claimable(user) -> list:
+def complaints_claimable(user: "AnyUser | None") -> list[Complaint]:
     """Guest complaints sent with ``user``'s confirmed address, newest first (code and title)."""
     return list(
         complaints_for(user, purpose=Purpose.CLAIM)
@@ -211,7 +242,7 @@ def complaints_claimable(user) -> list:
     )
 
 
-def complaint_claimable(*, tracking_code: str, reporter_codes: frozenset[str]):
+def complaint_claimable(*, tracking_code: str, reporter_codes: frozenset[str]) -> Complaint | None:
     """A guest complaint (no account yet) whose private link this browser has opened."""
     return (
         complaints_for(None, purpose=Purpose.OWN, reporter_codes=reporter_codes)
@@ -494,7 +525,7 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
     addresses = {c.reporter_email.lower() for c in own if c.reporter_email} | (
         {account} if account else set()
     )
-    events = {}
+    events: dict[int, list[ComplaintEvent]] = {}
     for event in ComplaintEvent.objects.filter(complaint__in=own, is_internal=False).order_by(
         "created_at", "pk"
     ):

@@ -6,19 +6,23 @@ a complaint (the admin shows complaints read-only). Each change locks the row an
 functions change data inside a transaction and queue notifications after commit.
 """
 
+import functools
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import MaxLengthValidator, URLValidator, validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,6 +71,13 @@ from .workflow import (
     transition_for,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from lapor.types import AnyUser
+
+T = TypeVar("T")
+
 S = ComplaintStatus
 TRACKING_CODE_ATTEMPTS = 8
 # Complaints are about what happened recently; a date before this is a typing mistake.
@@ -102,7 +113,7 @@ def check_complaint_fields(
     incident_date: date | None,
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
-    reporter=None,
+    reporter: "AnyUser | None" = None,
     reporter_name: str = "",
     reporter_email: str = "",
     reporter_phone: str = "",
@@ -113,10 +124,10 @@ def check_complaint_fields(
     """Raise ValidationError with every field error of a new complaint."""
     errors: dict[str, list[str]] = {}
 
-    def add(field, message):
+    def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    def check(field, value, validator):
+    def check(field: str, value: str, validator: Callable[[str], None]) -> None:
         try:
             validator(value)
         except ValidationError as exc:
@@ -148,7 +159,7 @@ def check_complaint_fields(
         add("incident_date", _("The date cannot be before 1 January 2000."))
     if (latitude is None) != (longitude is None):
         add("latitude", _("Give both latitude and longitude, or neither."))
-    elif latitude is not None:
+    elif latitude is not None and longitude is not None:
         if not KALSEL_LAT[0] <= latitude <= KALSEL_LAT[1]:
             add("latitude", _("This latitude is outside Kalimantan Selatan."))
         if not KALSEL_LON[0] <= longitude <= KALSEL_LON[1]:
@@ -169,8 +180,7 @@ def check_complaint_fields(
         ("reporter_phone", reporter_phone),
         ("reporter_email", reporter_email),
     ):
-        limit = Complaint._meta.get_field(field).max_length
-        check(field, (value or "").strip(), MaxLengthValidator(limit))
+        check(field, (value or "").strip(), MaxLengthValidator(_max_length(field)))
     if (reporter_email or "").strip():
         check("reporter_email", reporter_email.strip(), validate_email)
     if errors:
@@ -191,16 +201,16 @@ def complaint_submit(
     longitude: Decimal | None = None,
     is_anonymous: bool = False,
     is_confidential: bool = False,
-    reporter=None,
+    reporter: "AnyUser | None" = None,
     reporter_name: str = "",
     reporter_email: str = "",
     reporter_phone: str = "",
     channel: str = Channel.WEB,
-    entered_by=None,
+    entered_by: "User | None" = None,
     entered_as: str = Role.REGION_COORDINATOR,
     source: IntakeSource | None = None,
     agency: Agency | None = None,
-    files: list[CleanFile] = (),
+    files: Sequence[CleanFile] = (),
     idempotency_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> SubmitResult:
@@ -324,13 +334,13 @@ def _save_with_unique_code(complaint: Complaint) -> None:
 
 def complaint_intake(
     *,
-    actor,
+    actor: "User",
     role: str,
     channel: str,
     source: IntakeSource,
     agency: Agency | None = None,
     now: datetime | None = None,
-    **fields,
+    **fields: Any,
 ) -> SubmitResult:
     """Staff enter a complaint found on social media, online or in print, or received by SMS,
     phone or at the counter: check that ``actor`` may enter it in ``role`` (an officer for their
@@ -342,18 +352,19 @@ def complaint_intake(
     now = now or timezone.now()
     scope = staff_scope_for(actor)
     region = fields.get("region")
-    allowed = {
+    allowed: dict[str, bool] = {
         Role.AGENCY_OFFICER: agency is not None and agency.pk in scope.agency_ids,
         Role.REGION_COORDINATOR: agency is None
         and (region is None or scope.covers_region(region.pk))
         and bool(scope.region_ids),
         Role.PROVINCE_STAFF: agency is None and scope.is_province,
-    }.get(role, False)
-    if not allowed:
+    }
+    if not allowed.get(role, False):
         raise WorkflowError(_("You are not allowed to do this."))
     errors = check_intake_source(channel=channel, source=source, today=timezone.localdate(now))
     if (
         role == Role.AGENCY_OFFICER
+        and agency is not None
         and region is not None
         and region.pk != agency.region_id
         and not agency.region.is_province
@@ -387,7 +398,7 @@ def complaint_intake(
     )
 
 
-def intake_role(actor, region: Region | None) -> tuple[str, Agency | None] | None:
+def intake_role(actor: "AnyUser", region: Region | None) -> tuple[str, Agency | None] | None:
     """The role in which ``actor`` may enter a complaint of ``region`` by the intake's rules (see
     ``complaint_intake``), the most specific first: an officer for their own agency of that
     region (or a provincial agency, which serves every region), a coordinator of that region,
@@ -409,7 +420,9 @@ def intake_role(actor, region: Region | None) -> tuple[str, Agency | None] | Non
     return None
 
 
-def complaint_enter(*, actor, channel: str, now: datetime | None = None, **fields) -> SubmitResult:
+def complaint_enter(
+    *, actor: "User", channel: str, now: datetime | None = None, **fields: Any
+) -> SubmitResult:
     """Staff enter a complaint through an integration (an API token), under the intake's scope
     rules: only for a region their role covers, in a role they hold (which the event records),
     an officer's going to their own agency. ``fields`` are ``complaint_submit``'s."""
@@ -450,15 +463,12 @@ def check_intake_source(*, channel: str, source: IntakeSource, today: date) -> d
             except ValidationError:
                 errors["source_url"] = [_("Enter a full link starting with https://.")]
             else:
-                if (
-                    len(source_url_normalise(url))
-                    > Complaint._meta.get_field("source_url").max_length
-                ):
+                if len(source_url_normalise(url)) > _max_length("source_url"):
                     errors["source_url"] = [_("This link is too long.")]
     if channel == Channel.PRINT_MEDIA:
         if not (source.publication or "").strip():
             errors["source_name"] = [_("Name the newspaper or magazine.")]
-        elif len(source.publication.strip()) > Complaint._meta.get_field("source_name").max_length:
+        elif len(source.publication.strip()) > _max_length("source_name"):
             errors["source_name"] = [_("The name can be at most 150 characters long.")]
         if source.published_on is None:
             errors["source_date"] = [_("Give the date of the edition.")]
@@ -479,12 +489,12 @@ def complaint_route(
     if agency is None:
         rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
         agency = rule.agency if rule is not None else None
-    routed = agency is not None and agency.is_active
-    action = Action.ROUTE if routed else Action.ROUTE_TO_TRIAGE
+    routed = agency if agency is not None and agency.is_active else None
+    action = Action.ROUTE if routed is not None else Action.ROUTE_TO_TRIAGE
     transition = transition_for(action, status=complaint.status, role=Role.SYSTEM)
-    if routed:
-        _assign(complaint, agency, now=now)
-        complaint.status = transition.target
+    if routed is not None:
+        _assign(complaint, routed, now=now)
+        complaint.status = transition.target_from(complaint.status)
         complaint.save()
         _event(
             complaint,
@@ -493,12 +503,12 @@ def complaint_route(
             role=Role.SYSTEM,
             from_status=S.SUBMITTED,
             to_status=S.ASSIGNED,
-            to_agency=agency,
+            to_agency=routed,
             data=_deadline_data(complaint),
         )
     else:
         _to_triage(complaint, now=now)
-        complaint.status = transition.target
+        complaint.status = transition.target_from(complaint.status)
         complaint.save()
         _event(
             complaint,
@@ -507,7 +517,7 @@ def complaint_route(
             role=Role.SYSTEM,
             from_status=S.SUBMITTED,
             to_status=S.TRIAGE,
-            data={"triage_due_at": complaint.triage_due_at.isoformat()},
+            data={"triage_due_at": _iso(complaint.triage_due_at)},
         )
 
 
@@ -516,13 +526,13 @@ def complaint_transition(
     complaint: Complaint,
     action: str,
     role: str,
-    actor=None,
+    actor: "AnyUser | None" = None,
     note: str = "",
     agency: Agency | None = None,
     reason: str = "",
     duplicate_of: Complaint | None = None,
     rating: int | None = None,
-    files: list[CleanFile] = (),
+    files: Sequence[CleanFile] = (),
     now: datetime | None = None,
 ) -> Complaint:
     """Apply one workflow action: lock the row, check the move, write status and event.
@@ -574,7 +584,12 @@ def complaint_transition(
 
 
 def complaint_reply(
-    *, complaint: Complaint, actor=None, note: str, files=(), now: datetime | None = None
+    *,
+    complaint: Complaint,
+    actor: "AnyUser | None" = None,
+    note: str,
+    files: Sequence[CleanFile] = (),
+    now: datetime | None = None,
 ) -> ComplaintEvent:
     """The reporter answers a follow-up; the complaint's status does not change."""
     now = now or timezone.now()
@@ -600,7 +615,12 @@ def complaint_reply(
 
 
 def complaint_privacy_change(
-    *, complaint: Complaint, actor, role: str, is_anonymous: bool, is_confidential: bool
+    *,
+    complaint: Complaint,
+    actor: "AnyUser | None",
+    role: str,
+    is_anonymous: bool,
+    is_confidential: bool,
 ) -> Complaint:
     """The reporter (or a coordinator on their behalf) changes anonim/rahasia."""
     if role not in (Role.REPORTER, Role.REGION_COORDINATOR, Role.PROVINCE_STAFF):
@@ -633,7 +653,7 @@ class ClaimProof:
     VERIFIED_EMAIL = "verified_email"  # confirmed the address, signed in, and chose it
 
 
-def complaint_claim(*, complaint: Complaint, user, proof: str) -> bool:
+def complaint_claim(*, complaint: Complaint, user: "User", proof: str) -> bool:
     """Join a guest complaint to ``user``'s account; False when it already has an account.
 
     Never done on an email confirmation alone: someone may register with another person's
@@ -678,7 +698,9 @@ def supporter_email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def complaint_support(*, complaint: Complaint, user=None, email: str = "") -> bool:
+def complaint_support(
+    *, complaint: Complaint, user: "AnyUser | None" = None, email: str = ""
+) -> bool:
     """Add one "me too" to a public complaint, by account or else by email address (kept
     hashed); True when it counted, False when this person had supported it already.
 
@@ -719,7 +741,13 @@ def complaint_support(*, complaint: Complaint, user=None, email: str = "") -> bo
 
 
 def complaint_note_internal(
-    *, complaint: Complaint, actor, role: str, note: str, files=(), now: datetime | None = None
+    *,
+    complaint: Complaint,
+    actor: "AnyUser | None",
+    role: str,
+    note: str,
+    files: Sequence[CleanFile] = (),
+    now: datetime | None = None,
 ) -> ComplaintEvent:
     """A staff note on the timeline that only staff see; the complaint does not change."""
     now = now or timezone.now()
@@ -775,7 +803,7 @@ def complaints_close_expired(*, now: datetime | None = None, batch: int = CLOSE_
                         actor_role=Role.SYSTEM,
                         created_at=now,
                         from_status=status,
-                        to_status=transition.target,
+                        to_status=transition.target_from(status),
                         data={"reason": "reply_window_passed"},
                     )
                     for pk, status in rows
@@ -791,7 +819,7 @@ CONTACT_REASON_MIN = 10
 
 
 def contact_view_record(
-    *, complaint: Complaint, actor, reason: str, now: datetime | None = None
+    *, complaint: Complaint, actor: "User", reason: str, now: datetime | None = None
 ) -> ContactView:
     """Staff ask to see the reporter's contact: allowed with a reason, and recorded.
 
@@ -815,7 +843,7 @@ def contact_view_record(
         raise ValidationError({"reason": _("The reason can be at most 200 characters long.")})
     if complaint.personal_data_removed_at is not None:
         raise WorkflowError(_("The reporter's personal data has been removed."))
-    role = Role.PROVINCE_STAFF if complaint.is_anonymous else role_preferred(roles)
+    role = Role.PROVINCE_STAFF if complaint.is_anonymous else _given(role_preferred(roles), "role")
     return ContactView.objects.create(
         complaint=complaint,
         viewer=actor,
@@ -837,7 +865,7 @@ class RemovalReason:
     ERASURE = "erasure"  # the reporter asked for it
 
 
-def _ended_before(cutoff: datetime, *, kind: str):
+def _ended_before(cutoff: datetime, *, kind: str) -> Exists:
     """The complaint's last archiving event is at or before ``cutoff``."""
     return Exists(
         ComplaintEvent.objects.filter(complaint=OuterRef("pk"), kind=kind, created_at__lte=cutoff)
@@ -877,7 +905,12 @@ def complaints_anonymise_due(*, now: datetime | None = None, batch: int = ANONYM
             return total
 
 
-def complaints_personal_data_erase(*, complaints, actor=None, now: datetime | None = None) -> int:
+def complaints_personal_data_erase(
+    *,
+    complaints: "QuerySet[Complaint]",
+    actor: "AnyUser | None" = None,
+    now: datetime | None = None,
+) -> int:
     """The reporter's erasure request: their contact leaves these complaints at once (the
     complaint's text, status and history stay: the agency's handling record must stay).
     ``complaints`` come from the caller's ``Purpose.OWN`` scope. Returns how many changed."""
@@ -896,15 +929,20 @@ def complaints_personal_data_erase(*, complaints, actor=None, now: datetime | No
 
 
 def complaints_contact_correct(
-    *, complaints, name: str, email: str, phone: str, actor=None, now: datetime | None = None
+    *,
+    complaints: "QuerySet[Complaint]",
+    name: str,
+    email: str,
+    phone: str,
+    actor: "AnyUser | None" = None,
+    now: datetime | None = None,
 ) -> int:
     """The reporter corrects the contact on their own complaints (``Purpose.OWN``); one
     internal ``privacy`` event each, without the values. Returns how many changed."""
     fields = {"reporter_name": name, "reporter_email": email, "reporter_phone": phone}
     errors: dict[str, list[str]] = {}
     for field, value in fields.items():
-        limit = Complaint._meta.get_field(field).max_length
-        if len((value or "").strip()) > limit:
+        if len((value or "").strip()) > _max_length(field):
             errors.setdefault(field, []).append(_("This is too long."))
     if (email or "").strip():
         try:
@@ -955,7 +993,9 @@ def _scrubbed(text: str, values: list[str]) -> str:
     return text
 
 
-def _personal_data_remove(ids: list[int], *, now: datetime, reason: str, actor=None) -> None:
+def _personal_data_remove(
+    ids: list[int], *, now: datetime, reason: str, actor: "AnyUser | None" = None
+) -> None:
     """Inside the caller's transaction, with the rows locked: blank the reporter's name, email,
     phone, account link and private link; scrub them from the events' notes and data and from
     the reporter's notifications; one ``anonymised`` event per complaint."""
@@ -1032,7 +1072,7 @@ def attachments_prune_spam(*, now: datetime | None = None, batch: int = ANONYMIS
             )
             files = [a.file for a in doomed]
             Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
-            transaction.on_commit(lambda files=files: [f.delete(save=False) for f in files])
+            transaction.on_commit(functools.partial(_files_delete, files))
         total += len(doomed)
         if len(doomed) < batch:
             return total
@@ -1041,7 +1081,7 @@ def attachments_prune_spam(*, now: datetime | None = None, batch: int = ANONYMIS
 # --- internals ---------------------------------------------------------------------------------
 
 
-def _check_actor(complaint: Complaint, *, actor, role: str) -> None:
+def _check_actor(complaint: Complaint, *, actor: "AnyUser | None", role: str) -> None:
     if role == Role.SYSTEM:
         return
     if role == Role.REPORTER:
@@ -1050,17 +1090,23 @@ def _check_actor(complaint: Complaint, *, actor, role: str) -> None:
             raise WorkflowError(_("Only the reporter can do this."))
         return
     scope = staff_scope_for(actor)
-    allowed = {
+    allowed: dict[str, bool] = {
         Role.PROVINCE_STAFF: scope.is_province,
         Role.REGION_COORDINATOR: scope.covers_region(complaint.region_id),
         Role.AGENCY_OFFICER: complaint.assigned_agency_id in scope.agency_ids,
-    }.get(role, False)
-    if not allowed:
+    }
+    if not allowed.get(role, False):
         raise WorkflowError(_("You are not allowed to do this."))
 
 
 def _check_requirements(
-    complaint: Complaint, requires, *, note: str, agency, reason: str, rating
+    complaint: Complaint,
+    requires: Collection[str],
+    *,
+    note: str,
+    agency: Agency | None,
+    reason: str,
+    rating: int | None,
 ) -> None:
     if "note" in requires and not note:
         raise ValidationError({"note": _("Write a note: it is required for this step.")})
@@ -1084,10 +1130,20 @@ def _check_requirements(
             raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
 
 
-def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, duplicate_of, rating):
+def _apply(
+    complaint: Complaint,
+    action: str,
+    *,
+    now: datetime,
+    note: str,
+    agency: Agency | None,
+    reason: str,
+    duplicate_of: Complaint | None,
+    rating: int | None,
+) -> tuple[str, dict[str, Any]]:
     """The effects of ``action`` beyond the status; returns (event kind, event data)."""
     if action == Action.REROUTE:
-        _assign(complaint, agency, now=now)
+        _assign(complaint, _given(agency, "agency"), now=now)
         return EventKind.REROUTED, _deadline_data(complaint)
     if action == Action.FOLLOW_UP:
         _first_follow_up(complaint, now)
@@ -1095,24 +1151,24 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
     if action == Action.NOT_OURS:
         _end_assignment(complaint, now)
         _to_triage(complaint, now=now)
-        return EventKind.NOT_OURS, {"triage_due_at": complaint.triage_due_at.isoformat()}
+        return EventKind.NOT_OURS, {"triage_due_at": _iso(complaint.triage_due_at)}
     if action == Action.RESOLVE:
         _first_follow_up(complaint, now)
         complaint.resolved_at = now
         complaint.reply_due_at = deadlines.reply_window_end(now)
-        return EventKind.RESOLVED, {"reply_due_at": complaint.reply_due_at.isoformat()}
+        return EventKind.RESOLVED, {"reply_due_at": _iso(complaint.reply_due_at)}
     if action == Action.REOPEN:
         if complaint.reply_due_at and now > complaint.reply_due_at:
             raise WorkflowError(_("The ten days to reopen this complaint have passed."))
-        agency = complaint.assigned_agency
+        agency = _given(complaint.assigned_agency, "assigned_agency")
         complaint.resolved_at = complaint.reply_due_at = None
         _assign(complaint, agency, now=now)
         return EventKind.REOPENED, _deadline_data(complaint)
     if action == Action.RATE:
-        complaint.rating = int(rating)
+        complaint.rating = int(_given(rating, "rating"))
         complaint.rating_comment = note
         complaint.closed_at = now
-        return EventKind.RATED, {"rating": int(rating)}
+        return EventKind.RATED, {"rating": complaint.rating}
     if action == Action.CLOSE:
         for field, value in _closed_fields(now).items():
             setattr(complaint, field, value)
@@ -1128,8 +1184,8 @@ def _apply(complaint: Complaint, action: str, *, now, note, agency, reason, dupl
         _end_assignment(complaint, now)
         complaint.triage_due_at = None
         data = {"reason": reason}
-        if complaint.duplicate_of_id:
-            data["duplicate_of"] = duplicate_of.tracking_code
+        if complaint.duplicate_of is not None:
+            data["duplicate_of"] = complaint.duplicate_of.tracking_code
         return EventKind.ARCHIVED, data
     raise WorkflowError(_("Unknown action."))
 
@@ -1196,11 +1252,37 @@ def _first_follow_up(complaint: Complaint, now: datetime) -> None:
         ).update(first_follow_up_at=now)
 
 
-def _deadline_data(complaint: Complaint) -> dict:
+def _deadline_data(complaint: Complaint) -> dict[str, Any]:
     return {
-        "follow_up_due_at": complaint.follow_up_due_at.isoformat(),
-        "completion_due_at": complaint.completion_due_at.isoformat(),
+        "follow_up_due_at": _iso(complaint.follow_up_due_at),
+        "completion_due_at": _iso(complaint.completion_due_at),
     }
+
+
+def _files_delete(files: list[FieldFile]) -> None:
+    """Remove stored files, once the transaction that deleted their rows has committed."""
+    for file in files:
+        file.delete(save=False)
+
+
+def _iso(deadline: datetime | None) -> str:
+    """A deadline just set, for an event's data."""
+    return _given(deadline, "deadline").isoformat()
+
+
+def _given(value: "T | None", what: str) -> T:
+    """A value that the checks before (the transition's requirements, the status) guarantee."""
+    if value is None:
+        raise ValueError(f"{what} is missing")
+    return value
+
+
+def _max_length(field: str) -> int:
+    """The length a text column of Complaint holds."""
+    max_length = getattr(Complaint._meta.get_field(field), "max_length", None)
+    if max_length is None:
+        raise ValueError(f"Complaint.{field} has no maximum length")
+    return max_length
 
 
 @dataclass(frozen=True)
@@ -1228,7 +1310,7 @@ def breaches_record(
     """
     if not missed:
         return set()
-    data = {}
+    data: dict[tuple[int, datetime], dict[str, Any]] = {}
     for due in missed:
         data[(due.complaint_id, due.due_at)] = {
             "deadline": str(kind),
@@ -1276,7 +1358,13 @@ def breaches_record(
     return {due.complaint_id for due in new}
 
 
-def _breaches_record_in_sql(missed: list[BreachDue], *, kind: str, now: datetime, data) -> set[int]:
+def _breaches_record_in_sql(
+    missed: list[BreachDue],
+    *,
+    kind: str,
+    now: datetime,
+    data: dict[tuple[int, datetime], dict[str, Any]],
+) -> set[int]:
     """``breaches_record`` on PostgreSQL: the breach rows ``ON CONFLICT DO NOTHING``, and an
     event for each one inserted, in one statement."""
     breach, event = DeadlineBreach._meta.db_table, ComplaintEvent._meta.db_table
@@ -1323,13 +1411,13 @@ def _event(
     *,
     now: datetime,
     role: str,
-    actor=None,
+    actor: "AnyUser | None" = None,
     from_status: str = "",
     to_status: str = "",
-    from_agency=None,
-    to_agency=None,
+    from_agency: Agency | None = None,
+    to_agency: Agency | None = None,
     note: str = "",
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     is_internal: bool = False,
 ) -> ComplaintEvent:
     return ComplaintEvent.objects.create(
@@ -1348,7 +1436,13 @@ def _event(
     )
 
 
-def _attachments_store(complaint, files, *, role: str, event=None) -> list[Attachment]:
+def _attachments_store(
+    complaint: Complaint,
+    files: Sequence[CleanFile],
+    *,
+    role: str,
+    event: ComplaintEvent | None = None,
+) -> list[Attachment]:
     stored = []
     for clean in files:
         attachment = Attachment(
@@ -1364,7 +1458,9 @@ def _attachments_store(complaint, files, *, role: str, event=None) -> list[Attac
     return stored
 
 
-def _notify_after(complaint: Complaint, action: str, *, event, old_agency) -> None:
+def _notify_after(
+    complaint: Complaint, action: str, *, event: ComplaintEvent, old_agency: Agency | None
+) -> None:
     context = {"complaint": complaint, "event": event}
     if action in (Action.REROUTE, Action.REOPEN) and complaint.assigned_agency_id:
         notification_queue_each(
@@ -1394,9 +1490,11 @@ def _notify_after(complaint: Complaint, action: str, *, event, old_agency) -> No
             )
 
 
-def actor_roles(complaint: Complaint, user, *, reporter_access: bool = False) -> set[str]:
+def actor_roles(
+    complaint: Complaint, user: "AnyUser | None", *, reporter_access: bool = False
+) -> set[str]:
     """The capacities in which ``user`` may act on ``complaint``."""
-    roles = set()
+    roles: set[str] = set()
     if reporter_access or (
         user is not None and user.is_authenticated and complaint.reporter_id == user.pk
     ):
@@ -1411,14 +1509,18 @@ def actor_roles(complaint: Complaint, user, *, reporter_access: bool = False) ->
     return roles
 
 
-def acting_role(user, complaint: Complaint, action: str | None = None) -> str | None:
+def acting_role(
+    user: "AnyUser | None", complaint: Complaint, action: str | None = None
+) -> str | None:
     """The staff role in which ``user`` takes ``action`` on ``complaint`` (with no action: writes
     an internal note): of the roles they hold on it, the most specific the table allows. None
     when they may not."""
     return role_preferred(actor_roles(complaint, user) - {Role.REPORTER}, action=action)
 
 
-def actions_for(user, complaint: Complaint, *, reporter_access: bool = False) -> Allowed:
+def actions_for(
+    user: "AnyUser | None", complaint: Complaint, *, reporter_access: bool = False
+) -> Allowed:
     """What the workflow lets ``user`` do on ``complaint`` now, as its reporter and as staff.
     ``reporter_access``: the caller has checked the private link (a guest reporter)."""
     roles = actor_roles(complaint, user, reporter_access=reporter_access)

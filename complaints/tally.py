@@ -15,7 +15,7 @@ breach's kind), ``is_confidential`` and ``followed_up`` (first follow-up given);
 # Every statement here is built from the constants below, never from input.
 # ruff: noqa: S608
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,6 +34,7 @@ def _month(column: str, vendor: str) -> str:
         return f"date_trunc('month', {column} AT TIME ZONE '{zone}')::date"
     # SQLite keeps UTC text; the zone's offset now (Asia/Makassar has no daylight saving).
     offset = ZoneInfo(settings.TIME_ZONE).utcoffset(datetime.now(UTC).replace(tzinfo=None))
+    offset = offset or timedelta(0)  # None only for a zone without an offset: none here
     minutes = int(offset.total_seconds() // 60)
     return f"strftime('%Y-%m-01', {column}, '{minutes:+d} minutes')"
 

@@ -6,9 +6,13 @@ time, ``complaint_route`` at submission, ``complaints_close_expired`` in bulk (t
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class ComplaintStatus(models.TextChoices):
@@ -61,6 +65,10 @@ class Transition:
     target: str | None  # None: the status stays as it is
     roles: frozenset[str]
     requires: tuple[str, ...] = ()
+
+    def target_from(self, status: str) -> str:
+        """The status after this transition from ``status``."""
+        return self.target if self.target is not None else status
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -119,7 +127,7 @@ PUBLIC_STATUSES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED})
 class WorkflowError(Exception):
     """A move the workflow does not allow, or one missing what it needs. Safe to show."""
 
-    def __init__(self, message, *, field: str | None = None):
+    def __init__(self, message: "str | StrPromise", *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -167,7 +175,7 @@ def role_preferred(roles: set[str], *, action: str | None = None) -> str | None:
     """The staff role among ``roles`` that takes ``action`` (by the table), or, with no action
     (an internal note), that acts at all; the most specific first. None: none may."""
     if action is None:
-        allowed = HANDLERS
+        allowed: frozenset[str] = HANDLERS
     else:
         transition = TRANSITIONS_BY_ACTION.get(action)
         allowed = transition.roles if transition is not None else frozenset()

@@ -17,13 +17,15 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -66,8 +68,8 @@ def notification_queue(
     dedupe_key: str,
     recipient: str,
     template: str,
-    context: dict,
-    complaint=None,
+    context: dict[str, Any],
+    complaint: Model | None = None,
     secret: str = "",
 ) -> Notification | None:
     """Write one outbox row (once per ``dedupe_key``) and ask for its delivery after commit.
@@ -87,7 +89,7 @@ def notification_queue(
             "subject": subject,
             "body": body,
             "secret": secret,
-            "complaint": complaint,
+            "complaint_id": complaint.pk if complaint is not None else None,
         },
     )
     if created:
@@ -230,7 +232,7 @@ def _parallel_writes() -> bool:
     return db_connection.features.has_select_for_update_skip_locked
 
 
-def _due(now: datetime | None = None):
+def _due(now: datetime | None = None) -> QuerySet[Notification]:
     now = now or timezone.now()
     return Notification.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
@@ -273,7 +275,9 @@ def notifications_claim(
     )
 
 
-def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline: float) -> bool:
+def _send_batch(
+    mail: BaseEmailBackend, rows: list[Notification], result: DeliveryResult, deadline: float
+) -> bool:
     """Send claimed rows in order, recording each result before the next is sent; False when
     the mail server cannot be reached (the rows wait, with a back-off).
 
@@ -295,7 +299,9 @@ def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline
             in_flight = True
             try:
                 accepted = mail.send_messages([_message(row, mail)])
-                error = None if accepted else RuntimeError("the mail server did not accept it")
+                error: Exception | None = (
+                    None if accepted else RuntimeError("the mail server did not accept it")
+                )
             except SoftTimeLimitExceeded:
                 raise
             except Exception as exc:  # SMTP and socket errors: this row tries again later
@@ -326,7 +332,7 @@ def _send_batch(mail, rows: list[Notification], result: DeliveryResult, deadline
             result.released += _release(rest)
 
 
-def _message(row: Notification, mail) -> EmailMessage:
+def _message(row: Notification, mail: BaseEmailBackend) -> EmailMessage:
     body = row.body.replace(Notification.SECRET_PLACEHOLDER, row.secret) if row.secret else row.body
     return EmailMessage(subject=row.subject, body=body, to=[row.recipient], connection=mail)
 
@@ -474,7 +480,12 @@ def staff_recipients(audiences: set[tuple]) -> dict[tuple, list[str]]:
 
 
 def notification_queue_each(
-    audience: tuple, *, key: str, template: str, context: dict, complaint=None
+    audience: tuple[str, int | None],
+    *,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    complaint: Model | None = None,
 ) -> None:
     """One outbox row per address of a staff audience; ``key`` is made unique per address."""
     for recipient in staff_recipients({audience}).get(audience, []):
@@ -487,7 +498,9 @@ def notification_queue_each(
         )
 
 
-def reporter_address(complaint) -> str:
+def reporter_address(complaint: Any) -> str:
+    """Where a complaint's reporter hears from us: their account's address, else the one they
+    left (a complaints.Complaint; this app does not import that one, which depends on it)."""
     if complaint.reporter_id and complaint.reporter.email:
         return complaint.reporter.email
     return complaint.reporter_email
