@@ -111,7 +111,7 @@ class RankingView(APIView):
             400: OpenApiResponse(ErrorSerializer, description="Unknown level or region"),
             404: OpenApiResponse(ErrorSerializer, description="No ranking for this year"),
         },
-        tags=["rankings"],
+        tags=["peringkat"],
     )
     def get(self, request, year: int):
         level = request.query_params.get("level") or Level.REGENCY

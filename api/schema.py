@@ -1,4 +1,7 @@
-"""OpenAPI pieces shared by the API views: the error body, parameters and Indonesian examples."""
+"""OpenAPI pieces shared by the API views: the error body, parameters, request bodies and
+Indonesian examples."""
+
+import functools
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -104,6 +107,33 @@ EXAMPLE_UNAUTHENTICATED = OpenApiExample(
     response_only=True,
     status_codes=["401"],
 )
+
+
+@functools.cache
+def request_bodies(serializer_class: type[serializers.Serializer]) -> dict:
+    """The request body of a write, by content type, each under a schema of its own.
+
+    A generated client picks the content type by the class of the body it is given, so two
+    content types must not share one schema (with one, openapi-python-client sends JSON, form
+    and multipart bodies at once and the server sees no field). JSON carries the fields
+    (schema ``<Name>Request``); a serializer with ``attachments`` is also declared as
+    multipart/form-data with the files (``<Name>MultipartRequest``). The views still parse
+    form-encoded bodies, as a browser form sends them, but the contract offers these two.
+    """
+    if "attachments" not in serializer_class._declared_fields:
+        return {"application/json": serializer_class}
+    name = serializer_class.__name__.removesuffix("Serializer")
+    as_json = type(
+        serializer_class.__name__,
+        (serializer_class,),
+        {"attachments": None, "__module__": serializer_class.__module__},
+    )
+    as_multipart = type(
+        f"{name}MultipartSerializer",
+        (serializer_class,),
+        {"__module__": serializer_class.__module__},
+    )
+    return {"application/json": as_json, "multipart/form-data": as_multipart}
 
 
 def error(description: str, *examples) -> OpenApiResponse:

@@ -58,6 +58,7 @@ from .schema import (
     IDEMPOTENCY_KEY,
     TRACKING_CODE,
     errors,
+    request_bodies,
 )
 
 S = ComplaintStatus
@@ -301,11 +302,7 @@ class ComplaintCursor(CursorPagination):
             "`access_key` dan `private_link` sekali saja."
         ),
         parameters=[IDEMPOTENCY_KEY],
-        request={
-            "application/json": s.ComplaintCreateSerializer,
-            "multipart/form-data": s.ComplaintCreateSerializer,
-            "application/x-www-form-urlencoded": s.ComplaintCreateSerializer,
-        },
+        request=request_bodies(s.ComplaintCreateSerializer),
         responses={
             201: s.ComplaintCreatedSerializer,
             200: OpenApiResponse(
@@ -517,11 +514,7 @@ def _reporter_schema(summary, description, serializer):
         summary=summary,
         description=description + " Pelapor dengan akun memakai sesi; tamu mengirim X-Access-Key.",
         parameters=[TRACKING_CODE, ACCESS_KEY],
-        request={
-            "application/json": serializer,
-            "multipart/form-data": serializer,
-            "application/x-www-form-urlencoded": serializer,
-        },
+        request=request_bodies(serializer),
         responses={200: s.ComplaintDetailSerializer, **errors(400, 401, 403, 404, 409, 415, 429)},
     )
 
@@ -646,11 +639,7 @@ def _staff_schema(summary, description, serializer):
         + " Hanya staf yang cakupannya meliputi pengaduan ini; alur kerja menentukan apakah "
         "langkah ini boleh sekarang (409 dengan alasannya bila tidak).",
         parameters=[TRACKING_CODE],
-        request={
-            "application/json": serializer,
-            "multipart/form-data": serializer,
-            "application/x-www-form-urlencoded": serializer,
-        },
+        request=request_bodies(serializer),
         responses={200: s.ComplaintDetailSerializer, **errors(400, 401, 403, 404, 409, 415, 429)},
     )
 

@@ -7,7 +7,6 @@ files a complaint through ``complaint_submit`` with channel "open311".
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,7 +26,7 @@ from complaints.workflow import ComplaintStatus
 from lapor.dates import parse_moment
 
 from ..models import Open311Client
-from .geo import region_for_address, region_for_point
+from .forms import Open311RequestForm
 from .renderers import error, respond
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -308,15 +307,6 @@ def _client(api_key: str) -> Open311Client | None:
     return None if client.has_expired else client
 
 
-def _decimal(raw: str) -> Decimal | None:
-    """Decimal degrees, or None for anything else (text, NaN, infinities, absurd sizes)."""
-    try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() and abs(value) <= 360 else None
-
-
 def _request_create(request, fmt):
     data = request.POST
     client = _client(data.get("api_key", ""))
@@ -337,68 +327,26 @@ def _request_create(request, fmt):
             _("Too many requests from this api_key; try again later."),
             headers={"Retry-After": str(max(1, usage["time_left"]))},
         )
-    service_code = data.get("service_code", "").strip()
-    if not service_code:
-        return error(fmt, 400, _("service_code was not provided."))
-    category = categories_active().filter(code=service_code[:40]).first()
-    if category is None:
-        return error(fmt, 400, _("service_code not found."))
-
-    lat_raw, lon_raw = data.get("lat", ""), data.get("long", "")
-    latitude = longitude = None
-    if lat_raw.strip() or lon_raw.strip():
-        latitude, longitude = _decimal(lat_raw), _decimal(lon_raw)
-        if latitude is None or longitude is None:
-            return error(fmt, 400, _("lat and long must both be decimal degrees."))
-        latitude, longitude = round(latitude, 6), round(longitude, 6)
-    address = data.get("address_string", "").strip()
-    if latitude is None and not address and not data.get("address_id", "").strip():
-        return error(fmt, 400, _("Give lat and long, or address_string."))
-
-    regency_code = data.get("attribute[regency]", "").strip()
-    if regency_code:
-        region = Region.objects.filter(code=regency_code[:8]).exclude(kind="province").first()
-        if region is None:
-            return error(fmt, 400, _("attribute[regency] is not a regency or city code."))
-    elif latitude is not None:
-        region = region_for_point(latitude, longitude)
-    else:
-        region = region_for_address(address)
-        if region is None:
-            return error(
-                fmt,
-                400,
-                _("Give lat and long, or attribute[regency]: the address names no one regency."),
-            )
-    classification = data.get("attribute[classification]", "").strip() or Classification.PENGADUAN
-    description = data.get("description", "").strip()
-    media_url = data.get("media_url", "").strip()
-    if media_url:
-        if not media_url.startswith(("http://", "https://")) or len(media_url) > 500:
-            return error(fmt, 400, _("media_url must be an http(s) URL."))
-        description = f"{description}\n\n{_('Media')}: {media_url}"
-    first_line = description.splitlines()[0] if description else ""
-    title = first_line[:147] + "…" if len(first_line) > 150 else first_line
-    name = " ".join(
-        part
-        for part in (data.get("first_name", "").strip(), data.get("last_name", "").strip())
-        if part
-    )
+    form = Open311RequestForm(data)
+    if not form.is_valid():
+        return error(fmt, 400, form.first_error())
+    fields = form.cleaned_data
+    category = fields["category"]
     key = uuid.uuid4()
     try:
         result = complaint_submit(
-            classification=classification,
-            title=title,
-            description=description,
+            classification=fields["classification"],
+            title=fields["title"],
+            description=fields["description"],
             category=category,
-            region=region,
-            address=address or f"{latitude}, {longitude}",
+            region=fields["region"],
+            address=fields["address"],
             incident_date=timezone.localdate(),
-            latitude=latitude,
-            longitude=longitude,
-            reporter_name=name,
-            reporter_email=data.get("email", "").strip(),
-            reporter_phone=data.get("phone", "").strip(),
+            latitude=fields["latitude"],
+            longitude=fields["longitude"],
+            reporter_name=fields["reporter_name"],
+            reporter_email=fields["email"],
+            reporter_phone=fields["phone"],
             channel=Channel.OPEN311,
             idempotency_key=key,
         )
