@@ -42,7 +42,7 @@ test: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/mypy
 	@[ -n "$$CHROMIUM_PATH" ] || [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] || $(VENV)/bin/playwright install chromium
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
