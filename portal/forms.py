@@ -166,12 +166,23 @@ class NoteForm(forms.Form):
     attachments = AttachmentsField(label=_("Photos or documents"))
 
 
+# What each number of stars means, shown with the stars; 1 first, as people count.
+RATING_WORDS = (
+    (1, _("Very poor")),
+    (2, _("Poor")),
+    (3, _("Fair")),
+    (4, _("Good")),
+    (5, _("Very good")),
+)
+
+
 class RatingForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How well was your complaint handled?"),
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        choices=RATING_WORDS,
         coerce=int,
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose from 1 to 5 stars.")},
     )
     note = forms.CharField(
         label=_("Comment"),
@@ -187,6 +198,11 @@ class ReopenForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args, **kwargs):
+        # The reply form on the same page has a "note" too: its own ids, the same field names.
+        kwargs.setdefault("auto_id", "id_reopen_%s")
+        super().__init__(*args, **kwargs)
 
 
 class TrackForm(forms.Form):
