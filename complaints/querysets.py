@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from agencies.selectors import staff_scope_for
 
-from .workflow import PUBLIC_STATUSES, ComplaintStatus
+from .workflow import DUE_FIELD, PUBLIC_STATUSES, ComplaintStatus
 
 
 class ComplaintQuerySet(models.QuerySet):
@@ -107,9 +107,7 @@ def next_due_expression() -> Case:
     """The clock that matters next: verification in triage, the first follow-up until it is
     given, then the completion target; none once resolved, closed or archived."""
     return Case(
-        When(status=ComplaintStatus.TRIAGE, then=F("triage_due_at")),
-        When(status=ComplaintStatus.ASSIGNED, then=F("follow_up_due_at")),
-        When(status=ComplaintStatus.IN_PROGRESS, then=F("completion_due_at")),
+        *(When(status=status, then=F(field)) for status, field in DUE_FIELD.items()),
         default=None,
     )
 

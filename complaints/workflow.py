@@ -221,3 +221,76 @@ def allowed_for(*, status: str, roles: set[str]) -> Allowed:
     if staff_roles:
         staff = set(allowed_actions(status=status, roles=staff_roles)) | {NOTE}
     return Allowed(roles=frozenset(roles), reporter=frozenset(reporter), staff=frozenset(staff))
+
+
+# Where a complaint stands, as the reporter reads it: five steps, the clock of the current one.
+# ``DUE_FIELD`` is the deadline that runs in each status (``querysets.next_due_expression`` builds
+# the staff queue's order from the same table; the reply window only matters to the reporter).
+STEPS: tuple[tuple[str, str], ...] = (
+    ("received", _("Received")),
+    ("routed", _("Verified / sent to the agency")),
+    ("followed_up", _("Followed up")),
+    ("resolved", _("Resolved")),
+    ("closed", _("Closed")),
+)
+DUE_FIELD: dict[str, str] = {
+    S.TRIAGE: "triage_due_at",
+    S.ASSIGNED: "follow_up_due_at",
+    S.IN_PROGRESS: "completion_due_at",
+}
+# The step each status waits for (its index in STEPS): before it, every step is done.
+_WAITING_FOR = {
+    S.SUBMITTED: 1,
+    S.TRIAGE: 1,
+    S.ASSIGNED: 2,
+    S.IN_PROGRESS: 3,
+    S.RESOLVED: 4,
+    S.CLOSED: len(STEPS),
+}
+_DUE_LABEL = {
+    S.TRIAGE: _("Verification due"),
+    S.ASSIGNED: _("First follow-up due"),
+    S.IN_PROGRESS: _("Completion target"),
+    S.RESOLVED: _("Closes by itself"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    state: str  # "done", "current" (being waited for) or "todo"
+
+
+@dataclass(frozen=True)
+class Progress:
+    steps: tuple[Step, ...]
+    as_of: object = None  # the moment the time left is counted from
+    due_at: object = None  # the current step's deadline (aware datetime), or None
+    due_label: str = ""
+    overdue: bool = False  # the current clock has run out
+
+
+def complaint_progress(complaint, *, now) -> Progress | None:
+    """The steps of ``complaint`` (done, current, to do) and the deadline of the current one;
+    None for an archived complaint, which left the steps."""
+    waiting = _WAITING_FOR.get(complaint.status)
+    if waiting is None:
+        return None
+    steps = tuple(
+        Step(key, label, "done" if i < waiting else "current" if i == waiting else "todo")
+        for i, (key, label) in enumerate(STEPS)
+    )
+    field = DUE_FIELD.get(complaint.status)
+    if complaint.status == S.RESOLVED:
+        field = "reply_due_at"
+    due_at = getattr(complaint, field) if field else None
+    if due_at is None:
+        return Progress(steps, as_of=now)
+    return Progress(
+        steps,
+        as_of=now,
+        due_at=due_at,
+        due_label=_DUE_LABEL[complaint.status],
+        overdue=due_at < now,
+    )

@@ -45,3 +45,7 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Where browser tests keep screenshots for a person to look at (CI sets it, see .ci/run).
+SCREENSHOTS = Path(os.environ.get("LAPOR_SCREENSHOT_DIR") or BASE_DIR / "var" / "screenshots")

@@ -11,7 +11,9 @@ CI_RUN = Path(__file__).resolve().parents[2] / ".ci" / "run"
 
 def test_ci_points_the_screenshots_to_one_folder_and_prints_it(tmp_path):
     script = CI_RUN.read_text()
-    block = re.search(r"^export LAPOR_SCREENSHOT_DIR=.*?^trap screenshots_where EXIT$", script, re.S | re.M)
+    block = re.search(
+        r"^export LAPOR_SCREENSHOT_DIR=.*?^trap screenshots_where EXIT$", script, re.S | re.M
+    )
     assert block, "the screenshot folder and its trap are set before the tests run"
     assert script.index(block.group(0)) < script.index("make test")
     # Run that part of the script in an empty folder: the path is printed when the shell ends.

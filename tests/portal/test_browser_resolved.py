@@ -2,21 +2,15 @@
 "solved — rate it" and "not solved — reopen", stars that say what they mean and work with the
 keyboard, the truth about what a rating does, and the reply as a smaller secondary action."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from complaints.models import Complaint
 from complaints.services import complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role
 from tests.factories import complaint_submitted, officer
+from tests.lapor.helpers import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(
-    os.environ.get("LAPOR_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var/screenshots"
-)
 
 
 def screenshot(page, name):
