@@ -8,6 +8,7 @@ unreachable lets the request through: a lost counter costs less than a refused c
 
 import hashlib
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -87,3 +88,29 @@ def reporter_action_wait(request, complaint) -> int | None:
             target_key(complaint.tracking_code),
         ),
     )
+
+
+def contact_of(data, user) -> str | None:
+    """Who a submission says it is from, to count it by: the account when signed in, else the
+    email address (any case) or the phone number (digits only, ``+62``/``62`` read as ``0``)."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    email = (data.get("reporter_email") or "").strip().lower()
+    if email:
+        return f"email:{email}"
+    digits = re.sub(r"\D", "", data.get("reporter_phone") or "")
+    if digits.startswith("62"):
+        digits = "0" + digits[2:]
+    return f"phone:{digits}" if len(digits) >= 7 else None
+
+
+def submission_wait(request) -> int | None:
+    """Count a complaint sent from the form: per client address (``LAPOR_SUBMIT_RATE``) and per
+    contact (``LAPOR_SUBMIT_CONTACT_RATE``). Minutes to wait, or None."""
+    limits = [("complaint-submit-ip", settings.LAPOR_SUBMIT_RATE, "ip")]
+    contact = contact_of(request.POST, request.user)
+    if contact:
+        limits.append(
+            ("complaint-submit-contact", settings.LAPOR_SUBMIT_CONTACT_RATE, target_key(contact))
+        )
+    return first_limit(request, *limits)

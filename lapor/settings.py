@@ -492,7 +492,6 @@ LOGGING = {
 # Absolute address used in emails (links to complaints). `make run` (run_portal) sets it to the
 # address it serves when it is not set; production sets its public https:// address.
 LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# Complaint submissions per IP address (django-ratelimit rate).
 # "Me too" (dukung) per client address.
 LAPOR_SUPPORT_RATE = env.str("LAPOR_SUPPORT_RATE", default="30/h")
 # The public map's tiles ({z}/{x}/{y}); empty: no tiles, the map shows its counts on a blank
@@ -509,7 +508,11 @@ if LAPOR_MAP_TILE_URL:
     _tile_origin = f"{_tiles.scheme}://{_tiles.netloc}" if _tiles.netloc else None
     if _tile_origin and _tile_origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]:
         CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_origin)
-LAPOR_SUBMIT_RATE = env.str("LAPOR_SUBMIT_RATE", default="10/h")
+# Complaint submissions from the form (django-ratelimit rates): per client address loosely, as a
+# kelurahan office or a mobile carrier's NAT puts many people behind one address, and per contact
+# (the email address or phone number given, or the account) tightly.
+LAPOR_SUBMIT_RATE = env.str("LAPOR_SUBMIT_RATE", default="30/h")
+LAPOR_SUBMIT_CONTACT_RATE = env.str("LAPOR_SUBMIT_CONTACT_RATE", default="5/h")
 # Other limits (django-ratelimit rates, e.g. "20/h" or "30/10m"): per client address, and per
 # target where a request aims at one email address or one complaint.
 LAPOR_TRACK_RATE = env.str("LAPOR_TRACK_RATE", default="30/10m")

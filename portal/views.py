@@ -10,7 +10,6 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_ratelimit.core import get_usage
 
 from accounts.demo import demo_accounts_visible
 from accounts.reporter_session import new_link_key, new_link_set, reporter_codes, reporter_remember
@@ -29,7 +28,12 @@ from complaints.selectors import (
 )
 from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
-from lapor.ratelimits import first_limit, reporter_action_wait, too_many_requests
+from lapor.ratelimits import (
+    first_limit,
+    reporter_action_wait,
+    submission_wait,
+    too_many_requests,
+)
 
 from .forms import (
     ComplaintForm,
@@ -66,25 +70,20 @@ def home(request):
     )
 
 
-def _submission_limit(request, *, increment: bool):
-    return get_usage(
-        request,
-        group="complaint-submit",
-        key="ip",
-        rate=settings.LAPOR_SUBMIT_RATE,
-        method="POST",
-        increment=increment,
-    )
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def complaint_new(request):
     if request.method == "POST":
-        usage = _submission_limit(request, increment=True)
-        if usage and usage["should_limit"]:
-            minutes = max(1, -(-usage["time_left"] // 60))
+        minutes = submission_wait(request)
+        if minutes:
+            # The form again with what the person typed (files cannot be kept), and when to send.
+            typed = {
+                name: request.POST.get(name)
+                for name in ComplaintForm.base_fields
+                if name not in ("attachments", "website") and name in request.POST
+            }
+            form = ComplaintForm(user=request.user, initial=typed)
             response = render(
-                request, "complaints/rate_limited.html", {"minutes": minutes}, status=429
+                request, "complaints/form.html", {"form": form, "wait_minutes": minutes}, status=429
             )
             response["Retry-After"] = str(minutes * 60)
             return response
