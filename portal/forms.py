@@ -1,3 +1,4 @@
+import json
 import uuid
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region, RegionKind
+from agencies.reference import REGION_SEATS
 from agencies.selectors import categories_active, regions_public, routing_rule_for
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
@@ -115,6 +117,11 @@ class ComplaintForm(forms.Form):
             {"min": "2000-01-01", "max": timezone.localdate().isoformat()}
         )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    @property
+    def map_seats(self) -> str:
+        """Where the map opens for each regency or city (its seat), as JSON for the page."""
+        return json.dumps(REGION_SEATS)
 
     @property
     def is_guest(self) -> bool:

@@ -11,23 +11,7 @@ import re
 from decimal import Decimal
 
 from agencies.models import Region, RegionKind
-
-# Seats of the regencies and cities (town centres), degrees.
-SEATS: dict[str, tuple[float, float]] = {
-    "63.01": (-3.800, 114.767),  # Pelaihari
-    "63.02": (-3.241, 116.224),  # Kotabaru
-    "63.03": (-3.413, 114.848),  # Martapura
-    "63.04": (-2.993, 114.759),  # Marabahan
-    "63.05": (-2.944, 115.162),  # Rantau
-    "63.06": (-2.777, 115.270),  # Kandangan
-    "63.07": (-2.585, 115.383),  # Barabai
-    "63.08": (-2.417, 115.253),  # Amuntai
-    "63.09": (-2.172, 115.382),  # Tanjung
-    "63.10": (-3.440, 115.990),  # Batulicin
-    "63.11": (-2.332, 115.474),  # Paringin
-    "63.71": (-3.319, 114.592),  # Banjarmasin
-    "63.72": (-3.443, 114.830),  # Banjarbaru
-}
+from agencies.reference import REGION_SEATS as SEATS
 
 PREFIXES = re.compile(r"^(kabupaten|kab\.?|kota)\s+", re.IGNORECASE)
 

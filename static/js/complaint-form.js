@@ -1,32 +1,82 @@
-// Progressive enhancement: a map to drop a pin; the form works without it.
+// Progressive enhancement: a map to mark the place; the form works without it (then the
+// latitude and longitude boxes are shown as they are).
 (function () {
   "use strict";
   var mapEl = document.getElementById("map");
   if (!mapEl || typeof L === "undefined") { return; }
   var latInput = document.getElementById(mapEl.dataset.latField);
   var lonInput = document.getElementById(mapEl.dataset.lonField);
+  var regionInput = document.getElementById(mapEl.dataset.regionField);
+  var seats = JSON.parse(mapEl.dataset.seats || "{}");
+  var tools = document.querySelector(".map-tools");
+  var status = document.getElementById("map-status");
+  var locate = document.getElementById("map-locate");
+  var manual = document.getElementById("manual-coords");
+  var lang = document.documentElement.lang || "id";
   mapEl.hidden = false;
+  tools.hidden = false;
   var help = document.querySelector(".map-help");
   if (help) { help.hidden = false; }
-  // Kalimantan Selatan, roughly centred on Banjarbaru.
-  var start = [-3.0, 115.2];
-  var map = L.map(mapEl).setView(start, 8);
+  // The boxes stay folded unless they hold a mistake to correct.
+  if (manual && !manual.querySelector(".has-error")) { manual.open = false; }
+
+  // Kalimantan Selatan, roughly centred on Banjarbaru; a chosen regency opens at its seat.
+  var province = [-3.0, 115.2];
+  function seatOf() {
+    return regionInput && seats[regionInput.value];
+  }
+  var map = L.map(mapEl, { keyboard: true }).setView(seatOf() || province, seatOf() ? 12 : 8);
   L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
     maxZoom: 19,
     attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
   }).addTo(map);
   var marker = null;
+  function number(value) {
+    return value.toLocaleString(lang, { minimumFractionDigits: 5, maximumFractionDigits: 5 });
+  }
   function place(latlng) {
-    if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng).addTo(map); }
+    if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { keyboard: false }).addTo(map); }
     latInput.value = latlng.lat.toFixed(6);
     lonInput.value = latlng.lng.toFixed(6);
+    latInput.dispatchEvent(new Event("change"));  // who listens (similar nearby) looks again
+    status.textContent = status.dataset.placed
+      .replace("%(lat)s", number(latlng.lat)).replace("%(lon)s", number(latlng.lng));
   }
   if (latInput.value && lonInput.value) {
     var point = L.latLng(parseFloat(latInput.value), parseFloat(lonInput.value));
-    place(point);
-    map.setView(point, 16);
+    if (!isNaN(point.lat) && !isNaN(point.lng)) {
+      place(point);
+      map.setView(point, 16);
+    }
   }
   map.on("click", function (e) { place(e.latlng); });
+  // The keyboard: Leaflet moves the map with the arrow keys; Enter marks the centre.
+  mapEl.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && e.target === mapEl) {
+      e.preventDefault();
+      map.stop();  // a pan still gliding ends here, so the pin goes where the crosshair is
+      place(map.getCenter());
+    }
+  });
+  if (regionInput) {
+    regionInput.addEventListener("change", function () {
+      if (!marker && seatOf()) { map.setView(seatOf(), 12); }
+    });
+  }
+  if (!navigator.geolocation) {
+    locate.hidden = true;
+  } else {
+    locate.addEventListener("click", function () {
+      status.textContent = status.dataset.locating;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var here = L.latLng(position.coords.latitude, position.coords.longitude);
+        map.setView(here, 17);
+        place(here);
+      }, function () {
+        status.textContent = status.dataset.unavailable;
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
 })();
 
 // "Similar nearby": once a category and a pin (or regency and district) are chosen, show the
