@@ -4,7 +4,7 @@ shown once when issued (stored hashed) and revoked here."""
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
@@ -74,7 +74,13 @@ class StaffTokenAdmin(APIKeyModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request, queryset):
         count = queryset.filter(revoked=False).update(revoked=True)
-        messages.success(request, _("Tokens revoked: %(count)d.") % {"count": count})
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d token has been revoked.", "%(count)d tokens have been revoked.", count
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(Open311Client)
@@ -102,4 +108,8 @@ class Open311ClientAdmin(APIKeyModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected keys"))
     def revoke(self, request, queryset):
         count = queryset.filter(revoked=False).update(revoked=True)
-        messages.success(request, _("Keys revoked: %(count)d.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)d key has been revoked.", "%(count)d keys have been revoked.", count)
+            % {"count": count},
+        )

@@ -130,7 +130,10 @@ def complaint_act(request, tracking_code):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
+            messages.success(
+                request,
+                _("The action “%(action)s” has been saved.") % {"action": Action(action).label},
+            )
             return redirect(complaint)
     complaint = (
         complaints_for(request.user, purpose=Purpose.SEE, reporter_codes=reporter_codes(request))

@@ -80,14 +80,14 @@ def intake(request):
             else:
                 complaint = result.complaint
                 if complaint.assigned_agency_id:
-                    text = _("%(code)s entered and sent to %(agency)s.") % {
+                    text = _("Complaint %(code)s has been entered and sent to %(agency)s.") % {
                         "code": complaint.tracking_code,
                         "agency": complaint.assigned_agency.name,
                     }
                 else:
-                    text = _("%(code)s entered; it waits in triage for a coordinator.") % {
-                        "code": complaint.tracking_code
-                    }
+                    text = _(
+                        "Complaint %(code)s has been entered; it waits in triage for a coordinator."
+                    ) % {"code": complaint.tracking_code}
                 messages.success(request, text)
                 return redirect(complaint)
     return render(

@@ -95,7 +95,8 @@ def test_the_form_has_the_spec_field_names_and_explains_privacy(client):
     for name in SPEC_FIELDS:
         assert f'name="{name}"' in html, name
     assert 'lang="id"' in html
-    assert "nama Anda disembunyikan dari instansi dan publik" in html  # anonim, in Indonesian
+    # anonim, in Indonesian
+    assert "nama Anda disembunyikan dari perangkat daerah dan publik" in html
     assert "hanya Anda dan petugas" in html  # rahasia
 
 
@@ -519,5 +520,5 @@ def test_the_timeline_names_statuses_in_words(client):
         note="Tim kami ke lokasi.",
     )
     page = client.get(complaint.get_absolute_url()).content.decode()
-    assert "Di instansi → Sedang ditindaklanjuti" in page
+    assert "Di perangkat daerah → Sedang ditindaklanjuti" in page
     assert ">in_progress<" not in page and "in_progress →" not in page
