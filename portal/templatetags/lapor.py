@@ -61,4 +61,3 @@ def complaint_progress(complaint, now=None):
     from complaints.workflow import complaint_progress as progress
 
     return progress(complaint, now=now or timezone.now())
-

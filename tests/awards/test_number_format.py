@@ -29,7 +29,8 @@ def test_a_decimal_in_each_language(language, expected):
 
 
 def decimals_in_table(html: str) -> set[str]:
-    table = html[html.index('id="ranking-table"') : html.index("</table>")]
+    start = html.index('id="ranking-table"')
+    table = html[start : html.index("</table>", start)]
     return set(re.findall(r"<td>(-?\d+[.,]\d+)</td>", table))
 
 
