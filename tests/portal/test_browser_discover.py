@@ -23,6 +23,7 @@ def test_a_citizen_supports_the_similar_complaint_instead_of_filing(
 
     page.goto(live_server.url + "/complaints/new/")
     page.get_by_label("Kategori").select_option(label="Penerangan jalan umum")
+    page.get_by_text("Isi koordinat manual").click()  # the boxes are folded under the map
     page.locator("#id_latitude").fill("-3.442500")
     page.locator("#id_longitude").fill("114.830400")
     similar = page.locator("#similar")
