@@ -6,13 +6,14 @@ time, ``complaint_route`` at submission, ``complaints_close_expired`` in bulk (t
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrPromise
+    from django_stubs_ext import StrOrPromise, StrPromise
 
 
 class ComplaintStatus(models.TextChoices):
@@ -226,7 +227,7 @@ def allowed_for(*, status: str, roles: set[str]) -> Allowed:
 # Where a complaint stands, as the reporter reads it: five steps, the clock of the current one.
 # ``DUE_FIELD`` is the deadline that runs in each status (``querysets.next_due_expression`` builds
 # the staff queue's order from the same table; the reply window only matters to the reporter).
-STEPS: tuple[tuple[str, str], ...] = (
+STEPS: "tuple[tuple[str, StrOrPromise], ...]" = (
     ("received", _("Received")),
     ("routed", _("Verified / sent to the agency")),
     ("followed_up", _("Followed up")),
@@ -258,7 +259,7 @@ _DUE_LABEL = {
 @dataclass(frozen=True)
 class Step:
     key: str
-    label: str
+    label: "StrOrPromise"
     state: str  # "done", "current" (being waited for) or "todo"
 
 
@@ -267,11 +268,11 @@ class Progress:
     steps: tuple[Step, ...]
     as_of: object = None  # the moment the time left is counted from
     due_at: object = None  # the current step's deadline (aware datetime), or None
-    due_label: str = ""
+    due_label: "StrOrPromise" = ""
     overdue: bool = False  # the current clock has run out
 
 
-def complaint_progress(complaint, *, now) -> Progress | None:
+def complaint_progress(complaint: Any, *, now: datetime) -> Progress | None:
     """The steps of ``complaint`` (done, current, to do) and the deadline of the current one;
     None for an archived complaint, which left the steps."""
     waiting = _WAITING_FOR.get(complaint.status)
