@@ -115,3 +115,29 @@ def test_a_facebook_post_is_entered_worked_and_shown_to_the_public(
     for private in ("Rina", "Joko", "kominfo-bjb", "perkim-bjb", "facebook.com"):
         assert private not in public.content()
     visitor.close()
+
+
+def test_a_long_source_link_does_not_widen_the_intake_result_on_a_phone(
+    live_server, browser, tmp_path, media_root
+):
+    screenshot = image(tmp_path, "berita.png", "white")
+    kominfo = coordinator("63.72", username="kominfo-bjb")
+    context, page = signed_in(browser, live_server, kominfo)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/dashboard/intake/")
+    page.get_by_label("Media sosial").check()
+    long_link = "https://www.facebook.com/groups/wargabanjarbaru/posts/" + "1234567890" * 30
+    page.get_by_label("Tautan unggahan atau berita").fill(long_link)
+    page.get_by_label("Tanggal warga menyampaikannya").fill(timezone.localdate().isoformat())
+    page.get_by_label("Tangkapan layar atau kliping").set_input_files(str(screenshot))
+    page.get_by_label("Nama warga").fill("Akun FB Hendra")
+    page.get_by_label("Kategori").select_option(label="Penerangan jalan umum")
+    page.get_by_label("Lokasi", exact=True).fill("Jl. Karang Anyar")
+    page.get_by_label("Judul").fill("Lampu jalan padam")
+    page.get_by_label("Isi pengaduan").fill("Tiga lampu jalan padam sejak pekan lalu.")
+    page.get_by_role("button", name="Masukkan pengaduan").click()
+    assert page.get_by_text("dimasukkan dan diteruskan ke").is_visible()
+    # The source link on the result wraps: nothing is wider than the phone's screen.
+    assert page.locator('a[href*="wargabanjarbaru/posts/1234567890"]').count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
