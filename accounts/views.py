@@ -20,7 +20,6 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from complaints.pagination import NEWEST_FIRST, page_from_query
 from complaints.selectors import complaint_claimable, complaints_claimable, complaints_of_reporter
 from complaints.services import ClaimProof, complaint_claim
 from complaints.workflow import WorkflowError
@@ -182,7 +182,9 @@ def verify_email(request, token):
 @login_required
 @require_safe
 def my_complaints(request):
-    page = Paginator(complaints_of_reporter(request.user), 20).get_page(request.GET.get("page"))
+    page = page_from_query(
+        complaints_of_reporter(request.user), request.GET, keys=NEWEST_FIRST, size=20
+    )
     profile = CitizenProfile.objects.filter(user=request.user).first()
     return render(
         request,

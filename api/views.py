@@ -33,6 +33,7 @@ from complaints.attachments import clean_uploads
 from complaints.codes import tracking_code_normalise
 from complaints.models import Channel
 from complaints.pagination import NEWEST_FIRST
+from complaints.pagination import ordering as keyset_ordering
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_timeline
 from complaints.services import (
@@ -275,7 +276,7 @@ class AgencyList(generics.ListAPIView):
 
 
 class ComplaintCursor(CursorPagination):
-    ordering = tuple(f"-{key}" for key in NEWEST_FIRST)  # the public pages' order
+    ordering = keyset_ordering(NEWEST_FIRST)  # the public pages' order
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -8,12 +8,15 @@ entry point for every read (``tests/complaints/test_scope.py`` fails when a modu
 queryset.
 """
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import BooleanField, Case, F, Q, When
 from django.utils import timezone
 
 from agencies.selectors import staff_scope_for
 
+from .pagination import Key, ordering
 from .workflow import DUE_FIELD, PUBLIC_STATUSES, ComplaintStatus
 
 
@@ -112,6 +115,13 @@ def next_due_expression() -> Case:
     )
 
 
-# Overdue first, then by the next clock (none: last), newest first among equals; ``-pk`` last
-# makes the order total, so pages neither repeat nor skip a row.
-URGENCY_ORDER = ("-is_overdue", F("next_due").asc(nulls_last=True), "-created_at", "-pk")
+# Overdue first, then by the next clock (none: last), newest first among equals; ``id`` last
+# makes the order total, so pages neither repeat nor skip a row. The keys are the pager's
+# (``complaints.pagination``); ``URGENCY_ORDER`` is the same order for ``order_by``.
+URGENCY = (
+    Key("is_overdue", bool, descending=True),
+    Key("next_due", datetime, nullable=True),
+    Key("created_at", datetime, descending=True),
+    Key("id", descending=True),
+)
+URGENCY_ORDER = ordering(URGENCY)

@@ -16,7 +16,7 @@ from accounts.reporter_session import new_link_key, new_link_set, reporter_codes
 from agencies.selectors import staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
-from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, keyset_page
+from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, page_from_query
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import (
     attachment_visible,
@@ -368,20 +368,13 @@ def complaint_list(request):
     filterset = ComplaintFilter(request.GET or None, queryset=complaints_public_list())
     qs = filterset.qs
     searching = "search_rank" in qs.query.annotations
-    page = keyset_page(
-        qs,
-        keys=RELEVANT_FIRST if searching else NEWEST_FIRST,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=LIST_PAGE_SIZE,
+    page = page_from_query(
+        qs, request.GET, keys=RELEVANT_FIRST if searching else NEWEST_FIRST, size=LIST_PAGE_SIZE
     )
-    query = request.GET.copy()
-    for key in ("after", "before", "page"):
-        query.pop(key, None)
     return render(
         request,
         "complaints/list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "searching": searching},
+        {"filter": filterset, "page": page, "query": page.first_query, "searching": searching},
     )
 
 

@@ -16,6 +16,8 @@ def staff_scope_or_403(request) -> StaffScope:
 
 
 def query_without_page(request) -> str:
+    """The query string of the filters: without the pager's cursors (or an old page number)."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
     return query.urlencode()

@@ -6,7 +6,6 @@ over the same scope (the tally, docs/figures.md)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.reporter_session import reporter_codes
 from agencies.models import Agency, Region
+from complaints.pagination import TRIAGE_DUE_FIRST, page_from_query
+from complaints.querysets import URGENCY
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import (
     LIST_RELATED,
@@ -28,7 +29,7 @@ from complaints.workflow import Action, ComplaintStatus, WorkflowError
 from portal.forms import ContactRevealForm, StaffActionForm
 from portal.views import _detail_context, _no_store
 
-from .common import staff_scope_or_403
+from .common import PAGE_SIZE, staff_scope_or_403
 
 S = ComplaintStatus
 OPEN = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
@@ -49,12 +50,15 @@ def dashboard(request):
             .select_related(*LIST_RELATED)
             .by_urgency(now)
         )
-        context["queue"] = Paginator(queue, 50).get_page(request.GET.get("page"))
+        context["queue"] = page_from_query(queue, request.GET, keys=URGENCY, size=PAGE_SIZE)
     if scope.region_ids or scope.is_province:
         triage = handled.filter(status=S.TRIAGE).select_related(*LIST_RELATED)
         if not scope.is_province:
             triage = triage.filter(region_id__in=scope.region_ids)
-        context["triage"] = triage.order_by("triage_due_at")[:100]
+        # Its own cursor (triage_after/triage_before), beside the queue's.
+        context["triage"] = page_from_query(
+            triage, request.GET, keys=TRIAGE_DUE_FIRST, size=PAGE_SIZE, prefix="triage_"
+        )
         context["agency_rows"] = _agency_overview(scope, request.user, now)
     if scope.is_province:
         context["region_rows"] = _region_overview(request.user, now)

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from complaints.codes import tracking_code_normalise
+from complaints.pagination import TRIAGE_DUE_FIRST, page_from_query
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import LIST_RELATED
 from complaints.services import complaint_transition
@@ -21,11 +22,11 @@ from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
 from .common import PAGE_SIZE, query_without_page, staff_scope_or_403
 from .filters import StaffQueueFilter
 from .forms import BulkTriageForm, TrackingCodesField
-from .selectors import CappedPaginator, queue_rows, queue_work_set, status_counts
+from .selectors import queue_keys, queue_rows, queue_work_set, status_counts
 
 S = ComplaintStatus
 # Query keys that are not among the folded filters.
-UNFOLDED = {"q", "page", "sort"}
+UNFOLDED = {"q", "page", "after", "before", "sort"}
 
 
 def queue_filterset(request, *, now) -> StaffQueueFilter:
@@ -55,6 +56,7 @@ def render_queue(request, filterset, *, scope, now):
         "scope": scope,
         "query": query_without_page(request),
         "page": None,
+        "total": None,
         "counts": None,
         # Filters past the search box fold away on a phone; open when one of them is in use.
         "filters_used": sum(
@@ -65,11 +67,13 @@ def render_queue(request, filterset, *, scope, now):
     if valid:
         counts = status_counts(filterset.without_status())
         rows = queue_rows(filterset.qs, sort=filterset.sort_value, now=now)
-        total = sum(counts[status] for status in filterset.selected_statuses())
-        paginator = CappedPaginator(rows, PAGE_SIZE, known_count=total)
-        context["page"] = paginator.get_page(request.GET.get("page"))
+        # Every match, added up from the counts per status: no second count.
+        context["total"] = sum(counts[status] for status in filterset.selected_statuses())
+        context["page"] = page_from_query(
+            rows, request.GET, keys=queue_keys(filterset.sort_value), size=PAGE_SIZE
+        )
         status_query = request.GET.copy()
-        for key in ("page", "status"):
+        for key in ("page", "after", "before", "status"):
             status_query.pop(key, None)
         context["status_query"] = status_query.urlencode()
         context["counts"] = [(status, S(status).label, counts[status]) for status in S.values]
@@ -112,9 +116,8 @@ def triage(request):
         status = 400
     now = timezone.now()
     waiting = complaints_for(request.user, purpose=Purpose.WORK).filter(status=S.TRIAGE)
-    rows = waiting.with_overdue(now).select_related(*LIST_RELATED).order_by("triage_due_at", "pk")
-    paginator = CappedPaginator(rows, PAGE_SIZE, count_queryset=waiting)
-    page = paginator.get_page(request.GET.get("page"))
+    rows = waiting.with_overdue(now).select_related(*LIST_RELATED)
+    page = page_from_query(rows, request.GET, keys=TRIAGE_DUE_FIRST, size=PAGE_SIZE)
     ticked = set(form["complaints"].value() or []) if form is not None and form.is_bound else set()
     return render(
         request,

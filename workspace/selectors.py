@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.utils.functional import cached_property
 
-from complaints.querysets import URGENCY_ORDER, next_due_expression, overdue_q
+from complaints.pagination import MOST_SUPPORTED_FIRST, NEWEST_FIRST, OLDEST_FIRST, ordering
+from complaints.querysets import URGENCY, next_due_expression, overdue_q
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import LIST_RELATED, breached_q
 from complaints.workflow import ComplaintStatus
@@ -33,21 +32,27 @@ def queue_work_set(user):
     return complaints_for(user, purpose=Purpose.WORK)
 
 
+# The queue's orders, as the pager's keys (``complaints.pagination``).
 ORDERINGS = {
-    "urgency": URGENCY_ORDER,
-    "newest": ("-created_at", "-pk"),
-    "oldest": ("created_at", "pk"),
-    "supporters": ("-supporter_count", "-created_at", "-pk"),
+    "urgency": URGENCY,
+    "newest": NEWEST_FIRST,
+    "oldest": OLDEST_FIRST,
+    "supporters": MOST_SUPPORTED_FIRST,
 }
 
 
+def queue_keys(sort: str):
+    return ORDERINGS.get(sort, ORDERINGS["urgency"])
+
+
 def queue_rows(queryset, *, sort: str, now):
-    """The rows of a filtered queue in a stable order, with what each row shows."""
+    """The rows of a filtered queue in a stable order (``queue_keys``), with what each row
+    shows."""
     return (
         queryset.with_overdue(now)
         .with_next_due()
         .select_related(*LIST_RELATED)
-        .order_by(*ORDERINGS.get(sort, ORDERINGS["urgency"]))
+        .order_by(*ordering(queue_keys(sort)))
     )
 
 
@@ -63,36 +68,13 @@ def open_statuses() -> list[str]:
     return [str(s) for s in OPEN_STATUSES]
 
 
-class CappedPaginator(Paginator):
-    """Counts at most ``cap`` rows: a deep queue does not pay for counting the whole province.
-    Pages past the cap are not offered; narrow the filters instead. ``count_queryset`` is the
-    same set without the rows' annotations and joins, so the count reads ids only."""
-
-    cap = 10_000
-
-    def __init__(self, object_list, per_page, *, count_queryset=None, known_count=None, **kw):
-        super().__init__(object_list, per_page, **kw)
-        self.count_queryset = count_queryset if count_queryset is not None else object_list
-        self.known_count = known_count
-
-    @cached_property
-    def count(self) -> int:
-        if self.known_count is not None:  # e.g. added up from the counts per status
-            return min(self.known_count, self.cap)
-        return self.count_queryset.order_by().values("pk")[: self.cap].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count >= self.cap
-
-
 __all__ = [
-    "CappedPaginator",
     "breached_q",
     "due_soon_q",
     "next_due_expression",
     "open_statuses",
     "overdue_q",
+    "queue_keys",
     "queue_rows",
     "queue_work_set",
     "status_counts",
