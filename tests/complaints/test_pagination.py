@@ -155,34 +155,38 @@ def test_urgency_means_overdue_then_next_clock_nulls_last_then_newest(media_root
     ids = make_rows()
     pages = walk_forward(rows_of(ids), URGENCY, 4)
     order = [ids.index(pk) for page in pages for pk in page]
-    # Overdue (1-3 due together: newest filed first, then the higher id), then by the next
-    # clock, then the rows with none, newest first.
-    assert order == [3, 2, 1, 0, 7, 11, 4, 5, 6, 10, 8, 9]
+    # Overdue first, by their clock (1-3 due together: the newest filed first, then the higher
+    # id); then the others by their clock (a passed completion target is not "overdue"; 4, 5
+    # and 11 due together, newest first); then the rows with none, newest first.
+    assert order == [0, 3, 2, 1, 7, 11, 4, 5, 6, 10, 8, 9]
 
 
 @pytest.mark.parametrize(
-    ("order", "inserted", "shows_up"),
+    ("order", "size", "inserted", "shows_up"),
     [
         # Filed after the first page was read: newest first, so it sorts before the cursor.
-        ("newest", [(S.ASSIGNED, 10, 0)], False),
-        ("oldest", [(S.ASSIGNED, 10, 0)], True),
+        ("newest", 3, [(S.ASSIGNED, 10, 0)], False),
+        ("oldest", 3, [(S.ASSIGNED, 10, 0)], True),
         # An overdue complaint sorts before the cursor, one with no next clock after it.
-        ("urgency", [(S.ASSIGNED, -9, 1)], False),
-        ("urgency", [(S.RESOLVED, None, 50)], True),
-        # One exactly tied with the row the cursor names, and a higher id: right after it.
-        ("urgency", [(S.ASSIGNED, -2, 20)], False),
-        ("triage", [(S.TRIAGE, 5, 1)], True),
+        ("urgency", 3, [(S.ASSIGNED, -9, 1)], False),
+        ("urgency", 3, [(S.RESOLVED, None, 50)], True),
+        # Tied on every key but the id with rows 1 and 2: the higher id sorts first, so before
+        # the cursor when the first page ends at row 2, after it when it ends at row 3.
+        ("urgency", 3, [(S.ASSIGNED, -2, 20)], False),
+        ("urgency", 2, [(S.ASSIGNED, -2, 20)], True),
+        ("triage", 2, [(S.TRIAGE, 5, 1)], True),
+        ("triage", 2, [(S.TRIAGE, -3, 1)], False),
     ],
 )
 def test_rows_filed_between_two_pages_neither_repeat_nor_hide_a_row(
-    order, inserted, shows_up, media_root
+    order, size, inserted, shows_up, media_root
 ):
     keys = ORDERS[order]
     ids = make_rows()
     queryset = rows_of(ids)
     if order == "triage":
         queryset = queryset.filter(status=S.TRIAGE)
-    first = keyset_page(queryset, keys=keys, size=3)
+    first = keyset_page(queryset, keys=keys, size=size)
     before = python_order(queryset, keys)
     new = make_rows(inserted)
     queryset = rows_of(ids + new)
@@ -191,14 +195,14 @@ def test_rows_filed_between_two_pages_neither_repeat_nor_hide_a_row(
     rest = []
     cursor = first.next_cursor
     while cursor:
-        page = keyset_page(queryset, keys=keys, after=cursor, size=3)
+        page = keyset_page(queryset, keys=keys, after=cursor, size=size)
         rest += [r.pk for r in page.object_list]
         cursor = page.next_cursor
     shown = [r.pk for r in first.object_list]
     assert not set(shown) & set(rest)  # nothing twice
     assert set(before) - set(shown) <= set(rest)  # nothing lost
     assert (new[0] in rest) == shows_up
-    assert [pk for pk in rest if pk not in new] == before[3:]
+    assert [pk for pk in rest if pk not in new] == before[size:]
 
 
 @pytest.mark.parametrize(
@@ -223,6 +227,10 @@ def test_a_cursor_that_is_not_ours_is_the_first_page(cursor, media_root):
         assert not page.has_previous
 
 
+def other_last(cursor: str) -> str:
+    return cursor[:-1] + ("B" if cursor[-1] != "B" else "C")
+
+
 def _tampered(keys, values):
     """A cursor signed as ours but with values we never write."""
     return _signer(keys).sign_object(values)
@@ -233,7 +241,7 @@ def _tampered(keys, values):
     [
         # A real cursor changed by one character, in the values and in the signature.
         (NEWEST_FIRST, lambda row: "X" + encode_cursor(row, NEWEST_FIRST)[1:]),
-        (NEWEST_FIRST, lambda row: encode_cursor(row, NEWEST_FIRST)[:-1] + "A"),
+        (NEWEST_FIRST, lambda row: other_last(encode_cursor(row, NEWEST_FIRST))),
         # A real cursor of another order (the oldest first, or the urgency).
         (NEWEST_FIRST, lambda row: encode_cursor(row, OLDEST_FIRST)),
         (URGENCY, lambda row: encode_cursor(row, NEWEST_FIRST)),
