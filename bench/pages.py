@@ -86,10 +86,16 @@ year = timezone.localtime(newest).year - 1
 for level in (Level.REGENCY, Level.AGENCY):
     if result_shown(year=year, level=level) is None:
         ranking_compute(year=year, level=level, now=max(timezone.now(), newest))
+# A page half-way down the officer's queue: the cursor of the row there (keyset pages).
+from complaints.pagination import encode_cursor
+from complaints.querysets import URGENCY
+middle = Complaint.objects.filter(
+    assigned_agency=agency, status__in=["assigned", "in_progress"]
+).by_urgency(timezone.now())[max(0, agency.n // 2 - 1)]
 print("BENCH-SETUP " + json.dumps({
     "agency": str(agency), "open": agency.n, "region_code": agency.region.code,
     "region_id": agency.region_id, "category_id": category.pk, "detail": detail,
-    "year": year,
+    "year": year, "deep_cursor": encode_cursor(middle, URGENCY),
 }))
 """
 
@@ -186,7 +192,7 @@ def submission(setup: dict, token: str) -> dict:
 def scenarios(setup: dict) -> list[dict]:
     """Every page family: public pages, staff pages, the API and Open311 (the map and feeds
     pages are added here when they land)."""
-    deep = max(1, setup["open"] // 50 // 2)
+    deep = max(1, setup["open"] // 50 // 2)  # the page half-way down, 50 rows a page
     year = setup["year"]
     return [
         {"name": "home", "path": "/"},
@@ -200,7 +206,7 @@ def scenarios(setup: dict) -> list[dict]:
         {"name": "officer queue", "path": "/dashboard/", "user": "bench.officer"},
         {
             "name": f"officer queue page {deep}",
-            "path": f"/dashboard/?page={deep}",
+            "path": f"/dashboard/?after={setup['deep_cursor']}",
             "user": "bench.officer",
         },
         {"name": "officer work queue", "path": "/dashboard/queue/", "user": "bench.officer"},
