@@ -6,6 +6,8 @@
 - Writes: it is changed only by the services (and the sweeps and the outbox, which are services
   of their own), never by a view, form, task or command.
 - Imports: each app imports only the apps below it (docs/architecture.md), so there is no cycle.
+- Pages: the HTML lists page with the one keyset pager (``complaints.pagination``), never with
+  Django's ``Paginator``.
 - The repository refers to no file outside it.
 """
 
@@ -313,3 +315,29 @@ def test_the_outside_reference_check_finds_one(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.md").write_text("As ../shared/spec says.\n")
     assert outside_references(tmp_path) == ["deadlines.py:1", "docs/a.md:1"]
+
+
+# --- one pager ---------------------------------------------------------------------------------
+
+OTHER_PAGER = re.compile(r"django\.core\.paginator|\bPaginator\b")
+
+
+def other_pagers(files) -> list[str]:
+    found = []
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if OTHER_PAGER.search(line):
+                found.append(f"{path.name}:{number}")
+    return found
+
+
+def test_the_html_lists_page_only_with_the_keyset_pager():
+    assert other_pagers(application_files()) == []
+
+
+def test_a_planted_paginator_is_found(tmp_path):
+    view = tmp_path / "views.py"
+    view.write_text(
+        "from django.core.paginator import Paginator\npage = Paginator(rows, 20).get_page(1)\n"
+    )
+    assert other_pagers([view]) == ["views.py:1", "views.py:2"]

@@ -30,9 +30,10 @@ HOSTILE = [
 # In a JSON body: also a lone surrogate and deep nesting.
 JSON_HOSTILE = '{"a": "\\udcff\\u0000", "n": ' + "[" * 40 + "]" * 40 + "}"
 PARAMS = [
-    "after", "before", "since", "until", "start", "end", "period", "region", "agency",
-    "category", "status", "q", "page", "page_size", "year", "level", "code", "key", "result",
-    "username", "password", "note", "title", "reporter_email", "action", "next", "ids",
+    "after", "before", "triage_after", "triage_before", "since", "until", "start", "end",
+    "period", "region", "agency", "category", "status", "q", "page", "page_size", "year",
+    "level", "code", "key", "result", "username", "password", "note", "title",
+    "reporter_email", "action", "next", "ids",
 ]  # fmt: skip
 
 
