@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from complaints.models import Complaint
 from complaints.pagination import (
+    MOST_SUPPORTED_FIRST,
     NEWEST_FIRST,
     OLDEST_FIRST,
     RELEVANT_FIRST,
@@ -57,10 +58,11 @@ DUE_FIELD = {
 
 def make_rows(rows=ROWS) -> list[int]:
     ids = []
-    for status, due, filed in rows:
+    for n, (status, due, filed) in enumerate(rows):
         complaint = complaint_submitted(now=NOW - filed * H).complaint
         fields = {
             "status": status,
+            "supporter_count": n % 3,
             "created_at": NOW - filed * H,
             "triage_due_at": None,
             "follow_up_due_at": None,
@@ -117,6 +119,7 @@ ORDERS = {
     "newest": NEWEST_FIRST,
     "oldest": OLDEST_FIRST,
     "relevant": RELEVANT_FIRST,
+    "supporters": MOST_SUPPORTED_FIRST,
     "triage": TRIAGE_DUE_FIRST,
     # Mixed directions with the nullable key first: the due moment latest first, nulls last.
     "due-latest": (Key("next_due", datetime, descending=True, nullable=True), Key("id")),

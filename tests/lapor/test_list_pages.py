@@ -77,6 +77,20 @@ def test_the_queue_pages_keep_the_filters_the_order_and_the_counts(client, froze
     assert "Lebih lama" in html  # "Older": the previous page of the oldest first
 
 
+def test_the_queue_by_supporters_pages_most_supported_first(client, frozen, small_pages):
+    made = [complaint_submitted(now=NOW - timedelta(hours=n)).complaint for n in range(4)]
+    for n, complaint in enumerate(made):
+        type(complaint).objects.filter(pk=complaint.pk).update(supporter_count=n % 2)
+    client.force_login(officer("63.72", "perkim"))
+    first = client.get("/dashboard/queue/?sort=supporters")
+    html = first.content.decode()
+    second = client.get("/dashboard/queue/" + link(html, "next"))
+    assert "Lebih sedikit pendukung" in html  # "Fewer supporters"
+    # Supported first (1 and 3), newest first among equals.
+    expected = [made[i].tracking_code for i in (1, 3, 0, 2)]
+    assert codes(first.context["page"]) + codes(second.context["page"]) == expected
+
+
 def test_the_triage_pages_by_verification_due(client, frozen, small_pages):
     waiting = []
     for n in range(3):
