@@ -18,11 +18,15 @@ links it makes.
 import binascii
 import math
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from django.core import signing
-from django.db.models import F, Q
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from django.http import QueryDict
 
 from lapor.dates import parse_moment
 
@@ -42,7 +46,7 @@ class Key:
     nulls_first: bool = field(default=False, repr=False)  # only when walking backwards
 
     @property
-    def ordering(self):
+    def ordering(self) -> str | OrderBy:
         """This key in ``order_by``: a plain name where nulls cannot occur (an index answers
         it), or ``NULLS LAST`` made explicit."""
         if not self.nullable:
@@ -54,10 +58,10 @@ class Key:
     def reversed(self) -> "Key":
         return replace(self, descending=not self.descending, nulls_first=not self.nulls_first)
 
-    def equal(self, value) -> Q:
+    def equal(self, value: Any) -> Q:
         return Q(**{f"{self.name}__isnull": True}) if value is None else Q(**{self.name: value})
 
-    def beyond(self, value, *, inclusive: bool = False) -> Q | None:
+    def beyond(self, value: Any, *, inclusive: bool = False) -> Q | None:
         """Rows past ``value`` in this key's direction (None: there are none)."""
         if value is None:
             if self.nulls_first:
@@ -69,14 +73,14 @@ class Key:
             q |= Q(**{f"{self.name}__isnull": True})
         return q
 
-    def dump(self, value):
+    def dump(self, value: Any) -> Any:
         if value is None:
             return None
         if self.kind is datetime:
             return value.isoformat()
         return self.kind(value)
 
-    def load(self, value):
+    def load(self, value: Any) -> Any:
         """The value read back from a cursor; raises ValueError when it is not one of ours."""
         if value is None:
             if self.nullable:
@@ -88,25 +92,32 @@ class Key:
         return loaded
 
 
-def _load_int(value):
+def _load_int(value: Any) -> int | None:
     ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
     return value if ok else None
 
 
-def _load_float(value):
+def _load_float(value: Any) -> float | None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
 
 
-_LOADERS = {
+def _load_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+_LOADERS: dict[type, Callable[[Any], Any]] = {
     datetime: parse_moment,  # bounded to 2000-2100, offsets within ±14 hours
-    bool: lambda value: value if isinstance(value, bool) else None,
+    bool: _load_bool,
     int: _load_int,
     float: _load_float,
 }
 
 
-def ordering(keys) -> tuple:
+Keys = Sequence[Key]
+
+
+def ordering(keys: Keys) -> tuple[str | OrderBy, ...]:
     """The ``order_by`` arguments of an order."""
     return tuple(key.ordering for key in keys)
 
@@ -122,7 +133,7 @@ RELEVANT_FIRST = (Key("search_rank", descending=True), *NEWEST_FIRST)
 TRIAGE_DUE_FIRST = (Key("triage_due_at", datetime, nullable=True), Key("id"))
 
 
-def _signer(keys) -> signing.Signer:
+def _signer(keys: Keys) -> signing.Signer:
     name = ",".join(
         f"{'-' if key.descending else ''}{key.name}{'?' if key.nullable else ''}" for key in keys
     )
@@ -130,12 +141,12 @@ def _signer(keys) -> signing.Signer:
     return signing.Signer(salt=f"complaints.pagination:{name}", sep=".")
 
 
-def encode_cursor(row, keys) -> str:
+def encode_cursor(row: Model, keys: Keys) -> str:
     """The cursor of ``row`` (which carries every key, annotations included) in ``keys``."""
     return _signer(keys).sign_object([key.dump(getattr(row, key.name)) for key in keys])
 
 
-def decode_cursor(cursor, keys) -> list | None:
+def decode_cursor(cursor: str | None, keys: Keys) -> list[Any] | None:
     """The key values in ``cursor``, or None when it is missing or not one of ours."""
     if not cursor or not isinstance(cursor, str) or len(cursor) > MAX_CURSOR:
         return None
@@ -148,7 +159,7 @@ def decode_cursor(cursor, keys) -> list | None:
         return None
 
 
-def _after(keys, values) -> Q:
+def _after(keys: Keys, values: list[Any]) -> Q:
     """Rows strictly after the row with ``values``, in the order of ``keys``."""
     q = Q(pk__in=[])
     for i, key in enumerate(keys):
@@ -163,13 +174,13 @@ def _after(keys, values) -> Q:
     if values[0] is None:
         lead = first.equal(None) if not first.nulls_first else Q()
     else:
-        lead = first.beyond(values[0], inclusive=True)
+        lead = first.beyond(values[0], inclusive=True) or Q()  # never None for a value
     return lead & q
 
 
 @dataclass
 class KeysetPage:
-    object_list: list
+    object_list: list[Any]
     next_cursor: str | None
     previous_cursor: str | None
     # Query strings of the links (filters kept), set by ``page_from_query``.
@@ -177,7 +188,7 @@ class KeysetPage:
     previous_query: str = ""
     first_query: str = ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
 
     def __len__(self) -> int:
@@ -196,7 +207,14 @@ class KeysetPage:
         return self.has_next or self.has_previous
 
 
-def keyset_page(queryset, *, keys: tuple[Key, ...], after=None, before=None, size=20):
+def keyset_page(
+    queryset: QuerySet[Any],
+    *,
+    keys: Keys,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 20,
+) -> KeysetPage:
     """One page of ``queryset`` in ``keys`` order, after or before a cursor (the first page
     when neither is one of ours)."""
     start = decode_cursor(after, keys)
@@ -225,7 +243,9 @@ def keyset_page(queryset, *, keys: tuple[Key, ...], after=None, before=None, siz
     )
 
 
-def page_from_query(queryset, query, *, keys, size, prefix: str = "") -> KeysetPage:
+def page_from_query(
+    queryset: QuerySet[Any], query: QueryDict, *, keys: Keys, size: int, prefix: str = ""
+) -> KeysetPage:
     """The page a query string (a ``QueryDict``) asks for, with the query strings of its links:
     every other parameter kept (the filters, another list's cursor), an old ``page`` dropped."""
     after, before = f"{prefix}after", f"{prefix}before"
