@@ -12,25 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.lapor.guards import APPS, cycles, module_name
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "complaints"
-APPS = (
-    "lapor",
-    "agencies",
-    "notifications",
-    "complaints",
-    "accounts",
-    "portal",
-    "workspace",
-    "awards",
-    "api",
-)
 TASKS = {f"{app}.tasks" for app in APPS if (ROOT / app / "tasks.py").exists()}
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def modules(package: str = PACKAGE) -> dict[str, Path]:
@@ -64,41 +50,6 @@ def imported_by(name: str, path: Path, known: dict[str, Path] | None = None) -> 
 def graph(package: str = PACKAGE) -> dict[str, set[str]]:
     known = modules(package)
     return {name: imported_by(name, path, known) for name, path in known.items()}
-
-
-def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Every strongly connected group of more than one module (Tarjan), i.e. every cycle."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in edges.get(node, ()):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1 or node in edges.get(node, ()):
-                found.append(sorted(group))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
-    return found
 
 
 def test_the_cycle_finder_finds_cycles():
