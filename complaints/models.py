@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Category, Region
 
 from .querysets import ComplaintQuerySet
-from .workflow import ArchiveReason, ComplaintStatus, Role
+from .workflow import Action, ArchiveReason, ComplaintStatus, Role
 
 # Kalimantan Selatan's bounding box, a little generous at the edges (degrees).
 KALSEL_LAT = (Decimal("-4.95"), Decimal("-1.30"))
@@ -471,6 +471,75 @@ class ContactView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} seen by {self.viewer_id}"
+
+
+# The staff actions whose note a response template may write.
+RESPONSE_ACTIONS = (Action.FOLLOW_UP, Action.RESOLVE, Action.NOT_OURS, Action.REROUTE)
+
+
+class ResponseTemplate(models.Model):
+    """A prepared answer staff pick when following up, resolving or re-routing, then edit.
+
+    Kept by an agency (for its own complaints), by a regency's or city's coordinators (for the
+    complaints of their region) or, with neither, by the province (for every complaint). The
+    text may hold placeholders (``complaints.responses.PLACEHOLDERS``), filled in from the
+    complaint when picked. Written by ``complaints.services.response_template_save`` only."""
+
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        verbose_name=_("agency"),
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        verbose_name=_("regency or city"),
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        verbose_name=_("category"),
+        help_text=_("Empty: offered for every category."),
+    )
+    action = models.CharField(
+        _("action"),
+        max_length=16,
+        choices=[(a.value, a.label) for a in RESPONSE_ACTIONS],
+    )
+    title = models.CharField(_("name"), max_length=80)
+    body = models.TextField(_("text"), max_length=2000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("last changed by"),
+    )
+    updated_at = models.DateTimeField(_("last changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["action", "title", "pk"]
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agency__isnull=True) | Q(region__isnull=True),
+                name="responsetemplate_one_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["action", "agency"], name="responsetemplate_action")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class BreachKind(models.TextChoices):

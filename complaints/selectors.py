@@ -25,8 +25,17 @@ from django.db.models.functions import Floor
 from django.utils import timezone
 
 from agencies.models import Region
+from agencies.selectors import staff_scope_for
 
-from .models import Attachment, Complaint, ComplaintEvent, ContactView, DeadlineBreach, TallyLive
+from .models import (
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    ContactView,
+    DeadlineBreach,
+    ResponseTemplate,
+    TallyLive,
+)
 from .querysets import ComplaintQuerySet
 from .scope import Purpose, complaints_for, counts_scope_q
 from .workflow import HANDLERS, ComplaintStatus
@@ -538,3 +547,32 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
         if n.recipient and n.recipient.lower() in addresses
     ]
     return {"own": own, "events": events, "notifications": mails, "account": user}
+
+
+# --- response templates ------------------------------------------------------------------------
+
+
+def response_templates_for(
+    complaint: Complaint, *, actions: Iterable[str]
+) -> list[ResponseTemplate]:
+    """The templates offered on ``complaint`` for ``actions`` (what its viewer may do now): the
+    province's, those of the agency handling it and of its regency or city, for its category or
+    for any."""
+    owner = Q(agency__isnull=True, region__isnull=True) | Q(region_id=complaint.region_id)
+    if complaint.assigned_agency_id:
+        owner |= Q(agency_id=complaint.assigned_agency_id)
+    return list(
+        ResponseTemplate.objects.filter(owner, action__in=list(actions))
+        .filter(Q(category__isnull=True) | Q(category_id=complaint.category_id))
+        .order_by("action", "title", "pk")
+    )
+
+
+def response_templates_managed_by(user: "AnyUser | None") -> QuerySet[ResponseTemplate]:
+    """The templates ``user`` may change: all for provincial staff; else their agencies' and
+    their regions' (coordinators)."""
+    scope = staff_scope_for(user)
+    qs = ResponseTemplate.objects.select_related("agency", "region", "category")
+    if scope.is_province:
+        return qs
+    return qs.filter(Q(agency_id__in=scope.agency_ids) | Q(region_id__in=scope.region_ids))

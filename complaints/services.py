@@ -42,6 +42,7 @@ from .models import (
     KALSEL_LAT,
     KALSEL_LON,
     LINK_CHANNELS,
+    RESPONSE_ACTIONS,
     STAFF_CHANNELS,
     Assignment,
     Attachment,
@@ -53,8 +54,10 @@ from .models import (
     ContactView,
     DeadlineBreach,
     EventKind,
+    ResponseTemplate,
     Support,
 )
+from .responses import response_body_check
 from .sources import source_url_normalise
 from .workflow import (
     HANDLERS,
@@ -851,6 +854,72 @@ def contact_view_record(
         reason=reason,
         viewed_at=now or timezone.now(),
     )
+
+
+# --- response templates ------------------------------------------------------------------------
+
+
+def response_template_owner_allowed(
+    actor: "AnyUser | None", *, agency: Agency | None, region: Region | None
+) -> bool:
+    """Whether ``actor`` may keep templates for this owner: an agency's its officers (and the
+    coordinators of its region), a region's its coordinators, the province's provincial staff
+    (who may keep any)."""
+    scope = staff_scope_for(actor)
+    if scope.is_province:
+        return True
+    if agency is not None:
+        return agency.pk in scope.agency_ids or agency.region_id in scope.region_ids
+    if region is not None:
+        return region.pk in scope.region_ids
+    return False
+
+
+def response_template_save(
+    *,
+    actor: "User",
+    template: ResponseTemplate | None = None,
+    agency: Agency | None,
+    region: Region | None,
+    category: Category | None,
+    action: str,
+    title: str,
+    body: str,
+) -> ResponseTemplate:
+    """Create a response template, or change ``template``. The actor must be allowed to keep
+    templates for both its old owner and its new one; the text may only name known
+    placeholders. Raises WorkflowError (not allowed) or ValidationError (a field)."""
+    if agency is not None and region is not None:
+        raise ValidationError(
+            {"owner": _("A template belongs to an agency or a region, not both.")}
+        )
+    if action not in {a.value for a in RESPONSE_ACTIONS}:
+        raise ValidationError({"action": _("Choose an action.")})
+    title, body = " ".join((title or "").split()), (body or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Give the template a name.")})
+    if not body:
+        raise ValidationError({"body": _("Write the text of the answer.")})
+    response_body_check(body)
+    allowed = response_template_owner_allowed(actor, agency=agency, region=region)
+    if template is not None:
+        allowed = allowed and response_template_owner_allowed(
+            actor, agency=template.agency, region=template.region
+        )
+    if not allowed:
+        raise WorkflowError(_("You are not allowed to do this."))
+    template = template or ResponseTemplate()
+    template.agency, template.region, template.category = agency, region, category
+    template.action, template.title, template.body = action, title[:80], body[:2000]
+    template.updated_by, template.updated_at = actor, timezone.now()
+    template.save()
+    return template
+
+
+def response_template_delete(*, actor: "User", template: ResponseTemplate) -> None:
+    if not response_template_owner_allowed(actor, agency=template.agency, region=template.region):
+        raise WorkflowError(_("You are not allowed to do this."))
+    template.delete()
 
 
 # --- personal data: retention and erasure ------------------------------------------------------

@@ -21,7 +21,8 @@ from awards.models import Level, Result, ResultStatus
 from awards.services import ranking_compute, ranking_publish
 from complaints.enforcement import complaints_close_expired, deadlines_sweep
 from complaints.models import Classification, Complaint
-from complaints.services import complaint_submit, complaint_transition
+from complaints.selectors import response_templates_managed_by
+from complaints.services import complaint_submit, complaint_transition, response_template_save
 from complaints.workflow import Action, ArchiveReason, Role
 from notifications.services import notifications_suppressed
 
@@ -406,3 +407,58 @@ def _province_demo_user():
         )
     staff_membership_grant(user=user, role=StaffRole.PROVINCE_STAFF)
     return user
+
+
+# The province's starter response templates (user content, so in Indonesian as staff write).
+DEMO_RESPONSE_TEMPLATES = (
+    (
+        Action.FOLLOW_UP,
+        "Sedang ditinjau",
+        "Terima kasih atas laporan {kode}. Laporan tentang {kategori} di {wilayah} sedang "
+        "ditinjau oleh {instansi}; petugas akan memeriksa lokasi dan kami kabari hasilnya.",
+    ),
+    (
+        Action.RESOLVE,
+        "Sudah diperbaiki",
+        "Laporan {kode} sudah ditangani oleh {instansi}. Mohon periksa dan beri penilaian; "
+        "bila belum beres, Anda dapat membuka kembali laporan ini.",
+    ),
+    (
+        Action.NOT_OURS,
+        "Bukan wewenang kami",
+        "Laporan {kode} tentang {kategori} bukan wewenang {instansi}. Mohon diteruskan ke "
+        "instansi yang berwenang di {wilayah}.",
+    ),
+    (
+        Action.REROUTE,
+        "Diteruskan ke instansi berwenang",
+        "Laporan {kode} diteruskan ke {instansi_baru}, yang berwenang menangani {kategori} "
+        "di {wilayah}.",
+    ),
+)
+
+
+def demo_response_templates_seed() -> int:
+    """The province's starter response templates (once). Returns how many were created now."""
+    demo_allowed_check()
+    actor = _province_demo_user()
+    existing = set(
+        response_templates_managed_by(actor)
+        .filter(agency=None, region=None)
+        .values_list("title", flat=True)
+    )
+    created = 0
+    for action, title, body in DEMO_RESPONSE_TEMPLATES:
+        if title in existing:
+            continue
+        response_template_save(
+            actor=actor,
+            agency=None,
+            region=None,
+            category=None,
+            action=action,
+            title=title,
+            body=body,
+        )
+        created += 1
+    return created

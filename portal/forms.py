@@ -14,6 +14,7 @@ from agencies.selectors import categories_active, regions_public, routing_rule_f
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
 from complaints.models import KALSEL_LAT, KALSEL_LON, Classification
+from complaints.responses import placeholders_left, response_fill
 from complaints.scope import Purpose, complaints_for
 from complaints.services import check_complaint_fields
 from complaints.workflow import Action, ArchiveReason
@@ -279,6 +280,24 @@ class StaffActionForm(forms.Form):
                 "Suggested: %(agency)s, the agency the routing rules pick for this category in "
                 "this regency or city."
             ) % {"agency": rule.agency.name}
+
+    def clean(self):
+        data = super().clean()
+        note = data.get("note")
+        if note:
+            # A note written from a response template: fill in what is known now (the new
+            # agency of a re-route); a placeholder left would reach the citizen as it is.
+            new_agency = data.get("agency") if data.get("action") == Action.REROUTE else None
+            note = response_fill(note, self.complaint, new_agency=new_agency)
+            left = placeholders_left(note)
+            if left:
+                self.add_error(
+                    "note",
+                    _("Replace or remove %(names)s before sending.")
+                    % {"names": ", ".join("{" + name + "}" for name in left)},
+                )
+            data["note"] = note
+        return data
 
     def clean_duplicate_of(self):
         code = (self.cleaned_data.get("duplicate_of") or "").strip()

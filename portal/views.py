@@ -16,7 +16,9 @@ from accounts.reporter_session import new_link_key, new_link_set, reporter_codes
 from agencies.selectors import staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
+from complaints.models import RESPONSE_ACTIONS
 from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, page_from_query
+from complaints.responses import response_fill
 from complaints.scope import Purpose, complaints_for, private_link_opens
 from complaints.selectors import (
     attachment_visible,
@@ -25,6 +27,7 @@ from complaints.selectors import (
     complaints_public_list,
     complaints_recent_public,
     contact_views_of,
+    response_templates_for,
 )
 from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
@@ -222,6 +225,7 @@ def _detail_context(request, complaint, **forms):
         "rating_form": forms.get("rating_form") or (RatingForm() if can_rate else None),
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if can_reopen else None),
         "staff_actions": staff_actions,
+        **_response_templates_context(request, complaint, staff_actions),
         "duplicate_of": duplicate_of,
         # A guest complaint opened with its private link by someone signed in: offer to join it.
         "can_claim": is_reporter
@@ -234,6 +238,45 @@ def _detail_context(request, complaint, **forms):
         "staff_form": forms.get("staff_form")
         or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }
+
+
+def _response_templates_context(request, complaint, staff_actions) -> dict:
+    """The response templates offered to staff on this complaint, each with its text filled in
+    (a click puts it in the note: by script, or without one by reloading with ``?templat=``)."""
+    actions = {a.value for a in RESPONSE_ACTIONS} & set(staff_actions)
+    if not actions:
+        return {"response_templates": {}, "picked_response": None}
+    offered = [
+        {
+            "pk": template.pk,
+            "title": template.title,
+            "action": template.action,
+            "text": response_fill(template.body, complaint),
+        }
+        for template in response_templates_for(complaint, actions=actions)
+    ]
+    picked = next((t for t in offered if str(t["pk"]) == request.GET.get("templat")), None)
+    return {
+        # By the form whose note they fill: follow-up/resolve share one.
+        "response_templates": {
+            form: [t for t in offered if t["action"] in form_actions]
+            for form, form_actions in RESPONSE_FORMS.items()
+        },
+        "picked_response": picked
+        and {"form": _response_form_of(picked["action"]), "text": picked["text"]},
+    }
+
+
+# The staff action forms on a complaint's page, by the actions their note is for.
+RESPONSE_FORMS = {
+    "handle": {Action.FOLLOW_UP, Action.RESOLVE},
+    "not_ours": {Action.NOT_OURS},
+    "reroute": {Action.REROUTE},
+}
+
+
+def _response_form_of(action: str) -> str:
+    return next(form for form, actions in RESPONSE_FORMS.items() if action in actions)
 
 
 def _complaint_for_reporter(request, tracking_code):

@@ -1,4 +1,4 @@
-"""Staff forms: manual intake and the coordinator's bulk triage."""
+"""Staff forms: manual intake, the coordinator's bulk triage and response templates."""
 
 import uuid
 
@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region, RegionKind
-from agencies.selectors import categories_active, staff_scope_for
+from agencies.selectors import agencies_visible_to, categories_active, staff_scope_for
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
-from complaints.models import STAFF_CHANNELS, Channel, Classification
+from complaints.models import RESPONSE_ACTIONS, STAFF_CHANNELS, Channel, Classification
+from complaints.responses import PLACEHOLDERS, response_body_check
 from complaints.workflow import ArchiveReason, Role
 
 MAX_BULK = 100
@@ -272,3 +273,95 @@ class BulkTriageForm(forms.Form):
             self.SPAM: ArchiveReason.SPAM,
             self.DUPLICATE: ArchiveReason.DUPLICATE,
         }.get(self.cleaned_data.get("bulk_action"), "")
+
+
+class ResponseTemplateForm(forms.Form):
+    """A response template: whose it is, for which action and category, and its text."""
+
+    owner = forms.ChoiceField(label=_("Kept by"))
+    action = forms.ChoiceField(
+        label=_("For the action"), choices=[(a.value, a.label) for a in RESPONSE_ACTIONS]
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("— every category —"),
+    )
+    title = forms.CharField(
+        label=_("Name"),
+        max_length=80,
+        help_text=_("Short, as staff will pick it, e.g. “Sudah diperbaiki”."),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories_active()
+        self.fields["owner"].choices = response_owner_choices(user)
+        self.fields["body"].help_text = _(
+            "Shown to the reporter and the public on the timeline. Placeholders filled in from "
+            "the complaint: %(list)s."
+        ) % {
+            "list": "; ".join(
+                "{%s} %s" % (name, meaning)  # noqa: UP031 (braces are the placeholder's)
+                for name, meaning in PLACEHOLDERS.items()
+            )
+        }
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        try:
+            response_body_check(body)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["body"]) from exc
+        return body
+
+    def owner_parts(self) -> tuple[Agency | None, Region | None]:
+        """The owner chosen: (agency, None), (None, region) or (None, None) for the province."""
+        kind, _sep, pk = self.cleaned_data["owner"].partition(":")
+        if kind == "agency":
+            return Agency.objects.get(pk=pk), None
+        if kind == "region":
+            return None, Region.objects.get(pk=pk)
+        return None, None
+
+    @staticmethod
+    def owner_value(template) -> str:
+        if template.agency_id:
+            return f"agency:{template.agency_id}"
+        if template.region_id:
+            return f"region:{template.region_id}"
+        return "province"
+
+
+def response_owner_choices(user) -> list:
+    """Whose templates ``user`` may keep: the province's (provincial staff), their regions'
+    (coordinators) and their agencies' (officers; coordinators for their regions' agencies)."""
+    scope = staff_scope_for(user)
+    choices: list = []
+    if scope.is_province:
+        choices.append(("province", _("The province (offered on every complaint)")))
+    regions = Region.objects.exclude(kind=RegionKind.PROVINCE).order_by("code")
+    if not scope.is_province:
+        regions = regions.filter(pk__in=scope.region_ids)
+    if regions:
+        choices.append(
+            (
+                _("Coordinators of a regency or city"),
+                [(f"region:{region.pk}", region.name) for region in regions],
+            )
+        )
+    agencies = agencies_visible_to(user).filter(is_active=True).order_by("region__code", "name")
+    if agencies:
+        choices.append(
+            (
+                _("An agency"),
+                [(f"agency:{agency.pk}", agency.name) for agency in agencies],
+            )
+        )
+    return choices

@@ -9,6 +9,17 @@ urlpatterns = [
     path("dashboard/triage/", views.triage, name="dashboard-triage"),
     path("dashboard/intake/", views.intake, name="dashboard-intake"),
     path("dashboard/figures/", views.figures, name="dashboard-figures"),
+    path("dashboard/templat/", views.response_templates, name="dashboard-templates"),
+    path(
+        "dashboard/templat/<int:pk>/",
+        views.response_template_edit,
+        name="dashboard-template-edit",
+    ),
+    path(
+        "dashboard/templat/<int:pk>/hapus/",
+        views.response_template_remove,
+        name="dashboard-template-remove",
+    ),
     path("complaints/<str:tracking_code>/act/", views.complaint_act, name="complaint-act"),
     path(
         "complaints/<str:tracking_code>/contact/",

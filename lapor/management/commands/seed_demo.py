@@ -16,10 +16,16 @@ class Command(BaseCommand):
         reference_data_load()
         role_groups_sync()
         accounts = demo_accounts_seed()
-        from lapor.demo import demo_complaints_seed, demo_rankings_seed
+        from lapor.demo import (
+            demo_complaints_seed,
+            demo_rankings_seed,
+            demo_response_templates_seed,
+        )
 
         created = demo_complaints_seed()
         self.stdout.write(f"Demo complaints created: {created}.")
+        templates = demo_response_templates_seed()
+        self.stdout.write(f"Demo response templates created: {templates}.")
         results = demo_rankings_seed()
         self.stdout.write(
             "Demo rankings: " + ", ".join(f"{r.year} {r.level} ({r.status})" for r in results) + "."
