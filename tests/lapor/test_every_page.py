@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from awards.models import Level
 from awards.services import ranking_compute, ranking_publish
-from complaints.services import complaint_transition
+from complaints.services import complaint_transition, response_template_save
 from complaints.workflow import Action, Role
 from tests.factories import (
     UserFactory,
@@ -72,7 +72,9 @@ PAGES = {
         "/dashboard/intake/",
         "/dashboard/figures/",
         "/dashboard/triage/",
+        "/dashboard/templat/",
         "/complaints/{public}/",
+        "/complaints/{public}/?templat={template}",
     ],
     "coordinator": [
         "/dashboard/",
@@ -89,6 +91,7 @@ PAGES = {
         "/rankings/staff/",
         "/rankings/staff/what-if/",
         "/rankings/staff/import/",
+        "/dashboard/templat/{template}/",
         "/admin/",
     ],
 }
@@ -113,7 +116,21 @@ def world():
     year = timezone.localdate(now).year - 1
     for level in Level.values:
         ranking_publish(result=ranking_compute(year=year, level=level, now=now), actor=staff)
-    return {"public": public.tracking_code, "mine": mine.tracking_code, "year": year}
+    template = response_template_save(
+        actor=staff,
+        agency=None,
+        region=None,
+        category=None,
+        action=Action.FOLLOW_UP,
+        title="Sedang ditinjau",
+        body="Laporan {kode} sedang ditinjau oleh {instansi}.",
+    )
+    return {
+        "public": public.tracking_code,
+        "mine": mine.tracking_code,
+        "year": year,
+        "template": template.pk,
+    }
 
 
 def sign_in(context, live_server, persona):

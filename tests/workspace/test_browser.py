@@ -141,3 +141,35 @@ def test_a_long_source_link_does_not_widen_the_intake_result_on_a_phone(
     assert page.locator('a[href*="wargabanjarbaru/posts/1234567890"]').count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_a_response_template_is_picked_and_sent_in_two_clicks(live_server, browser):
+    """At phone width: one tap puts the template's text, filled in, in the note (by script, no
+    reload); a second sends it."""
+    from complaints.services import response_template_save
+    from complaints.workflow import Action
+    from tests.factories import complaint_submitted, province_staff
+
+    complaint = complaint_submitted(title="Lampu mati di Jl. Sudirman").complaint
+    response_template_save(
+        actor=province_staff(),
+        agency=None,
+        region=None,
+        category=None,
+        action=Action.FOLLOW_UP,
+        title="Sedang ditinjau",
+        body="Laporan {kode} sedang ditinjau oleh {instansi}.",
+    )
+    context, page = signed_in(browser, live_server, officer("63.72", "perkim"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + complaint.get_absolute_url())
+    page.get_by_role("link", name="Sedang ditinjau").click()
+    expected = (
+        f"Laporan {complaint.tracking_code} sedang ditinjau oleh {complaint.assigned_agency.name}."
+    )
+    assert page.locator("#id_note").input_value() == expected
+    assert "templat=" not in page.url  # filled by the script, not by a reload
+    page.get_by_role("button", name="Kirim tindak lanjut").click()
+    page.get_by_text(expected).first.wait_for()
+    assert complaint.events.filter(note=expected).exists()
+    context.close()
