@@ -1,6 +1,7 @@
 """docker-compose.yml puts a reverse proxy in front of the portal, and only the proxy reaches
-it. Docker does not run here, so the file is read as YAML (merge keys resolved, as compose
-does) and checked for what keeps a client from choosing its own address."""
+it; web and worker scale (`docker compose up --scale web=3 --scale worker=3`). Docker does not
+run here, so the file is read as YAML (merge keys resolved, as compose does) and checked for
+what keeps a client from choosing its own address and what scaling needs."""
 
 import re
 from pathlib import Path
@@ -57,7 +58,6 @@ def test_the_caddyfile_serves_the_domain_with_tls_or_plain_http_and_forwards_to_
     sites = re.findall(r"^(\S[^{]*)\{\s*$", caddyfile, flags=re.MULTILINE)
     # One site: the DOMAIN (automatic HTTPS when set), else :80 (plain HTTP).
     assert [site.strip() for site in sites] == ["{$DOMAIN::80}"]
-    assert re.search(r"^\s+reverse_proxy web:8000\s*$", caddyfile, flags=re.MULTILINE)
     # Trusting proxies in front of Caddy would pass a client's own X-Forwarded-For on.
     assert "trusted_proxies" not in caddyfile
     assert "header_up X-Forwarded-For" not in caddyfile
@@ -73,3 +73,57 @@ def test_the_proxy_and_web_agree_on_the_client_address(settings, rf):
     settings.LAPOR_TRUSTED_PROXIES = 1
     request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="172.18.0.5")
     assert client_ip(request) == "203.0.113.9"
+
+
+SCALED = ("web", "worker")
+
+
+@pytest.mark.parametrize("name", SCALED)
+def test_scaled_services_have_no_fixed_name_or_host_port(services, name):
+    """`--scale web=3` fails on a fixed container name or a fixed host port."""
+    service = services[name]
+    assert "container_name" not in service
+    assert not published(service)
+    assert service.get("deploy", {}).get("replicas", 1) >= 1
+
+
+def test_beat_stays_single(services):
+    beat = services["beat"]
+    assert "celery -A lapor beat" in beat["command"]
+    assert beat.get("deploy", {}).get("replicas", 1) == 1
+    others = [s for n, s in services.items() if n != "beat"]
+    assert not any("beat" in str(service.get("command", "")) for service in others)
+    # A worker does not embed a beat (celery worker -B) that would multiply with the workers.
+    assert " -B" not in services["worker"]["command"]
+    assert "--beat" not in services["worker"]["command"]
+
+
+def test_migrations_run_once_before_any_replica_starts(services):
+    migrate = services["migrate"]
+    assert "manage.py migrate" in " ".join(migrate["command"])
+    assert str(migrate["restart"]) == "no"
+    assert "migrate" not in migrate["depends_on"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+    # bin/start-web would otherwise migrate in every web replica at once.
+    assert services["web"]["environment"]["LAPOR_MIGRATE_ON_START"] == "0"
+    script = (ROOT / "bin" / "start-web").read_text()
+    assert 'if [ "${LAPOR_MIGRATE_ON_START:-1}" != "0" ]; then' in script
+
+
+def test_the_proxy_balances_over_every_web_replica(caddyfile):
+    """Docker's DNS answers `web` with one address per replica: Caddy's dynamic A upstreams
+    ask it again and again and balance over them all (a static `web:8000` would keep one)."""
+    block = re.search(r"^\s+reverse_proxy \{\n(.*?)^\t\}$", caddyfile, re.MULTILINE | re.DOTALL)
+    assert block, "reverse_proxy with a block of upstream settings"
+    body = block.group(1)
+    dynamic = re.search(r"dynamic a \{(.*?)\}", body, re.DOTALL)
+    assert dynamic
+    settings = dict(line.split(None, 1) for line in dynamic.group(1).strip().splitlines())
+    assert settings == {"name": "web", "port": "8000", "refresh": "5s"}
+    assert re.search(r"^\s+lb_policy round_robin$", body, re.MULTILINE)
+    # POSTs that reached a replica are never retried (no lb_retry_match widening it).
+    assert "lb_retry_match" not in body
+    assert len(re.findall(r"^\s+reverse_proxy\b", caddyfile, re.MULTILINE)) == 1
