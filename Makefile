@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run test lint typecheck format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages clean
+.PHONY: install lock run test lint typecheck format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages load clean
 
 # Dependencies come from the lock files in requirements/ (exact versions for every package,
 # made by `make lock` from pyproject.toml's ranges); the project itself is installed without
@@ -98,3 +98,14 @@ BENCH_MAIL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lapor_bench_mail
 
 bench-mail: $(VENV)/.installed
 	$(PY) bench/mail.py --database $(BENCH_MAIL_DATABASE_URL) $(BENCH_ARGS)
+
+# Load test of several nodes on one machine (bench/load.py): two gunicorn web processes, two
+# Celery workers and beat on one PostgreSQL (DATABASE_URL's server, database <name>_load, made
+# afresh and dropped) and Redis (CELERY_BROKER_URL, CACHE_URL). Complaints at a steady rate with
+# pages read alongside for LOAD_SECONDS, then a clock days later for the deadline sweep (two
+# beats); counts accepted = stored = routed, duplicates, losses, breaches and emails, and exits
+# non-zero when one disagrees. `make load LOAD_SECONDS=30 LOAD_ARGS="--rate 20 --readers 4"`.
+LOAD_SECONDS ?= 120
+
+load: $(VENV)/.installed
+	LOAD_SECONDS=$(LOAD_SECONDS) $(PY) bench/load.py $(LOAD_ARGS)
