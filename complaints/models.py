@@ -33,6 +33,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     PHONE = "phone", _("Phone")
     WALK_IN = "walk_in", _("Walk-in")
+    EMAIL = "email", _("Email")
 
 
 # Channels through which staff enter a complaint on a citizen's behalf (manual intake).
@@ -108,6 +109,11 @@ class Complaint(models.Model):
     source_name = models.CharField(_("publication"), max_length=150, blank=True)
     source_date = models.DateField(_("publication date"), null=True, blank=True)
     raised_on = models.DateField(_("raised by the citizen on"), null=True, blank=True)
+    # The number SP4N-LAPOR! gave the complaint, beside Lapor's tracking code (docs/sp4n-lapor.md);
+    # set by ``complaints.services.complaint_national_number_set`` only.
+    national_number = models.CharField(
+        _("SP4N-LAPOR! number"), max_length=32, blank=True, editable=False
+    )
 
     status = models.CharField(
         _("status"),
@@ -185,6 +191,12 @@ class Complaint(models.Model):
                     longitude__lte=KALSEL_LON[1],
                 ),
                 name="complaint_point_in_kalsel",
+            ),
+            # One complaint per SP4N-LAPOR! number: the import finds complaints by it.
+            models.UniqueConstraint(
+                fields=["national_number"],
+                condition=~Q(national_number=""),
+                name="complaint_national_number_once",
             ),
         ]
         indexes = [
@@ -338,6 +350,7 @@ class EventKind(models.TextChoices):
     CLAIMED = "claimed", _("Joined to the reporter's account")
     NOTE = "note", _("Internal note")
     ANONYMISED = "anonymised", _("Personal data anonymised")
+    NATIONAL = "national", _("SP4N-LAPOR! number recorded")
 
 
 class ImmutableError(Exception):

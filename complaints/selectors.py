@@ -576,3 +576,35 @@ def response_templates_managed_by(user: "AnyUser | None") -> QuerySet[ResponseTe
     if scope.is_province:
         return qs
     return qs.filter(Q(agency_id__in=scope.agency_ids) | Q(region_id__in=scope.region_ids))
+
+
+NATIONAL_RELATED = ("category", "region", "assigned_agency__region")
+
+
+def complaints_national_export(
+    user: "AnyUser | None", *, since: datetime, until: datetime
+) -> ComplaintQuerySet:
+    """The complaints of ``user``'s work set new or changed in (``since``, ``until``], oldest
+    change first: what goes to SP4N-LAPOR! (``complaints.national``)."""
+    return (
+        complaints_for(user, purpose=Purpose.WORK)
+        .filter(updated_at__gt=since, updated_at__lte=until)
+        .select_related(*NATIONAL_RELATED)
+        .order_by("updated_at", "pk")
+    )
+
+
+def complaints_national_match(
+    user: "AnyUser | None", *, codes: Iterable[str], numbers: Iterable[str]
+) -> tuple[dict[str, Complaint], dict[str, Complaint]]:
+    """The complaints of ``user``'s work set with these tracking codes or national numbers:
+    (by code, by national number)."""
+    codes, numbers = set(codes), {n for n in numbers if n}
+    found = list(
+        complaints_for(user, purpose=Purpose.WORK)
+        .filter(Q(tracking_code__in=codes) | Q(national_number__in=numbers))
+        .select_related(*NATIONAL_RELATED)
+    )
+    by_code = {c.tracking_code: c for c in found}
+    by_number = {c.national_number: c for c in found if c.national_number}
+    return by_code, by_number

@@ -9,6 +9,7 @@ functions change data inside a transaction and queue notifications after commit.
 import functools
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from .sources import source_url_normalise
 from .workflow import (
     HANDLERS,
     REPLY_STATUSES,
+    STAFF_OF_REGION,
     Action,
     Allowed,
     ArchiveReason,
@@ -644,6 +646,67 @@ def complaint_privacy_change(
             actor=actor,
             role=role,
             data={"from": before, "to": after},
+        )
+    complaint.refresh_from_db()
+    return complaint
+
+
+NATIONAL_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,31}$"
+
+
+def check_national_number(number: str) -> str:
+    """A national (SP4N-LAPOR!) number as stored, or ValidationError: 1 to 32 letters, digits,
+    dots, slashes and dashes, starting with a letter or digit (so never a spreadsheet formula)."""
+    number = (number or "").strip()
+    if not re.match(NATIONAL_NUMBER_PATTERN, number):
+        raise ValidationError(
+            {"national_number": _("Give the SP4N-LAPOR! number: letters, digits, . / - only.")}
+        )
+    return number
+
+
+def complaint_national_number_set(
+    *,
+    complaint: Complaint,
+    actor: "AnyUser | None",
+    role: str,
+    number: str,
+    now: datetime | None = None,
+) -> Complaint:
+    """Record the number SP4N-LAPOR! gave ``complaint`` (provincial staff, or a coordinator of
+    its region). Once set it does not change: a different number is a ValidationError, the same
+    one changes nothing. The event is internal: the number is shown on the page itself."""
+    if role not in STAFF_OF_REGION:
+        raise WorkflowError(_("You are not allowed to do this."))
+    number = check_national_number(number)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_actor(locked, actor=actor, role=role)
+        if locked.national_number == number:
+            return locked
+        if locked.national_number:
+            raise ValidationError(
+                {
+                    "national_number": _("This complaint already has SP4N-LAPOR! number %(n)s.")
+                    % {"n": locked.national_number}
+                }
+            )
+        taken = Complaint.objects.filter(national_number=number).exclude(pk=locked.pk)
+        if taken.exists():
+            raise ValidationError(
+                {"national_number": _("Another complaint already has this SP4N-LAPOR! number.")}
+            )
+        locked.national_number = number
+        locked.save(update_fields=["national_number", "updated_at"])
+        _event(
+            locked,
+            EventKind.NATIONAL,
+            now=now,
+            actor=actor,
+            role=role,
+            data={"national_number": number},
+            is_internal=True,
         )
     complaint.refresh_from_db()
     return complaint
