@@ -14,13 +14,14 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from agencies.models import Agency
 from agencies.selectors import staff_scope_for
@@ -155,6 +156,12 @@ def export_row(complaint: Complaint) -> dict[str, str]:
     }
 
 
+def day_period(day: date) -> tuple[datetime, datetime]:
+    """The local (WITA) day as the period (since, until] of an export."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start - timedelta(microseconds=1), start + timedelta(days=1) - timedelta(microseconds=1)
+
+
 def export_rows(user: AnyUser, *, since: datetime, until: datetime) -> Iterator[dict[str, str]]:
     for complaint in selectors.complaints_national_export(user, since=since, until=until).iterator(
         chunk_size=1000
@@ -260,6 +267,7 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
 
 def read_rows(text: str) -> list[dict[str, Any]]:
     """The rows of a CSV or JSON file (JSON when it starts with ``{`` or ``[``)."""
+    text = text.lstrip("\ufeff")
     stripped = text.lstrip()
     if not stripped:
         raise FileError(_("The file is empty."))
@@ -280,6 +288,15 @@ class Outcome:
     UNKNOWN = "unknown"
     CONFLICT = "conflict"
     INVALID = "invalid"
+
+
+OUTCOME_LABELS = {
+    Outcome.APPLY: _l("apply"),
+    Outcome.UNCHANGED: _l("nothing to change"),
+    Outcome.UNKNOWN: _l("unknown complaint"),
+    Outcome.CONFLICT: _l("conflicting status"),
+    Outcome.INVALID: _l("invalid"),
+}
 
 
 @dataclass
@@ -305,6 +322,14 @@ class ImportRow:
     outcome: str = Outcome.INVALID
     message: str = ""
     steps: list[Step] = field(default_factory=list)
+
+    @property
+    def outcome_label(self) -> str:
+        return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+    @property
+    def is_problem(self) -> bool:
+        return self.outcome not in (Outcome.APPLY, Outcome.UNCHANGED)
 
 
 @dataclass
@@ -479,7 +504,7 @@ def import_check(user: AnyUser, text: str) -> ImportCheck:
     conflicting status, invalid). Raises FileError when the file cannot be read. Writes
     nothing."""
     raws = read_rows(text)
-    first_line = 1 if text.lstrip()[0] in "{[" else 2  # a CSV's first row is its header
+    first_line = 1 if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else 2  # a CSV's first row is its header
     rows = [_read_row(line, raw) for line, raw in enumerate(raws, start=first_line)]
     by_code, by_number = selectors.complaints_national_match(
         user, codes=[r.code for r in rows if r.code], numbers=[r.number for r in rows]

@@ -20,6 +20,8 @@ urlpatterns = [
         views.response_template_remove,
         name="dashboard-template-remove",
     ),
+    path("dashboard/sp4n-lapor/", views.national_exchange, name="dashboard-national"),
+    path("dashboard/sp4n-lapor/export/", views.national_export, name="dashboard-national-export"),
     path("complaints/<str:tracking_code>/act/", views.complaint_act, name="complaint-act"),
     path(
         "complaints/<str:tracking_code>/contact/",

@@ -9,6 +9,7 @@ from .exports import queue_export
 from .figures import figures
 from .home import complaint_act, complaint_contact, dashboard
 from .intake import intake
+from .national import national_exchange, national_export
 from .queue import queue, triage
 from .responses import response_template_edit, response_template_remove, response_templates
 
@@ -18,6 +19,8 @@ __all__ = [
     "dashboard",
     "figures",
     "intake",
+    "national_exchange",
+    "national_export",
     "queue",
     "queue_export",
     "response_template_edit",
