@@ -504,7 +504,8 @@ def import_check(user: AnyUser, text: str) -> ImportCheck:
     conflicting status, invalid). Raises FileError when the file cannot be read. Writes
     nothing."""
     raws = read_rows(text)
-    first_line = 1 if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else 2  # a CSV's first row is its header
+    # A CSV's first line is its header; a JSON file's rows are counted from 1.
+    first_line = 1 if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else 2
     rows = [_read_row(line, raw) for line, raw in enumerate(raws, start=first_line)]
     by_code, by_number = selectors.complaints_national_match(
         user, codes=[r.code for r in rows if r.code], numbers=[r.number for r in rows]

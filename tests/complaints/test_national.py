@@ -170,7 +170,8 @@ def test_a_national_number_already_taken_or_different_is_a_conflict(staff):
     complaint_national_number_set(complaint=a, actor=staff, role=Role.PROVINCE_STAFF, number="N-1")
     text = (
         HEADER
-        + f"{a.tracking_code},N-2,didisposisikan,63.72/perkim,\n{b.tracking_code},N-1,didisposisikan,63.72/perkim,\n"
+        + f"{a.tracking_code},N-2,didisposisikan,63.72/perkim,\n"
+        + f"{b.tracking_code},N-1,didisposisikan,63.72/perkim,\n"
     )
     check = national.import_check(staff, text)
     assert [r.outcome for r in check.rows] == ["conflict", "conflict"]
