@@ -1,10 +1,12 @@
 from django.urls import path
 
 from . import views
+from .inbound_mail import inbound_email
 from .rankings import RankingView
 
 urlpatterns = [
     path("regions/", views.RegionList.as_view(), name="api-regions"),
+    path("inbound/email", inbound_email, name="api-inbound-email"),
     path("categories/", views.CategoryList.as_view(), name="api-categories"),
     path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
     path("complaints/", views.ComplaintListCreate.as_view(), name="api-complaints"),

@@ -608,3 +608,9 @@ def complaints_national_match(
     by_code = {c.tracking_code: c for c in found}
     by_number = {c.national_number: c for c in found if c.national_number}
     return by_code, by_number
+
+
+def complaint_for_mail_reply(tracking_code: str) -> Complaint | None:
+    """The complaint a mail's subject names, for threading a reply (the caller checks that the
+    sender is its reporter; nothing of it is shown to the sender)."""
+    return Complaint.objects.filter(tracking_code=tracking_code).first()

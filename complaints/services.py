@@ -217,9 +217,11 @@ def complaint_submit(
     agency: Agency | None = None,
     files: Sequence[CleanFile] = (),
     idempotency_key: uuid.UUID | None = None,
+    to_triage: bool = False,
     now: datetime | None = None,
 ) -> SubmitResult:
-    """Store a new complaint with its first event and attachments, then route it.
+    """Store a new complaint with its first event and attachments, then route it (or, with
+    ``to_triage``, send it to its region's triage whatever the routing rule: email intake).
 
     A second call with the same ``idempotency_key`` returns the first complaint unchanged.
     Staff entering a complaint pass ``entered_by`` and the role they act in (``entered_as``),
@@ -298,7 +300,7 @@ def complaint_submit(
             _attachments_store(
                 complaint, files, role=entered_as if entered_by else Role.REPORTER, event=event
             )
-            complaint_route(complaint=complaint, now=now, agency=agency)
+            complaint_route(complaint=complaint, now=now, agency=agency, to_triage=to_triage)
             recipient = reporter_address(complaint)
             if recipient:
                 notification_queue(
@@ -483,7 +485,11 @@ def check_intake_source(*, channel: str, source: IntakeSource, today: date) -> d
 
 
 def complaint_route(
-    *, complaint: Complaint, now: datetime | None = None, agency: Agency | None = None
+    *,
+    complaint: Complaint,
+    now: datetime | None = None,
+    agency: Agency | None = None,
+    to_triage: bool = False,
 ) -> None:
     """Route a submitted complaint: to ``agency`` when given (an officer's own intake), else to
     the agency of its routing rule, or to triage.
@@ -491,7 +497,7 @@ def complaint_route(
     The caller holds the transaction; the complaint is new or locked.
     """
     now = now or timezone.now()
-    if agency is None:
+    if agency is None and not to_triage:
         rule = routing_rule_for(region_id=complaint.region_id, category_id=complaint.category_id)
         agency = rule.agency if rule is not None else None
     routed = agency if agency is not None and agency.is_active else None

@@ -364,6 +364,28 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+# --- Email intake (docs/email-intake.md) ----------------------------------------------------
+# The inbound-mail webhook's shared secret; empty: the webhook refuses every call (403).
+INBOUND_MAIL_SECRET = env.str("INBOUND_MAIL_SECRET", default="")
+INBOUND_MAIL_MAX_BYTES = env.int("INBOUND_MAIL_MAX_BYTES", default=15 * 1024 * 1024)
+# Where a mail that names no regency or category goes (to that region's triage).
+INBOUND_MAIL_REGION = env.str("INBOUND_MAIL_REGION", default="63")
+INBOUND_MAIL_CATEGORY = env.str("INBOUND_MAIL_CATEGORY", default="lainnya")
+# The optional IMAP poll: off unless a host is set.
+INBOUND_MAIL_IMAP_HOST = env.str("INBOUND_MAIL_IMAP_HOST", default="")
+INBOUND_MAIL_IMAP_PORT = env.int("INBOUND_MAIL_IMAP_PORT", default=993)
+INBOUND_MAIL_IMAP_SSL = env.bool("INBOUND_MAIL_IMAP_SSL", default=True)
+INBOUND_MAIL_IMAP_USER = env.str("INBOUND_MAIL_IMAP_USER", default="")
+INBOUND_MAIL_IMAP_PASSWORD = env.str("INBOUND_MAIL_IMAP_PASSWORD", default="")
+INBOUND_MAIL_IMAP_FOLDER = env.str("INBOUND_MAIL_IMAP_FOLDER", default="INBOX")
+INBOUND_MAIL_IMAP_BATCH = env.int("INBOUND_MAIL_IMAP_BATCH", default=50)
+if INBOUND_MAIL_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-inbound-mail"] = {
+        "task": "api.tasks.poll_inbound_mail",
+        "schedule": env.int("INBOUND_MAIL_IMAP_SECONDS", default=120),
+        "options": {"expires": 110},
+    }
+
 # A worker that lost the broker tries it again every few seconds (Celery's default backs off to
 # 30 s between attempts).
 CELERY_WORKER_CONSUMER = "lapor.celery:QuickReconnectConsumer"
