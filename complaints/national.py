@@ -252,7 +252,7 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
             raise FileError(
                 _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
             )
-        rows = []
+        rows: list[dict[str, Any]] = []
         for cells in reader:
             if len(rows) > MAX_ROWS:
                 break

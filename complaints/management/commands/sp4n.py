@@ -1,6 +1,7 @@
 """``manage.py sp4n export|import``: the exchange with SP4N-LAPOR! (docs/sp4n-lapor.md)."""
 
 import sys
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         else:
             start, end = _moment(since), _moment(until) if until else timezone.now()
         rows = national.export_rows(user, since=start, until=end)
+        chunks: Iterable[str]
         if format == "json":
             chunks = [national.export_json(rows, since=start, until=end)]
         else:
