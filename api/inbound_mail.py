@@ -75,6 +75,7 @@ class ParsedMail:
     text: str
     message_id: str
     sent_on: date | None
+    automatic: bool = False
     files: list[SimpleUploadedFile] = field(default_factory=list)
 
 
@@ -140,6 +141,11 @@ def mail_parse(raw: bytes) -> ParsedMail:
         sender_name, sender = parseaddr(_header(message, "From"))
         subject = _header(message, "Subject")
         message_id = _header(message, "Message-ID")[:300]
+        # RFC 3834: an auto-reply (out of office, a bounce) is never a complaint; answering
+        # it would start a loop with the portal's own notifications.
+        automatic = _header(message, "Auto-Submitted").lower() not in ("", "no") or bool(
+            _header(message, "X-Autoreply") or _header(message, "X-Autorespond")
+        )
         try:
             sent = parsedate_to_datetime(_header(message, "Date"))
             sent_on = timezone.localdate(sent) if timezone.is_aware(sent) else sent.date()
@@ -179,6 +185,7 @@ def mail_parse(raw: bytes) -> ParsedMail:
         text=text,
         message_id=message_id,
         sent_on=sent_on,
+        automatic=automatic,
         files=files,
     )
 
@@ -228,6 +235,13 @@ def _errors_of(exc: ValidationError) -> dict[str, list[str]]:
     return {"attachments": [str(m) for m in exc.messages]}
 
 
+def _without_quote(text: str) -> str:
+    """A reply's own words: without the lines it quotes ("> ...")."""
+    return "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith(">")
+    ).strip()
+
+
 def _reply(mail: ParsedMail, code: str) -> Received | None:
     """A reply onto the complaint ``code`` names: None when there is no such complaint (the
     mail is a new complaint then); MailRefused when the sender is not its reporter."""
@@ -240,9 +254,8 @@ def _reply(mail: ParsedMail, code: str) -> Received | None:
         )
     try:
         files = clean_uploads(mail.files)
-        complaint_reply(
-            complaint=complaint, note=mail.text[:MAX_DESCRIPTION] or mail.subject, files=files
-        )
+        note = _without_quote(mail.text)[:MAX_DESCRIPTION] or mail.subject
+        complaint_reply(complaint=complaint, note=note, files=files)
     except WorkflowError as exc:
         raise MailRefused(409, str(exc.message)) from exc
     except ValidationError as exc:
@@ -285,6 +298,9 @@ def mail_receive(raw: bytes) -> Received:
     if len(raw) > settings.INBOUND_MAIL_MAX_BYTES:
         raise MailRefused(413, _("The message is too large."))
     mail = mail_parse(raw)
+    own_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    if mail.automatic or mail.sender == own_address.lower():
+        raise MailRefused(422, _("An automatic reply is not a complaint."))
     found = CODE_IN_SUBJECT.search(mail.subject)
     if found:
         received = _reply(mail, tracking_code_normalise(found.group(0)))

@@ -1,6 +1,7 @@
 """Email intake: the signed inbound-mail webhook (raw RFC 822), a complaint in triage with its
 cleaned attachments, replies threaded by tracking code, hostile messages refused with a 4xx."""
 
+import email
 import time
 from email.message import EmailMessage
 
@@ -105,7 +106,7 @@ def test_a_reply_from_the_reporter_threads_onto_the_complaint(client):
     )
     reply = mail(
         subject=f"Re: [Lapor] {code.lower()} diterima",
-        text="Lampunya masih mati sampai hari ini.",
+        text="Lampunya masih mati sampai hari ini.\n\n> Pengaduan Anda diterima.",
         message_id="<abc-2@example.id>",
     )
     response = signed_post(client, reply)
@@ -115,7 +116,8 @@ def test_a_reply_from_the_reporter_threads_onto_the_complaint(client):
         "kind": "reply",
         "tracking_code": code,
     }
-    assert complaint.events.filter(kind=EventKind.REPLY, note__contains="masih mati").exists()
+    reply_event = complaint.events.get(kind=EventKind.REPLY)
+    assert reply_event.note == "Lampunya masih mati sampai hari ini."  # without the quote
     assert Complaint.objects.count() == 1
 
 
@@ -207,6 +209,20 @@ def nested(depth: int) -> bytes:
 def test_hostile_messages_get_a_4xx_never_a_500(client, body, status):
     response = signed_post(client, body)
     assert response.status_code == status, response.content
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("Auto-Submitted", "auto-replied"), ("From", "Lapor Paman <noreply@lapor.local>")],
+)
+def test_automatic_replies_and_our_own_mail_are_not_complaints(client, header, value):
+    raw = mail()
+    message = email.message_from_bytes(raw)
+    del message[header]
+    message[header] = value
+    response = signed_post(client, message.as_bytes())
+    assert response.status_code == 422
+    assert Complaint.objects.count() == 0
 
 
 def test_a_huge_message_is_refused_before_it_is_read(client, settings):
