@@ -22,7 +22,9 @@ FORMATS = (("csv", "CSV"), ("json", "JSON"))
 
 class ExportForm(forms.Form):
     day = forms.DateField(
-        label=_l("Day (WITA)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_l("Day (WITA)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     since = forms.DateTimeField(
         label=_l("Or changed since (a mark)"),

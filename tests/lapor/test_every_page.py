@@ -92,6 +92,7 @@ PAGES = {
         "/rankings/staff/what-if/",
         "/rankings/staff/import/",
         "/dashboard/templat/{template}/",
+        "/dashboard/sp4n-lapor/",
         "/admin/",
     ],
 }
