@@ -50,6 +50,21 @@ def test_the_export_downloads_a_day(staff_client):
     assert staff_client.get(PAGE + "export/?day=kemarin&format=csv").status_code == 400
 
 
+def test_the_export_since_a_mark_continues_where_the_last_one_ended(staff_client):
+    import json
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    earlier = (timezone.localtime() - timedelta(minutes=5)).isoformat(timespec="seconds")
+    complaint_submitted()
+    first = staff_client.get(PAGE + f"export/?since={quote(earlier)}&format=json")
+    data = json.loads(first.content)
+    assert len(data["laporan"]) == 1
+    mark = data["sampai"]
+    second = staff_client.get(PAGE + f"export/?since={quote(mark)}&format=json")
+    assert json.loads(second.content)["laporan"] == []
+
+
 def test_upload_report_then_confirm(staff_client):
     complaint = complaint_submitted().complaint
     text = (HEADER + f"{complaint.tracking_code},LAP-5,selesai,,Sudah diperbaiki\n").encode()
