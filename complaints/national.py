@@ -186,8 +186,9 @@ def export_json(rows: Iterable[dict[str, str]], *, since: datetime, until: datet
     return json.dumps(
         {
             "format": FORMAT,
-            "sejak": _when(since),
-            "sampai": _when(until),
+            # To the microsecond: the next export's mark, without a gap or an overlap.
+            "sejak": timezone.localtime(since).isoformat(),
+            "sampai": timezone.localtime(until).isoformat(),
             "laporan": list(rows),
         },
         ensure_ascii=False,
