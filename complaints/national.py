@@ -28,6 +28,7 @@ from agencies.selectors import staff_scope_for
 from lapor.spreadsheet import BOM, FORMULA_STARTS, safe_writer
 
 from . import selectors, services
+from .codes import tracking_code_normalise
 from .models import Complaint
 from .workflow import Action, ArchiveReason, ComplaintStatus, Role, WorkflowError
 
@@ -379,7 +380,7 @@ def _read_row(line: int, raw: Any) -> ImportRow:
     if bad:
         row.message = _("Not text, or too long: %(columns)s.") % {"columns": ", ".join(bad)}
         return row
-    row.code = str(values["nomor_lapor"]).upper()
+    row.code = tracking_code_normalise(str(values["nomor_lapor"])) if values["nomor_lapor"] else ""
     row.number = str(values["nomor_nasional"])
     row.status = str(values["status"]).lower()
     row.agency_text = str(values["instansi"])
