@@ -25,9 +25,10 @@ class CategoryAdmin(admin.ModelAdmin):
         "name_en",
         "follow_up_days",
         "default_agency_kind",
+        "requires_after_photo",
         "is_active",
     ]
-    list_editable = ["follow_up_days", "is_active"]
+    list_editable = ["follow_up_days", "requires_after_photo", "is_active"]
 
 
 @admin.register(RoutingRule)

@@ -88,6 +88,14 @@ class Category(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    requires_after_photo = models.BooleanField(
+        _("after photo required"),
+        default=False,
+        help_text=_(
+            "Staff can resolve a complaint of this category only with a photo of the result "
+            "(e.g. street lights, roads)."
+        ),
+    )
 
     class Meta:
         ordering = ["sort_order", "code"]

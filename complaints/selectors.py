@@ -319,6 +319,88 @@ def complaint_timeline(complaint, *, with_internal: bool):
     return events if with_internal else events.filter(is_internal=False)
 
 
+@dataclass(frozen=True)
+class BeforeAfter:
+    """The photos sent with a complaint and those its resolution carried."""
+
+    before: list[Attachment]
+    after: list[Attachment]
+
+
+def photos_before_after(complaint: Complaint) -> BeforeAfter | None:
+    """For a complaint fetched by ``complaint_for_detail`` (its prefetched attachments and
+    events): the submitted photos and the photos of its latest resolution, while it stands
+    resolved or closed. None for a rahasia complaint (never shown side by side, to anyone) and
+    when there is no "after" photo."""
+    if complaint.is_confidential or complaint.status not in (S.RESOLVED, S.CLOSED):
+        return None
+    resolutions = [e for e in complaint.events.all() if e.kind == "resolved" and not e.is_internal]
+    if not resolutions:
+        return None
+    latest = max(resolutions, key=lambda e: (e.created_at, e.pk))
+    after = [a for a in latest.attachments.all() if a.is_image]
+    if not after:
+        return None
+    return BeforeAfter(before=[a for a in complaint.attachments.all() if a.is_image], after=after)
+
+
+# -- "Is it fixed?" ------------------------------------------------------------------------
+
+
+class FixedState:
+    OPEN = "open"  # the question stands: an answer counts
+    ANSWERED = "answered"  # this question was answered already
+    MOVED_ON = "moved_on"  # the complaint was resolved again, reopened, rated or closed since
+    UNKNOWN = "unknown"  # no such complaint (a forged or mangled link, or it was deleted)
+
+
+@dataclass(frozen=True)
+class FixedCheck:
+    state: str
+    complaint: Complaint | None = None
+    answer: str = ""  # for ANSWERED: "fixed" or "not_fixed"
+    answered_at: datetime | None = None
+    done: bool = False  # the service has just recorded this answer
+
+
+def fixed_check_state(
+    *, tracking_code: str, resolved_event_id: int, lock: bool = False
+) -> FixedCheck:
+    """Whether the "is it fixed?" question about one resolution may still be answered.
+
+    The signed link proves its holder is the reporter (the email went to them), as the private
+    link does: the complaint is read as theirs (``Purpose.OWN`` with its code). ``lock``: lock
+    its row (the service, inside its transaction).
+    """
+    own = complaints_for(None, purpose=Purpose.OWN, reporter_codes=frozenset({tracking_code}))
+    if lock:
+        own = own.select_for_update()
+    complaint = own.first()
+    if complaint is None:
+        return FixedCheck(FixedState.UNKNOWN)
+    answer = (
+        ComplaintEvent.objects.filter(complaint=complaint, data__answer_to=resolved_event_id)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if answer is not None:
+        return FixedCheck(
+            FixedState.ANSWERED,
+            complaint,
+            answer="not_fixed" if answer.kind == "reopened" else "fixed",
+            answered_at=answer.created_at,
+        )
+    latest = (
+        ComplaintEvent.objects.filter(complaint=complaint, kind="resolved")
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if complaint.status != S.RESOLVED or latest != resolved_event_id:
+        return FixedCheck(FixedState.MOVED_ON, complaint)
+    return FixedCheck(FixedState.OPEN, complaint)
+
+
 # -- The public map -------------------------------------------------------------------------
 
 # From this zoom on the map shows single complaints (at most MAP_MARKER_LIMIT, newest first);

@@ -33,12 +33,19 @@ from notifications.services import (
     notification_queue,
     notification_queue_each,
     notifications_personal_data_remove,
+    notifications_withdraw,
     reporter_address,
 )
 
 from . import deadlines
 from .attachments import MAX_FILES, CleanFile
-from .codes import access_key_hash, access_key_new, tracking_code_new
+from .codes import (
+    access_key_hash,
+    access_key_new,
+    fixed_check_read,
+    fixed_check_token,
+    tracking_code_new,
+)
 from .models import (
     KALSEL_LAT,
     KALSEL_LON,
@@ -59,6 +66,7 @@ from .models import (
     Support,
 )
 from .responses import response_body_check
+from .selectors import FixedCheck, FixedState, fixed_check_state
 from .sources import source_url_normalise
 from .workflow import (
     HANDLERS,
@@ -545,6 +553,7 @@ def complaint_transition(
     rating: int | None = None,
     files: Sequence[CleanFile] = (),
     now: datetime | None = None,
+    event_data: dict[str, Any] | None = None,
 ) -> Complaint:
     """Apply one workflow action: lock the row, check the move, write status and event.
 
@@ -561,8 +570,10 @@ def complaint_transition(
         _check_requirements(
             locked, transition.requires, note=note, agency=agency, reason=reason, rating=rating
         )
+        if action == Action.RESOLVE:
+            _check_after_photo(locked, files)
         old_status, old_agency = locked.status, locked.assigned_agency
-        kind, event_data = _apply(
+        kind, data = _apply(
             locked,
             action,
             now=now,
@@ -586,7 +597,7 @@ def complaint_transition(
             from_agency=old_agency,
             to_agency=locked.assigned_agency,
             note=note,
-            data=event_data,
+            data={**data, **(event_data or {})},
         )
         _attachments_store(locked, files, role=role, event=event)
         _notify_after(locked, action, event=event, old_agency=old_agency)
@@ -1268,6 +1279,21 @@ def _check_requirements(
             raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
 
 
+def _check_after_photo(complaint: Complaint, files: Sequence[CleanFile]) -> None:
+    """A category the admin marks needs a photo of the result to be resolved."""
+    if complaint.category.requires_after_photo and not any(
+        clean.content_type.startswith("image/") for clean in files
+    ):
+        raise ValidationError(
+            {
+                "attachments": _(
+                    "This category needs a photo of the result: attach an “after” photo to "
+                    "resolve it."
+                )
+            }
+        )
+
+
 def _apply(
     complaint: Complaint,
     action: str,
@@ -1626,6 +1652,92 @@ def _notify_after(
                 context=context,
                 complaint=complaint,
             )
+    if action == Action.RESOLVE:
+        _fixed_check_queue(complaint, event=event)
+    if action in (Action.REOPEN, Action.RATE, Action.CLOSE):
+        # Answered on the site (or closed): an "is it fixed?" email still waiting is not sent.
+        notifications_withdraw(dedupe_key_prefix=FIXED_CHECK_KEY, complaint=complaint)
+
+
+FIXED_CHECK_KEY = "fixed-check:"
+
+
+def _fixed_check_queue(complaint: Complaint, *, event: ComplaintEvent) -> None:
+    """Ask the reporter "is it fixed?" by email ``LAPOR_FIXED_CHECK_DAYS`` after the
+    resolution (at the latest a day before the reply window ends), with two signed one-click
+    answers (``complaint_fixed_answer``). The token travels as the row's secret."""
+    recipient = reporter_address(complaint)
+    if not recipient:
+        return
+    resolved_at = event.created_at
+    send_at = resolved_at + timedelta(days=settings.LAPOR_FIXED_CHECK_DAYS)
+    if complaint.reply_due_at is not None:
+        send_at = min(send_at, complaint.reply_due_at - timedelta(days=1))
+    notification_queue(
+        dedupe_key=f"{FIXED_CHECK_KEY}{event.pk}",
+        recipient=recipient,
+        template="fixed_check",
+        context={"complaint": complaint, "event": event},
+        complaint=complaint,
+        secret=fixed_check_token(tracking_code=complaint.tracking_code, resolved_event_id=event.pk),
+        not_before=send_at if send_at > resolved_at else None,
+    )
+
+
+FIXED = "fixed"
+NOT_FIXED = "not_fixed"
+
+
+def complaint_fixed_answer(
+    *,
+    token: str,
+    answer: str,
+    rating: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> FixedCheck:
+    """The reporter's answer to "is it fixed?" through the signed link (no sign-in).
+
+    ``fixed`` rates and closes the complaint (the rating counts in the ranking's satisfaction,
+    like any rating); ``not_fixed`` reopens it through the workflow, with fresh deadlines. Each
+    question counts once: a second answer, or one after the complaint moved on (resolved again,
+    reopened, rated, closed), changes nothing and returns the state that explains why. Raises
+    ValidationError (a bad rating) or WorkflowError (e.g. the reopening window has passed).
+    """
+    now = now or timezone.now()
+    read = fixed_check_read(token)
+    if read is None or answer not in (FIXED, NOT_FIXED):
+        return FixedCheck(FixedState.UNKNOWN)
+    tracking_code, event_id = read
+    with transaction.atomic():
+        check = fixed_check_state(
+            tracking_code=tracking_code, resolved_event_id=event_id, lock=True
+        )
+        if check.state != FixedState.OPEN or check.complaint is None:
+            return check
+        note = (note or "").strip()
+        if answer == FIXED:
+            complaint_transition(
+                complaint=check.complaint,
+                action=Action.RATE,
+                role=Role.REPORTER,
+                rating=rating,
+                note=note,
+                now=now,
+                event_data={"answer_to": event_id},
+            )
+        else:
+            complaint_transition(
+                complaint=check.complaint,
+                action=Action.REOPEN,
+                role=Role.REPORTER,
+                note=note or _("Not fixed (the reporter's answer to “is it fixed?”)."),
+                now=now,
+                event_data={"answer_to": event_id},
+            )
+    return FixedCheck(
+        FixedState.ANSWERED, check.complaint, answer=answer, answered_at=now, done=True
+    )
 
 
 def actor_roles(

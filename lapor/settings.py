@@ -516,6 +516,10 @@ LOGGING = {
 LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # "Me too" (dukung) per client address.
 LAPOR_SUPPORT_RATE = env.str("LAPOR_SUPPORT_RATE", default="30/h")
+# Days after a resolution the reporter is asked "is it fixed?" by email (0: at once). The email
+# goes out no later than a day before the reply window (10 days) ends, while "not fixed" can
+# still reopen the complaint.
+LAPOR_FIXED_CHECK_DAYS = env.int("LAPOR_FIXED_CHECK_DAYS", default=3)
 # The public map's tiles ({z}/{x}/{y}); empty: no tiles, the map shows its counts on a blank
 # ground and the page its table per regency (an office without internet, a tile server down).
 LAPOR_MAP_TILE_URL = env.str(

@@ -71,11 +71,13 @@ def notification_queue(
     context: dict[str, Any],
     complaint: Model | None = None,
     secret: str = "",
+    not_before: datetime | None = None,
 ) -> Notification | None:
     """Write one outbox row (once per ``dedupe_key``) and ask for its delivery after commit.
 
     ``secret`` (a guest's private-link key) is rendered as ``{{ secret }}`` in the email but
-    stored apart from the body, and only until the email is sent.
+    stored apart from the body, and only until the email is sent. ``not_before``: the row waits
+    until then (beat's delivery round sends it when it is due).
     """
     if not recipient or _suppressed.get():
         return None
@@ -90,11 +92,25 @@ def notification_queue(
             "body": body,
             "secret": secret,
             "complaint_id": complaint.pk if complaint is not None else None,
+            "next_attempt_at": not_before,
         },
     )
-    if created:
+    if created and not_before is None:
         transaction.on_commit(lambda: notification_dispatch(notification.pk), robust=True)
     return notification if created else None
+
+
+def notifications_withdraw(*, dedupe_key_prefix: str, complaint: Model) -> int:
+    """Delete a complaint's rows that have not been tried yet (pending, no attempt) whose key
+    starts with ``dedupe_key_prefix``: an email that waits for its time and is no longer
+    needed. A row already claimed for sending is left alone. Returns how many."""
+    deleted, _ = Notification.objects.filter(
+        complaint_id=complaint.pk,
+        dedupe_key__startswith=dedupe_key_prefix,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+    ).delete()
+    return deleted
 
 
 def notification_render(template: str, context: dict) -> tuple[str, str]:

@@ -200,6 +200,17 @@ class RatingForm(forms.Form):
     )
 
 
+class NotFixedForm(forms.Form):
+    """The "not fixed" answer of the "is it fixed?" email: what is still wrong, if they say."""
+
+    note = forms.CharField(
+        label=_("What is still wrong? (optional)"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ReopenForm(forms.Form):
     note = forms.CharField(
         label=_("Why are you reopening it?"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discover, mydata, opendata, views
+from . import discover, fixed, mydata, opendata, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("peta/data/", discover.map_data, name="map-data"),
     path("data/complaints.geojson", opendata.complaints_geojson, name="open-data-geojson"),
     path("data/complaints.csv", opendata.complaints_csv, name="open-data-csv"),
+    path("complaints/is-it-fixed/<str:answer>/", fixed.fixed_check, name="fixed-check"),
     path("complaints/<str:tracking_code>/", views.complaint_detail, name="complaint-detail"),
     path(
         "complaints/<str:tracking_code>/created/",

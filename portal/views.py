@@ -27,6 +27,7 @@ from complaints.selectors import (
     complaints_public_list,
     complaints_recent_public,
     contact_views_of,
+    photos_before_after,
     response_templates_for,
 )
 from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
@@ -206,6 +207,7 @@ def _detail_context(request, complaint, **forms):
     return {
         "complaint": complaint,
         "events": events,
+        "before_after": photos_before_after(complaint),
         "is_reporter": is_reporter,
         "is_staff": is_staff,
         # The reporter sees their own contact; staff only by asking, with a reason that is
