@@ -279,9 +279,9 @@ def test_an_answer_after_the_complaint_moved_on_changes_nothing():
 
 def test_not_fixed_after_the_reply_window_is_refused_by_the_workflow():
     complaint = resolved()
-    with time_machine.travel(MONDAY + timedelta(days=12), tick=False):
-        with pytest.raises(WorkflowError):
-            complaint_fixed_answer(token=token_of(complaint), answer=NOT_FIXED)
+    late = time_machine.travel(MONDAY + timedelta(days=12), tick=False)
+    with late, pytest.raises(WorkflowError):
+        complaint_fixed_answer(token=token_of(complaint), answer=NOT_FIXED)
     complaint.refresh_from_db()
     assert complaint.status == S.RESOLVED
 
@@ -297,5 +297,7 @@ def test_a_forged_token_or_answer_changes_nothing(answer):
     assert complaint_fixed_answer(token=real, answer=answer, rating=5).state == "unknown"
     complaint.refresh_from_db()
     assert complaint.status == S.RESOLVED
-    state = fixed_check_state(tracking_code=complaint.tracking_code, resolved_event_id=resolution.pk)
+    state = fixed_check_state(
+        tracking_code=complaint.tracking_code, resolved_event_id=resolution.pk
+    )
     assert state.state == FixedState.OPEN
