@@ -83,6 +83,9 @@ def data(media_root):
         "/complaints/?region=63.72&classification=pengaduan",
         "/complaints/?status=assigned&category=pju",
         "/track/",
+        # The map's page (its counts per regency); its data endpoint: tests/portal/test_discover.py.
+        "/peta/",
+        "/peta/?category=pju&region=63.72&status=assigned&period=30",
     ],
 )
 def test_public_pages_use_indexes(client, data, url):

@@ -3,6 +3,7 @@ Chromium: no serious or critical axe-core finding (moderate ones too on our own 
 wider than the screen, no console error, a ``lang`` on the page. A screenshot of each page goes to
 $LAPOR_SCREENSHOT_DIR (default var/screenshots) for a person to look at, e.g. as CI artifacts."""
 
+import io
 import os
 import re
 from datetime import timedelta
@@ -10,13 +11,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from awards.models import Level
 from awards.services import ranking_compute, ranking_publish
+from complaints.attachments import clean_uploads
 from complaints.services import complaint_transition, response_template_save
 from complaints.workflow import Action, Role
+from notifications.models import Notification
 from tests.factories import (
     UserFactory,
     complaint_submitted,
@@ -43,6 +48,9 @@ PAGES = {
         "/complaints/",
         "/complaints/new/",
         "/complaints/{public}/",
+        "/complaints/{proof}/",
+        "/complaints/is-it-fixed/fixed/?t={fixed}",
+        "/complaints/is-it-fixed/not-fixed/?t={fixed}",
         "/track/",
         "/rankings/",
         "/rankings/{year}/?level=agency",
@@ -98,8 +106,14 @@ PAGES = {
 }
 
 
+def photo(colour: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(buffer, "PNG")
+    return SimpleUploadedFile(f"{colour}.png", buffer.getvalue(), content_type="image/png")
+
+
 @pytest.fixture
-def world():
+def world(media_root):
     """A few complaints in every state a page shows, a published ranking, and the visitors."""
     now = timezone.now()
     staff = province_staff(username="provinsi")
@@ -114,6 +128,19 @@ def world():
         complaint=mine, action=Action.RESOLVE, role=Role.AGENCY_OFFICER, actor=perkim, note="Beres."
     )
     complaint_submitted(now=now - timedelta(hours=5), category_code="jalan", region_code="63.72")
+    # Resolved with an "after" photo: before/after on its page, and the "is it fixed?" links.
+    proof = complaint_submitted(
+        now=now - timedelta(days=4), files=clean_uploads([photo("black")])
+    ).complaint
+    complaint_transition(
+        complaint=proof,
+        action=Action.RESOLVE,
+        role=Role.AGENCY_OFFICER,
+        actor=perkim,
+        note="Lampu sudah menyala.",
+        files=clean_uploads([photo("yellow")]),
+    )
+    fixed = Notification.objects.get(complaint=proof, dedupe_key__startswith="fixed-check:")
     year = timezone.localdate(now).year - 1
     for level in Level.values:
         ranking_publish(result=ranking_compute(year=year, level=level, now=now), actor=staff)
@@ -131,6 +158,8 @@ def world():
         "mine": mine.tracking_code,
         "year": year,
         "template": template.pk,
+        "proof": proof.tracking_code,
+        "fixed": fixed.secret,
     }
 
 
