@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext
 from PIL import Image
 
 from awards.indicators import indicator_sets
@@ -232,7 +233,8 @@ def test_not_fixed_without_a_word_still_reopens_with_a_note_saying_so():
     complaint = resolved()
     complaint_fixed_answer(token=token_of(complaint), answer=NOT_FIXED)
     reopened = ComplaintEvent.objects.get(complaint=complaint, kind=EventKind.REOPENED)
-    assert "is it fixed" in reopened.note
+    assert reopened.note == gettext("Not fixed (the reporter's answer to “is it fixed?”).")
+    assert "beres" in reopened.note  # in Indonesian, the site's language
 
 
 @pytest.mark.parametrize("first,second", [(FIXED, FIXED), (FIXED, NOT_FIXED), (NOT_FIXED, FIXED)])
