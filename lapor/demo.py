@@ -5,20 +5,24 @@ Run by ``manage.py seed_demo`` (DEBUG only). Idempotent: each demo complaint has
 idempotency key, so a second run finds them all and changes nothing.
 """
 
+import io
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts.demo import DEMO_ACCOUNTS, demo_allowed_check
 from agencies.models import Agency, Category, Region, RegionKind, StaffRole
 from agencies.services import staff_membership_grant
 from awards.models import Level, Result, ResultStatus
 from awards.services import ranking_compute, ranking_publish
+from complaints.attachments import CleanFile, clean_uploads
 from complaints.enforcement import complaints_close_expired, deadlines_sweep
 from complaints.models import Classification, Complaint
 from complaints.selectors import response_templates_managed_by
@@ -289,7 +293,7 @@ def _history(plan, complaint, rng, now, coordinators) -> None:
         return True
 
     follow_up = {"note": rng.choice(FOLLOW_UPS)}
-    resolve = {"note": rng.choice(RESOLUTIONS)}
+    resolve = {"note": rng.choice(RESOLUTIONS), "files": _after_photos(complaint)}
     rate = {"rating": rng.choice([3, 4, 4, 5, 5, 5]), "note": "Terima kasih, sudah diperbaiki."}
     if complaint.status != "assigned":
         return  # no routing rule: it waits in triage, as a real one would
@@ -350,6 +354,28 @@ def _history(plan, complaint, rng, now, coordinators) -> None:
         step(Action.FOLLOW_UP, rng.uniform(1, 20), **follow_up)
         step(Action.RESOLVE, rng.uniform(22, 60), **resolve)
     # "waiting" and "breached_open" stay with the agency; the final sweep records breaches.
+
+
+# Street lights and roads are resolved with an "after" photo in the demo, so that their pages
+# show before/after (a drawn picture: the demo has no real photos).
+AFTER_PHOTO_CATEGORIES = ("pju", "jalan")
+
+
+def _after_photos(complaint: Complaint) -> list[CleanFile]:
+    if complaint.category.code not in AFTER_PHOTO_CATEGORIES:
+        return []
+    image = Image.new("RGB", (480, 320), (40, 48, 64))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 240, 480, 320), fill=(90, 90, 90))  # the road
+    if complaint.category.code == "pju":
+        draw.rectangle((230, 60, 240, 240), fill=(160, 160, 160))  # the pole
+        draw.ellipse((215, 40, 255, 80), fill=(255, 220, 90))  # the lamp, lit
+    else:
+        draw.rectangle((0, 270, 480, 276), fill=(240, 240, 240))  # a fresh road marking
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    upload = SimpleUploadedFile("sesudah.png", buffer.getvalue(), content_type="image/png")
+    return clean_uploads([upload])
 
 
 def _officer(agency: Agency):

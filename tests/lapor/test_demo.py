@@ -9,13 +9,14 @@ import time_machine
 
 from accounts.demo import demo_accounts_seed
 from awards.models import Level, Result, ResultStatus
+from complaints.models import ComplaintEvent, EventKind
 from lapor.demo import demo_complaints_seed, demo_rankings_seed
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Makassar"))
 
 
 @pytest.mark.django_db
-def test_demo_publishes_last_years_ranking_and_drafts_this_years(settings, client):
+def test_demo_publishes_last_years_ranking_and_drafts_this_years(settings, client, media_root):
     settings.DEBUG = True
     with time_machine.travel(NOW, tick=False):
         demo_accounts_seed()
@@ -33,6 +34,14 @@ def test_demo_publishes_last_years_ranking_and_drafts_this_years(settings, clien
             "score", flat=True
         )
         assert any(scores)  # ranked from the demo's own complaints
+
+        # Resolved street lights and roads carry an "after" photo.
+        resolutions = ComplaintEvent.objects.filter(
+            kind=EventKind.RESOLVED, complaint__category__code__in=["pju", "jalan"]
+        )
+        assert resolutions.exists()
+        for event in resolutions:
+            assert [a.content_type for a in event.attachments.all()] == ["image/png"]
 
         response = client.get("/rankings/")
     assert response.status_code == 200

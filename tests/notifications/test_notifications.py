@@ -311,7 +311,7 @@ def test_the_key_is_dropped_when_the_email_is_given_up(settings):
 
 
 @pytest.mark.django_db
-def test_seeding_the_demo_queues_no_mail(settings):
+def test_seeding_the_demo_queues_no_mail(settings, media_root):
     settings.DEBUG = True
     created = demo_complaints_seed(per_region=1)
 
