@@ -1,7 +1,7 @@
 """Response templates: the placeholders their text may hold, and filling them in.
 
 A template's text is written by staff for many complaints; when one is picked for a complaint
-the placeholders are filled in from it (``response_fill``). ``{instansi_baru}``, the agency a
+the placeholders are filled in from it (``response_fill``). ``{perangkat_daerah_baru}``, the agency a
 complaint is re-routed to, is only known when the re-route is sent: it is filled in then, and
 a note still holding a placeholder that cannot be filled is refused rather than sent.
 """
@@ -21,8 +21,8 @@ PLACEHOLDERS = {
     "judul": gettext_lazy("the complaint's title"),
     "kategori": gettext_lazy("its category"),
     "wilayah": gettext_lazy("its regency or city"),
-    "instansi": gettext_lazy("the agency handling it"),
-    "instansi_baru": gettext_lazy("the agency it is re-routed to (re-route only)"),
+    "perangkat_daerah": gettext_lazy("the agency handling it"),
+    "perangkat_daerah_baru": gettext_lazy("the agency it is re-routed to (re-route only)"),
 }
 
 
@@ -53,16 +53,16 @@ def _values(complaint, new_agency=None) -> dict[str, str]:
         "judul": complaint.title,
         "kategori": complaint.category.name if complaint.category_id else "",
         "wilayah": complaint.region.name if complaint.region_id else "",
-        "instansi": complaint.assigned_agency.name if complaint.assigned_agency_id else "",
+        "perangkat_daerah": complaint.assigned_agency.name if complaint.assigned_agency_id else "",
     }
     if new_agency is not None:
-        values["instansi_baru"] = new_agency.name
+        values["perangkat_daerah_baru"] = new_agency.name
     return {name: value for name, value in values.items() if value}
 
 
 def response_fill(text: str, complaint, *, new_agency=None) -> str:
     """``text`` with each placeholder it can fill from ``complaint`` filled in; the others
-    (``{instansi_baru}`` before an agency is chosen) stay as they are."""
+    (``{perangkat_daerah_baru}`` before an agency is chosen) stay as they are."""
     values = _values(complaint, new_agency)
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text or "")
 

@@ -441,24 +441,24 @@ DEMO_RESPONSE_TEMPLATES = (
         Action.FOLLOW_UP,
         "Sedang ditinjau",
         "Terima kasih atas laporan {kode}. Laporan tentang {kategori} di {wilayah} sedang "
-        "ditinjau oleh {instansi}; petugas akan memeriksa lokasi dan kami kabari hasilnya.",
+        "ditinjau oleh {perangkat_daerah}; petugas akan memeriksa lokasi dan kami kabari hasilnya.",
     ),
     (
         Action.RESOLVE,
         "Sudah diperbaiki",
-        "Laporan {kode} sudah ditangani oleh {instansi}. Mohon periksa dan beri penilaian; "
+        "Laporan {kode} sudah ditangani oleh {perangkat_daerah}. Mohon periksa dan beri penilaian; "
         "bila belum beres, Anda dapat membuka kembali laporan ini.",
     ),
     (
         Action.NOT_OURS,
         "Bukan wewenang kami",
-        "Laporan {kode} tentang {kategori} bukan wewenang {instansi}. Mohon diteruskan ke "
-        "instansi yang berwenang di {wilayah}.",
+        "Laporan {kode} tentang {kategori} bukan wewenang {perangkat_daerah}. Mohon diteruskan ke "
+        "perangkat daerah yang berwenang di {wilayah}.",
     ),
     (
         Action.REROUTE,
-        "Diteruskan ke instansi berwenang",
-        "Laporan {kode} diteruskan ke {instansi_baru}, yang berwenang menangani {kategori} "
+        "Diteruskan ke perangkat daerah berwenang",
+        "Laporan {kode} diteruskan ke {perangkat_daerah_baru}, yang berwenang menangani {kategori} "
         "di {wilayah}.",
     ),
 )

@@ -151,7 +151,7 @@ def world(media_root):
         category=None,
         action=Action.FOLLOW_UP,
         title="Sedang ditinjau",
-        body="Laporan {kode} sedang ditinjau oleh {instansi}.",
+        body="Laporan {kode} sedang ditinjau oleh {perangkat_daerah}.",
     )
     return {
         "public": public.tracking_code,

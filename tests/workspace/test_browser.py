@@ -158,7 +158,7 @@ def test_a_response_template_is_picked_and_sent_in_two_clicks(live_server, brows
         category=None,
         action=Action.FOLLOW_UP,
         title="Sedang ditinjau",
-        body="Laporan {kode} sedang ditinjau oleh {instansi}.",
+        body="Laporan {kode} sedang ditinjau oleh {perangkat_daerah}.",
     )
     context, page = signed_in(browser, live_server, officer("63.72", "perkim"))
     page.set_viewport_size({"width": 390, "height": 844})

@@ -15,7 +15,7 @@ from tests.factories import province_staff as province
 pytestmark = pytest.mark.django_db
 
 
-def template(actor, *, body="Laporan {kode} ditinjau oleh {instansi}.", **kw):
+def template(actor, *, body="Laporan {kode} ditinjau oleh {perangkat_daerah}.", **kw):
     fields = {
         "agency": None,
         "region": None,
@@ -42,7 +42,7 @@ def test_an_officer_keeps_a_template_on_the_staff_page_and_finds_it_on_a_complai
             "action": Action.FOLLOW_UP,
             "category": "",
             "title": "Petugas ke lokasi",
-            "body": "Laporan {kode} ({judul}): petugas {instansi} ke lokasi besok.",
+            "body": "Laporan {kode} ({judul}): petugas {perangkat_daerah} ke lokasi besok.",
         },
     )
     assert response.status_code == 302
@@ -109,13 +109,13 @@ def test_a_reroute_fills_in_the_new_agency_when_sent(client):
         province(),
         action=Action.REROUTE,
         title="Diteruskan",
-        body="Laporan {kode} diteruskan ke {instansi_baru}.",
+        body="Laporan {kode} diteruskan ke {perangkat_daerah_baru}.",
     )
     client.force_login(coordinator("63.72"))
     page = client.get(complaint.get_absolute_url(), {"templat": chosen.pk})
     note = page.context["picked_response"]["text"]
     assert page.context["picked_response"]["form"] == "reroute"
-    assert note == f"Laporan {complaint.tracking_code} diteruskan ke {{instansi_baru}}."
+    assert note == f"Laporan {complaint.tracking_code} diteruskan ke {{perangkat_daerah_baru}}."
     response = client.post(
         f"/complaints/{complaint.tracking_code}/act/",
         {"action": "reroute", "agency": pupr.pk, "note": note},
@@ -134,10 +134,10 @@ def test_a_placeholder_that_cannot_be_filled_is_not_sent(client):
     client.force_login(officer("63.72", "perkim"))
     response = client.post(
         f"/complaints/{complaint.tracking_code}/act/",
-        {"action": "follow_up", "note": "Diteruskan ke {instansi_baru}."},
+        {"action": "follow_up", "note": "Diteruskan ke {perangkat_daerah_baru}."},
     )
     assert response.status_code == 400
-    assert "{instansi_baru}" in response.context["staff_form"].errors["note"][0]
+    assert "{perangkat_daerah_baru}" in response.context["staff_form"].errors["note"][0]
     assert ComplaintEvent.objects.filter(complaint=complaint).count() == before
     # Braces that name no placeholder are the officer's own text and go through.
     response = client.post(
@@ -261,7 +261,9 @@ def test_no_placeholder_reaches_the_reporter():
     """The placeholders name the complaint, never its reporter: an anonim reporter's name
     cannot be put in a public note by a template."""
     complaint = complaint_submitted(is_anonymous=True, reporter_name="Siti Rahmah").complaint
-    every = " ".join("{%s}" % name for name in ("kode", "judul", "kategori", "wilayah", "instansi"))  # noqa: UP031
+    every = " ".join(
+        "{%s}" % name for name in ("kode", "judul", "kategori", "wilayah", "perangkat_daerah")
+    )  # noqa: UP031
     assert "Siti" not in response_fill(every, complaint)
     with pytest.raises(ValidationError):
         template(province(), body="Halo {pelapor}")
