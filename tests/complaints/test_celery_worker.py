@@ -97,6 +97,9 @@ def test_tasks_retry_database_errors_with_back_off(task):
 
 
 def test_tasks_are_registered_and_scheduled():
+    # What a worker does at start: import every app's tasks module (autodiscovery), so this
+    # test does not depend on which tests imported a tasks module before it.
+    app.loader.import_default_modules()
     for name in (
         notifications.DELIVERY_TASK,
         "notifications.tasks.deliver_pending_notifications",
