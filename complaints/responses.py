@@ -1,9 +1,9 @@
 """Response templates: the placeholders their text may hold, and filling them in.
 
 A template's text is written by staff for many complaints; when one is picked for a complaint
-the placeholders are filled in from it (``response_fill``). ``{perangkat_daerah_baru}``, the agency a
-complaint is re-routed to, is only known when the re-route is sent: it is filled in then, and
-a note still holding a placeholder that cannot be filled is refused rather than sent.
+the placeholders are filled in from it (``response_fill``). ``{perangkat_daerah_baru}``, the
+agency a complaint is re-routed to, is only known when the re-route is sent: it is filled in
+then, and a note still holding a placeholder that cannot be filled is refused rather than sent.
 """
 
 import re

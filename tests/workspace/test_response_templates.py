@@ -261,9 +261,8 @@ def test_no_placeholder_reaches_the_reporter():
     """The placeholders name the complaint, never its reporter: an anonim reporter's name
     cannot be put in a public note by a template."""
     complaint = complaint_submitted(is_anonymous=True, reporter_name="Siti Rahmah").complaint
-    every = " ".join(
-        "{%s}" % name for name in ("kode", "judul", "kategori", "wilayah", "perangkat_daerah")
-    )  # noqa: UP031
+    names = ("kode", "judul", "kategori", "wilayah", "perangkat_daerah")
+    every = " ".join("{" + name + "}" for name in names)
     assert "Siti" not in response_fill(every, complaint)
     with pytest.raises(ValidationError):
         template(province(), body="Halo {pelapor}")
