@@ -693,3 +693,70 @@ class TallyLive(TallyColumns):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.status} {self.n}"
+
+
+class Follow(models.Model):
+    """Someone's wish to hear by email about one public complaint (its status changes) or about
+    an area (a regency, optionally one category: a daily digest of its new public complaints).
+
+    Double opt-in: a row is written unconfirmed and a confirmation link is emailed; nothing else
+    is sent to it before ``confirmed_at``. The address is personal data: unconfirmed rows go
+    after ``LAPOR_FOLLOW_CONFIRM_DAYS``, a complaint's followers when its reporter's data is
+    removed, and any row on unsubscribing or on its owner's erasure request (docs/privacy.md).
+    Written by ``complaints.follows`` only.
+    """
+
+    email = models.EmailField(_("email"))  # stored lower-case
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, null=True, blank=True, related_name="follows"
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Area alerts: the complaints filed up to this moment have been told (or there were none).
+    digest_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "complaint"],
+                condition=Q(complaint__isnull=False),
+                name="follow_complaint_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "region"],
+                condition=Q(region__isnull=False, category__isnull=True),
+                name="follow_region_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "region", "category"],
+                condition=Q(region__isnull=False, category__isnull=False),
+                name="follow_region_category_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False, region__isnull=True, category__isnull=True)
+                | Q(complaint__isnull=True, region__isnull=False),
+                name="follow_complaint_or_area",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["email"], name="follow_email_idx"),
+            models.Index(
+                fields=["region", "category"],
+                name="follow_area_confirmed_idx",
+                condition=Q(region__isnull=False, confirmed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"follow {self.pk}"
+
+    @property
+    def is_area(self) -> bool:
+        return self.region_id is not None

@@ -28,11 +28,13 @@ from agencies.models import Region
 from agencies.selectors import staff_scope_for
 
 from .models import (
+    Assignment,
     Attachment,
     Complaint,
     ComplaintEvent,
     ContactView,
     DeadlineBreach,
+    Follow,
     ResponseTemplate,
     TallyLive,
 )
@@ -59,6 +61,58 @@ def complaints_public_list() -> ComplaintQuerySet:
 
 def complaints_recent_public(limit: int = 5) -> list[Complaint]:
     return list(complaints_public_list()[:limit])
+
+
+FEED_SIZE = 50
+
+
+def complaints_feed(
+    *, region: Any = None, category: Any = None, agency: Any = None, limit: int = FEED_SIZE
+) -> list[Complaint]:
+    """The newest public complaints of a regency, a category or an agency (the Atom feeds):
+    never rahasia, archived or unrouted ones (``Purpose.PUBLIC``)."""
+    qs = complaints_for(None, purpose=Purpose.PUBLIC).select_related(*LIST_RELATED)
+    if region is not None:
+        qs = qs.filter(region=region)
+    if category is not None:
+        qs = qs.filter(category=category)
+    if agency is not None:
+        qs = qs.filter(assigned_agency=agency)
+    return list(qs.order_by("-created_at", "-pk")[:limit])
+
+
+def complaints_new_public(
+    *, region_id: int, category_id: int | None, since: datetime, until: datetime
+) -> list[Complaint]:
+    """Public complaints of a regency (and category) that became public in ``[since, until)``
+    (first given to an agency: a complaint is public from then), oldest first: an area alert's
+    digest. A complaint re-routed later is not new again."""
+    first_assigned = (
+        Assignment.objects.filter(complaint=OuterRef("pk"))
+        .order_by("assigned_at")
+        .values("assigned_at")[:1]
+    )
+    qs = (
+        complaints_for(None, purpose=Purpose.PUBLIC)
+        .filter(region_id=region_id, assigned_at__gte=since)
+        .annotate(first_public_at=Subquery(first_assigned))
+        .filter(first_public_at__gte=since, first_public_at__lt=until)
+    )
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    return list(qs.select_related(*LIST_RELATED).order_by("first_public_at", "pk"))
+
+
+def follows_of(addresses: Iterable[str]) -> list[Follow]:
+    """Every follow (confirmed or not) of these email addresses: part of "my data"."""
+    wanted = sorted({a.strip().lower() for a in addresses if a and a.strip()})
+    if not wanted:
+        return []
+    return list(
+        Follow.objects.filter(email__in=wanted)
+        .select_related("complaint", "region", "category")
+        .order_by("created_at", "pk")
+    )
 
 
 def complaint_figures(*, now: datetime | None = None) -> dict[str, int]:
@@ -628,7 +682,13 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
         for n in Notification.objects.filter(complaint__in=own).order_by("created_at", "pk")
         if n.recipient and n.recipient.lower() in addresses
     ]
-    return {"own": own, "events": events, "notifications": mails, "account": user}
+    return {
+        "own": own,
+        "events": events,
+        "notifications": mails,
+        "account": user,
+        "follows": follows_of(addresses),
+    }
 
 
 # --- response templates ------------------------------------------------------------------------

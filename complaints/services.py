@@ -46,6 +46,7 @@ from .codes import (
     fixed_check_token,
     tracking_code_new,
 )
+from .follows import followers_notify, follows_of_complaints_remove
 from .models import (
     KALSEL_LAT,
     KALSEL_LON,
@@ -1049,6 +1050,7 @@ def complaints_anonymise_due(*, now: datetime | None = None, batch: int = ANONYM
                 .values_list("pk", flat=True)[:batch]
             )
             _personal_data_remove(ids, now=now, reason=RemovalReason.RETENTION)
+            follows_of_complaints_remove(ids)
         total += len(ids)
         if len(ids) < batch:
             return total
@@ -1652,6 +1654,7 @@ def _notify_after(
                 context=context,
                 complaint=complaint,
             )
+    followers_notify(complaint, event)
     if action == Action.RESOLVE:
         _fixed_check_queue(complaint, event=event)
     if action in (Action.REOPEN, Action.RATE, Action.CLOSE):

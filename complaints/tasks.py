@@ -13,6 +13,7 @@ from celery import shared_task
 from lapor.celery import RETRIED
 
 from .enforcement import complaints_close_expired, deadlines_sweep
+from .follows import area_digests_send, follows_prune_unconfirmed
 from .services import attachments_prune_spam, complaints_anonymise_due
 from .tally import tally_fold
 
@@ -50,4 +51,14 @@ def fold_tallies() -> int:
 @shared_task(**RETRIED, soft_time_limit=240, time_limit=300)
 def anonymise_due() -> dict:
     """Retention: reporters' personal data and spam attachments whose time is up."""
-    return {"anonymised": complaints_anonymise_due(), "spam_attachments": attachments_prune_spam()}
+    return {
+        "anonymised": complaints_anonymise_due(),
+        "spam_attachments": attachments_prune_spam(),
+        "unconfirmed_follows": follows_prune_unconfirmed(),
+    }
+
+
+@shared_task(**RETRIED, soft_time_limit=240, time_limit=300)
+def send_area_digests() -> int:
+    """Area alerts: each follower's new public complaints since their last digest, if any."""
+    return area_digests_send()

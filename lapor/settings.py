@@ -357,6 +357,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": LAPOR_MAIL_SECONDS,
         "options": {"expires": LAPOR_MAIL_SECONDS},
     },
+    # Area alerts: yesterday's new public complaints per followed regency, every morning.
+    "area-digests": {
+        "task": "complaints.tasks.send_area_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
+    },
     # The current year's provisional ranking, every night at 01:30 WITA.
     "refresh-rankings": {
         "task": "awards.tasks.refresh_current_rankings",
@@ -559,6 +565,11 @@ LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS = env.int("LAPOR_RETENTION_SPAM_ATTACHMENT_
 LAPOR_RETENTION_NOTIFICATION_DAYS = env.int("LAPOR_RETENTION_NOTIFICATION_DAYS", default=30)
 # Sign-in records and lock-out logs (django-axes): after the attempt.
 LAPOR_RETENTION_SIGNIN_DAYS = env.int("LAPOR_RETENTION_SIGNIN_DAYS", default=90)
+# Following a complaint or an area by email (docs/notifications.md): follow requests per client
+# address (per address: LAPOR_EMAIL_TARGET_RATE), and how long a confirmation link is valid; an
+# unconfirmed request is deleted after it.
+LAPOR_FOLLOW_RATE = env.str("LAPOR_FOLLOW_RATE", default="20/h")
+LAPOR_FOLLOW_CONFIRM_DAYS = env.int("LAPOR_FOLLOW_CONFIRM_DAYS", default=7)
 LAPOR_FOLLOW_UP_WORKING_DAYS = env.bool("LAPOR_FOLLOW_UP_WORKING_DAYS", default=False)
 # Shows the demo accounts' passwords on the home page and in `make run`; only with DEBUG on.
 LAPOR_DEMO = DEBUG and env.bool("LAPOR_DEMO", default=True)

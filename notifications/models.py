@@ -35,6 +35,8 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     secret = models.CharField(max_length=200, blank=True)
+    # Mail to followers: where one click ends it (List-Unsubscribe, RFC 8058).
+    unsubscribe_url = models.CharField(max_length=300, blank=True)
     status = models.CharField(
         max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )

@@ -72,12 +72,15 @@ def notification_queue(
     complaint: Model | None = None,
     secret: str = "",
     not_before: datetime | None = None,
+    unsubscribe_url: str = "",
 ) -> Notification | None:
     """Write one outbox row (once per ``dedupe_key``) and ask for its delivery after commit.
 
     ``secret`` (a guest's private-link key) is rendered as ``{{ secret }}`` in the email but
     stored apart from the body, and only until the email is sent. ``not_before``: the row waits
     until then (beat's delivery round sends it when it is due).
+    ``unsubscribe_url`` (mail to
+    followers) is sent as the List-Unsubscribe header, with one-click unsubscribing (RFC 8058).
     """
     if not recipient or _suppressed.get():
         return None
@@ -91,6 +94,7 @@ def notification_queue(
             "subject": subject,
             "body": body,
             "secret": secret,
+            "unsubscribe_url": unsubscribe_url,
             "complaint_id": complaint.pk if complaint is not None else None,
             "next_attempt_at": not_before,
         },
@@ -350,7 +354,15 @@ def _send_batch(
 
 def _message(row: Notification, mail: BaseEmailBackend) -> EmailMessage:
     body = row.body.replace(Notification.SECRET_PLACEHOLDER, row.secret) if row.secret else row.body
-    return EmailMessage(subject=row.subject, body=body, to=[row.recipient], connection=mail)
+    headers = {}
+    if row.unsubscribe_url:
+        headers = {
+            "List-Unsubscribe": f"<{row.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return EmailMessage(
+        subject=row.subject, body=body, to=[row.recipient], connection=mail, headers=headers
+    )
 
 
 def _record_sent(row: Notification) -> None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.reporter_session import reporter_codes
 from complaints.filters import MapFilter
+from complaints.follows import follow_request
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import (
     MAP_MARKER_LIMIT,
@@ -173,6 +174,13 @@ def complaint_support_view(request, tracking_code):
                 messages.success(request, _("Thank you: your support has been counted."))
             else:
                 messages.info(request, _("You have already supported this complaint."))
+            if form.cleaned_data["email"] and form.cleaned_data["follow"]:
+                # Supporting with an email follows its updates, through the same double opt-in.
+                follow_request(email=form.cleaned_data["email"], complaint=complaint)
+                messages.info(
+                    request,
+                    _("To get its updates by email, open the link we have sent to your address."),
+                )
             return redirect(complaint)
     # Re-show the complaint's page with the form's errors.
     shown = complaint_for_detail(

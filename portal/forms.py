@@ -372,13 +372,56 @@ class SupportForm(forms.Form):
     email = forms.EmailField(
         label=_("Your email address"),
         required=False,
-        help_text=_("Counted once per address; the address itself is not stored."),
+        help_text=_(
+            "Counted once per address; for the count only a digest of the address is kept."
+        ),
+    )
+    follow = forms.BooleanField(
+        label=_("Email me when its status changes (we first send a link to confirm)"),
+        required=False,
+        initial=True,
     )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_guest = user is None or not user.is_authenticated
         self.fields["email"].required = self.is_guest
+
+
+class FollowForm(forms.Form):
+    """Follow a public complaint by email (double opt-in)."""
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_(
+            "We send a link to confirm first. Every email has a link to stop them in one click."
+        ),
+    )
+
+
+class AreaFollowForm(forms.Form):
+    """Area alerts: a daily email of new public complaints of a regency (and a category)."""
+
+    email = forms.EmailField(label=_("Your email address"), max_length=254)
+    region = forms.ModelChoiceField(
+        label=_("Regency/city"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        empty_label=_("— choose a regency or city —"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All categories"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions_public().exclude(kind=RegionKind.PROVINCE)
+        self.fields["category"].queryset = categories_active()
 
 
 class MapViewForm(forms.Form):

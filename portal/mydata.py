@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.reporter_session import SESSION_REPORTER_CODES, reporter_codes
 from accounts.services import account_delete
+from complaints.follows import follows_erase
 from complaints.selectors import personal_data_of
 from complaints.services import complaints_contact_correct, complaints_personal_data_erase
 from notifications.services import notification_queue
@@ -85,6 +86,18 @@ def _as_json(held: dict) -> dict:
             }
             for n in held["notifications"]
         ],
+        "email_alerts": [_follow_as_json(f) for f in held["follows"]],
+    }
+
+
+def _follow_as_json(follow) -> dict:
+    return {
+        "email": follow.email,
+        "complaint": follow.complaint.tracking_code if follow.complaint_id else None,
+        "region": follow.region.name if follow.region_id else None,
+        "category": follow.category.name if follow.category_id else None,
+        "asked_at": follow.created_at.isoformat(),
+        "confirmed_at": follow.confirmed_at.isoformat() if follow.confirmed_at else None,
     }
 
 
@@ -162,6 +175,7 @@ def my_data_erase(request):
         addresses.add(user.email)
     with transaction.atomic():
         complaints_personal_data_erase(complaints=held["own"], actor=user)
+        follows_erase(addresses)
         if user is not None and not user.is_staff and not user.staff_memberships.exists():
             account_delete(user=user)
         token = uuid.uuid4().hex

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discover, fixed, mydata, opendata, views
+from . import discover, feeds, fixed, follow, mydata, opendata, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,6 +28,17 @@ urlpatterns = [
         discover.complaint_support_view,
         name="complaint-support",
     ),
+    path(
+        "complaints/<str:tracking_code>/follow/",
+        follow.complaint_follow_view,
+        name="complaint-follow",
+    ),
+    path("ikuti/wilayah/", follow.area_follow, name="follow-area"),
+    path("ikuti/konfirmasi/<str:token>/", follow.follow_confirm_view, name="follow-confirm"),
+    path("ikuti/berhenti/<str:token>/", follow.follow_unsubscribe_view, name="follow-unsubscribe"),
+    path("feeds/regency/<str:code>/", feeds.RegionFeed(), name="feed-region"),
+    path("feeds/category/<str:code>/", feeds.CategoryFeed(), name="feed-category"),
+    path("feeds/agency/<int:pk>/", feeds.AgencyFeed(), name="feed-agency"),
     path("complaints/<str:tracking_code>/rate/", views.complaint_rate_view, name="complaint-rate"),
     path(
         "complaints/<str:tracking_code>/reopen/",

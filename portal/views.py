@@ -1,4 +1,5 @@
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,6 +43,7 @@ from lapor.ratelimits import (
 from .forms import (
     ComplaintForm,
     ContactRevealForm,
+    FollowForm,
     NoteForm,
     RatingForm,
     ReopenForm,
@@ -237,6 +239,9 @@ def _detail_context(request, complaint, **forms):
         # "Me too" for anyone but the reporter, on a complaint the public may see.
         "support_form": forms.get("support_form")
         or (SupportForm(user=request.user) if complaint.is_public and not is_reporter else None),
+        # Following by email, for anyone but the reporter (who is told of every change already).
+        "follow_form": forms.get("follow_form")
+        or (FollowForm() if complaint.is_public and not is_reporter else None),
         "staff_form": forms.get("staff_form")
         or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }
@@ -416,11 +421,38 @@ def complaint_list(request):
     page = page_from_query(
         qs, request.GET, keys=RELEVANT_FIRST if searching else NEWEST_FIRST, size=LIST_PAGE_SIZE
     )
+    feeds, alert_query = _list_feeds(filterset)
     return render(
         request,
         "complaints/list.html",
-        {"filter": filterset, "page": page, "query": page.first_query, "searching": searching},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": page.first_query,
+            "searching": searching,
+            "feeds": feeds,
+            "alert_query": alert_query,
+        },
     )
+
+
+def _list_feeds(filterset) -> tuple[list[dict], str]:
+    """The Atom feeds of the regency and category the list is filtered by (linked with
+    ``<link rel="alternate">``), and the area alert form's query for them."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return [], ""
+    region, category = (filterset.form.cleaned_data.get(k) for k in ("region", "category"))
+    feeds, query = [], {}
+    if region is not None:
+        title = _("New complaints in %(region)s") % {"region": region.name}
+        feeds.append({"title": title, "url": reverse("feed-region", args=[region.code])})
+        query["region"] = region.code
+    if category is not None:
+        title = _("New complaints: %(category)s") % {"category": category.name}
+        feeds.append({"title": title, "url": reverse("feed-category", args=[category.code])})
+        if region is not None:
+            query["category"] = category.code
+    return feeds, urlencode(query)
 
 
 @require_safe

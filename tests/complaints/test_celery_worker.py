@@ -107,6 +107,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.close_expired",
         "complaints.tasks.fold_tallies",
         "complaints.tasks.anonymise_due",
+        "complaints.tasks.send_area_digests",
         "notifications.tasks.prune_notifications",
         "accounts.tasks.prune_signin_records",
     ):
@@ -118,6 +119,7 @@ def test_tasks_are_registered_and_scheduled():
         "complaints.tasks.fold_tallies",
         "notifications.tasks.deliver_pending_notifications",
         "awards.tasks.refresh_current_rankings",
+        "complaints.tasks.send_area_digests",
         # Retention (docs/privacy.md): personal data, outbox rows, sign-in records.
         "complaints.tasks.anonymise_due",
         "notifications.tasks.prune_notifications",
