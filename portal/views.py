@@ -486,5 +486,6 @@ def privacy(request):
             "spam_days": settings.LAPOR_RETENTION_SPAM_ATTACHMENT_DAYS,
             "mail_days": settings.LAPOR_RETENTION_NOTIFICATION_DAYS,
             "signin_days": settings.LAPOR_RETENTION_SIGNIN_DAYS,
+            "follow_days": settings.LAPOR_FOLLOW_CONFIRM_DAYS,
         },
     )

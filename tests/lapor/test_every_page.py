@@ -19,6 +19,7 @@ from PIL import Image
 from awards.models import Level
 from awards.services import ranking_compute, ranking_publish
 from complaints.attachments import clean_uploads
+from complaints.follows import confirm_token, follow_request, unsubscribe_token
 from complaints.services import complaint_transition, response_template_save
 from complaints.workflow import Action, Role
 from notifications.models import Notification
@@ -57,6 +58,11 @@ PAGES = {
         "/rankings/{year}/regions/63.72/",
         "/peta/",
         "/complaints/similar/?category=pju&region=63.72",
+        "/complaints/?region=63.72&category=pju",
+        "/ikuti/wilayah/?region=63.72",
+        "/ikuti/konfirmasi/{confirm}/",
+        "/ikuti/konfirmasi/not-a-token/",
+        "/ikuti/berhenti/{unsubscribe}/",
         "/privasi/",
         "/accounts/login/",
         "/accounts/register/",
@@ -153,6 +159,7 @@ def world(media_root):
         title="Sedang ditinjau",
         body="Laporan {kode} sedang ditinjau oleh {perangkat_daerah}.",
     )
+    follow = follow_request(email="pengikut@example.id", complaint=public)
     return {
         "public": public.tracking_code,
         "mine": mine.tracking_code,
@@ -160,6 +167,8 @@ def world(media_root):
         "template": template.pk,
         "proof": proof.tracking_code,
         "fixed": fixed.secret,
+        "confirm": confirm_token(follow),
+        "unsubscribe": unsubscribe_token(follow),
     }
 
 
