@@ -55,7 +55,7 @@ def complaint_follow_view(request, tracking_code):
     if complaint is None:  # rahasia, archived, unrouted or unknown: not the public's to follow
         raise Http404
     form = FollowForm(request.POST)
-    minutes = follow_wait(request, form.data.get("email", "") if form.is_valid() else "")
+    minutes = follow_wait(request, form.cleaned_data["email"] if form.is_valid() else "")
     if minutes:
         return too_many_requests(request, minutes)
     if form.is_valid():
@@ -83,7 +83,7 @@ def area_follow(request):
         form = AreaFollowForm(initial=request.GET.dict())
         return render(request, "complaints/follow_area.html", {"form": form})
     form = AreaFollowForm(request.POST)
-    minutes = follow_wait(request, form.data.get("email", "") if form.is_valid() else "")
+    minutes = follow_wait(request, form.cleaned_data["email"] if form.is_valid() else "")
     if minutes:
         return too_many_requests(request, minutes)
     if form.is_valid():

@@ -389,7 +389,10 @@ class SupportForm(forms.Form):
 
 
 class FollowForm(forms.Form):
-    """Follow a public complaint by email (double opt-in)."""
+    """Follow a public complaint by email (double opt-in). Prefixed: the complaint's page also
+    has the support form's email field."""
+
+    prefix = "follow"
 
     email = forms.EmailField(
         label=_("Your email address"),

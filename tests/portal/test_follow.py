@@ -97,7 +97,9 @@ def followed_by(complaint, email: str) -> Follow:
 
 def test_nothing_but_the_confirmation_is_sent_before_confirming(client, public):
     deliver()  # the reporter's receipt
-    response = client.post(f"/complaints/{public.tracking_code}/follow/", {"email": "Ana@X.id"})
+    response = client.post(
+        f"/complaints/{public.tracking_code}/follow/", {"follow-email": "Ana@X.id"}
+    )
     assert response.status_code == 302
     (confirmation,) = deliver()
     assert confirmation.to == ["ana@x.id"]
@@ -121,7 +123,9 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(client, public):
 def test_asking_again_answers_the_same_and_a_confirmed_follow_gets_no_new_link(client, public):
     deliver()
     followed_by(public, "ana@x.id")
-    response = client.post(f"/complaints/{public.tracking_code}/follow/", {"email": "ana@x.id"})
+    response = client.post(
+        f"/complaints/{public.tracking_code}/follow/", {"follow-email": "ana@x.id"}
+    )
     assert response.status_code == 302
     assert deliver() == []
     assert Follow.objects.count() == 1
@@ -139,9 +143,11 @@ def test_an_expired_or_tampered_confirmation_link_is_refused(public):
 
 
 def test_bad_input_shows_field_errors(client, public):
-    response = client.post(f"/complaints/{public.tracking_code}/follow/", {"email": "not-mail"})
+    response = client.post(
+        f"/complaints/{public.tracking_code}/follow/", {"follow-email": "not-mail"}
+    )
     assert response.status_code == 400
-    assert 'id="field-email"' in response.content.decode()
+    assert 'id="field-follow-email"' in response.content.decode()
     response = client.post("/ikuti/wilayah/", {"email": "a@x.id", "region": "99.99"})
     assert response.status_code == 400
     assert not Follow.objects.exists()
@@ -150,9 +156,9 @@ def test_bad_input_shows_field_errors(client, public):
 def test_the_follow_form_is_rate_limited(client, public, settings):
     settings.LAPOR_EMAIL_TARGET_RATE = "2/h"
     url = f"/complaints/{public.tracking_code}/follow/"
-    assert client.post(url, {"email": "ana@x.id"}).status_code == 302
-    assert client.post(url, {"email": "ana@x.id"}).status_code == 302
-    response = client.post(url, {"email": "ANA@x.id"})
+    assert client.post(url, {"follow-email": "ana@x.id"}).status_code == 302
+    assert client.post(url, {"follow-email": "ana@x.id"}).status_code == 302
+    response = client.post(url, {"follow-email": "ANA@x.id"})
     assert response.status_code == 429 and response["Retry-After"]
 
 
@@ -207,7 +213,9 @@ def test_the_email_unsubscribes_in_one_click_without_signing_in(public):
 def test_rahasia_cannot_be_followed_and_followers_hear_nothing_once_it_is(public, client):
     secret = complaint_submitted(is_confidential=True).complaint
     assert (
-        client.post(f"/complaints/{secret.tracking_code}/follow/", {"email": "a@x.id"}).status_code
+        client.post(
+            f"/complaints/{secret.tracking_code}/follow/", {"follow-email": "a@x.id"}
+        ).status_code
         == 404
     )
     with pytest.raises(WorkflowError):
