@@ -402,3 +402,13 @@ def test_a_stale_unsubscribe_token_names_nothing(public):
     Follow.objects.all().delete()
     assert follow_for_unsubscribe(token) is None
     assert follow_for_unsubscribe("garbage") is None
+
+
+def test_the_admin_hides_a_followers_address(public):
+    from django.contrib import admin
+
+    followed_by(public, "ana@x.id")
+    act(public, Action.FOLLOW_UP)
+    row = Notification.objects.get(recipient="ana@x.id", unsubscribe_url__startswith="http")
+    shown = admin.site._registry[Notification].shown_recipient(row)
+    assert "ana@x.id" not in str(shown)
