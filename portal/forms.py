@@ -395,7 +395,7 @@ class FollowForm(forms.Form):
     prefix = "follow"
 
     email = forms.EmailField(
-        label=_("Your email address"),
+        label=_("Email for its updates"),
         max_length=254,
         help_text=_(
             "We send a link to confirm first. Every email has a link to stop them in one click."
