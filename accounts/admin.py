@@ -1,6 +1,22 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .models import SignInPolicy
+
+User = get_user_model()
+
+
+class LaporUserAdmin(UserAdmin):
+    """Django's user admin without email addresses in the list: an account's address is on
+    its own page, for the administrator who opens it, not in a table of everyone's."""
+
+    list_display = ("username", "first_name", "last_name", "is_staff", "is_active")
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, LaporUserAdmin)
 
 
 @admin.register(SignInPolicy)

@@ -5,6 +5,8 @@ shows complaints, events and breaches without letting anyone edit them.
 """
 
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from lapor.admin import ReadOnlyAdmin
 
@@ -37,13 +39,29 @@ class ComplaintAdmin(ReadOnlyAdmin):
     search_fields = ["tracking_code", "title"]
     list_select_related = ["region", "category", "assigned_agency"]
     inlines = [EventInline]
+    # The reporter's identity is never shown here, anonim or not: staff see a contact only on
+    # the complaint's staff page, by "Show the reporter's contact", which records who and why
+    # (``contact_view_record``); the admin has no such record, so it shows none.
+    exclude = [
+        "access_key_hash",
+        "idempotency_key",
+        "reporter",
+        "reporter_name",
+        "reporter_email",
+        "reporter_phone",
+    ]
+    readonly_fields = ["reporter_contact"]
 
-    def get_exclude(self, request, obj=None):
-        # An anonim reporter's identity is shown to nobody, administrators included.
-        hidden = ["access_key_hash", "idempotency_key"]
-        if obj is not None and obj.is_anonymous:
-            hidden += ["reporter", "reporter_name", "reporter_email", "reporter_phone"]
-        return hidden
+    @admin.display(description=_("reporter's contact"))
+    def reporter_contact(self, obj):
+        if obj.personal_data_removed_at is not None:
+            return _("Removed.")
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            _("Not shown here: staff of the complaint see it on its page, with a recorded reason."),
+            obj.get_absolute_url(),
+            obj.tracking_code,
+        )
 
 
 @admin.register(DeadlineBreach)

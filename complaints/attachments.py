@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from . import pdfclean
 
@@ -226,6 +226,11 @@ def clean_image(data: bytes, content_type: str) -> bytes:
         logger.info("Attachment refused: %s could not be decoded", content_type, exc_info=True)
         raise _refuse_unreadable_image() from error
 
+    return _encode(fresh, content_type)
+
+
+def _encode(fresh: Image.Image, content_type: str) -> bytes:
+    """A new image (it carries no ``info``, so no metadata) encoded as ``content_type``."""
     output = io.BytesIO()
     if content_type == JPEG:
         fresh.save(output, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
@@ -234,6 +239,51 @@ def clean_image(data: bytes, content_type: str) -> bytes:
     else:
         fresh.save(output, "WEBP", quality=WEBP_QUALITY)
     return output.getvalue()
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """A region of an image in its pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def within(self, size: tuple[int, int]) -> "Rectangle | None":
+        """This rectangle cut to an image of ``size``; None when nothing of it is inside."""
+        left, top = max(0, self.x), max(0, self.y)
+        right = min(size[0], self.x + self.width)
+        bottom = min(size[1], self.y + self.height)
+        if right <= left or bottom <= top:
+            return None
+        return Rectangle(left, top, right - left, bottom - top)
+
+    def as_list(self) -> list[int]:
+        return [self.x, self.y, self.width, self.height]
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a stored (already cleaned) image, from its header."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def redact_image(data: bytes, content_type: str, rectangles: list[Rectangle]) -> bytes:
+    """A copy of a stored image with each rectangle filled black, re-encoded as
+    ``content_type`` without any metadata (EXIF, ICC, XMP, comments).
+
+    Only for files that ``clean_image`` has accepted already (bounded in size)."""
+    with Image.open(io.BytesIO(data), formats=PILLOW_FORMATS[content_type]) as image:
+        image.load()
+        mode = _output_mode(image, content_type)
+        fresh = Image.new(mode, image.size)
+        fresh.paste(image.convert(mode) if image.mode != mode else image)
+    draw = ImageDraw.Draw(fresh)
+    black = (0, 0, 0, 255)[: len(mode)] if mode != "L" else 0
+    for box in rectangles:
+        draw.rectangle((box.x, box.y, box.x + box.width - 1, box.y + box.height - 1), fill=black)
+    return _encode(fresh, content_type)
 
 
 # --- PDF --------------------------------------------------------------------------------------

@@ -54,3 +54,8 @@ def fixed_check_read(token: str) -> tuple[str, int] | None:
     if not isinstance(code, str) or not isinstance(event_id, int):
         return None
     return code, event_id
+
+
+def supporter_email_hash(email: str) -> str:
+    """How a supporter's address is kept: a digest, enough to count them once."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()

@@ -294,7 +294,9 @@ class Assignment(models.Model):
 class Support(models.Model):
     """One person's "me too" (dukung) on a public complaint: by account, or by email address
     kept only as a SHA-256 digest. One per person per complaint; written by
-    ``complaints.services.complaint_support``."""
+    ``complaints.services.complaint_support``. When the supporter erases their data, or the
+    complaint's personal data is removed, ``user`` and ``email_hash`` are blanked and the row
+    stays, nobody's, so the count does not change."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="supports")
     user = models.ForeignKey(
@@ -319,10 +321,6 @@ class Support(models.Model):
                 fields=["complaint", "email_hash"],
                 condition=~Q(email_hash=""),
                 name="support_once_per_email",
-            ),
-            models.CheckConstraint(
-                condition=Q(user__isnull=False) | ~Q(email_hash=""),
-                name="support_has_a_person",
             ),
         ]
 
@@ -351,6 +349,7 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Internal note")
     ANONYMISED = "anonymised", _("Personal data anonymised")
     NATIONAL = "national", _("SP4N-LAPOR! number recorded")
+    REDACTED = "redacted", _("Part of a photo hidden")
 
 
 class ImmutableError(Exception):
@@ -429,7 +428,14 @@ class Attachment(models.Model):
     )
     # Stored under a random name; the uploader's own file name is not kept (it may carry a
     # person's name, a date of birth, an ID number), so every attachment is served neutrally.
+    # After a redaction (``complaints.services.attachment_redact``) ``file`` is the redacted
+    # copy, which is what every page and the API serve.
     file = models.FileField(upload_to="attachments/%Y/%m/")
+    # The photo as uploaded, once part of it has been hidden: shown only to the handling
+    # agency and provincial staff (``attachment_original_for``), deleted with the reporter's
+    # personal data (retention or erasure).
+    original = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     uploaded_by_role = models.CharField(max_length=24, choices=Role.choices)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from agencies.models import Region
 from agencies.selectors import staff_scope_for
 
+from .codes import supporter_email_hash
 from .models import (
     Assignment,
     Attachment,
@@ -36,6 +37,7 @@ from .models import (
     DeadlineBreach,
     Follow,
     ResponseTemplate,
+    Support,
     TallyLive,
 )
 from .querysets import ComplaintQuerySet
@@ -329,6 +331,20 @@ def attachment_visible(*, pk: int, user, reporter_codes: frozenset[str]):
         pk=attachment.complaint_id
     )
     return attachment if visible.exists() else None
+
+
+def attachment_in_work(*, pk: int, tracking_code: str, user) -> Attachment | None:
+    """An attachment of a complaint in ``user``'s work set (staff), with its complaint; None
+    when there is no such attachment or the complaint is not theirs."""
+    complaint = (
+        complaints_for(user, purpose=Purpose.WORK).filter(tracking_code=tracking_code).first()
+    )
+    if complaint is None:
+        return None
+    attachment = Attachment.objects.filter(pk=pk, complaint=complaint).first()
+    if attachment is not None:
+        attachment.complaint = complaint
+    return attachment
 
 
 def complaints_public_with_latest_note():
@@ -657,8 +673,10 @@ def contact_views_of(complaint) -> list:
 def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
     """Everything held about the visitor as a reporter (the right of access): their complaints
     (by account, or by private links proven in this browser), the events of those they may see,
-    their contact as given, and the emails sent to them about those complaints. Nothing about
-    anyone else: no internal events, no staff names, no other recipients."""
+    their contact as given, their attachments (as everyone but the handling staff sees them:
+    redacted where redacted), the emails sent to them about those complaints and their
+    supports. Nothing about anyone else: no internal events or notes' files, no staff names, no
+    other recipients."""
     from notifications.models import Notification
 
     own = list(
@@ -675,8 +693,12 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
         "created_at", "pk"
     ):
         events.setdefault(event.complaint_id, []).append(event)
+    files: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(complaint__in=own).exclude(event__is_internal=True):
+        files.setdefault(attachment.complaint_id, []).append(attachment)
     for complaint in own:
         complaint.held_events = events.get(complaint.pk, [])
+        complaint.held_attachments = files.get(complaint.pk, [])
     mails = [
         n
         for n in Notification.objects.filter(complaint__in=own).order_by("created_at", "pk")
@@ -688,7 +710,24 @@ def personal_data_of(user, *, reporter_codes: frozenset[str]) -> dict:
         "notifications": mails,
         "account": user,
         "follows": follows_of(addresses),
+        "addresses": addresses,
+        "supports": _supports_of(user, addresses, reporter_codes=reporter_codes),
     }
+
+
+def _supports_of(user, addresses: set[str], *, reporter_codes: frozenset[str]) -> list[dict]:
+    """The "me too"s given by the visitor's account or one of their proven addresses: when,
+    and which complaint (its code only while the visitor may still open it)."""
+    who = Q(email_hash__in=[supporter_email_hash(a) for a in addresses])
+    if user is not None and user.is_authenticated:
+        who |= Q(user=user)
+    rows = list(Support.objects.filter(who).order_by("created_at", "pk"))
+    codes = dict(
+        complaints_for(user, purpose=Purpose.SEE, reporter_codes=reporter_codes)
+        .filter(pk__in=[r.complaint_id for r in rows])
+        .values_list("pk", "tracking_code")
+    )
+    return [{"at": r.created_at, "complaint": codes.get(r.complaint_id)} for r in rows]
 
 
 # --- response templates ------------------------------------------------------------------------

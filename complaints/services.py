@@ -7,7 +7,6 @@ functions change data inside a transaction and queue notifications after commit.
 """
 
 import functools
-import hashlib
 import json
 import re
 import uuid
@@ -38,12 +37,13 @@ from notifications.services import (
 )
 
 from . import deadlines
-from .attachments import MAX_FILES, CleanFile
+from .attachments import MAX_FILES, CleanFile, Rectangle, image_size, random_name, redact_image
 from .codes import (
     access_key_hash,
     access_key_new,
     fixed_check_read,
     fixed_check_token,
+    supporter_email_hash,
     tracking_code_new,
 )
 from .follows import followers_notify, follows_of_complaints_remove
@@ -777,11 +777,6 @@ def complaint_claim(*, complaint: Complaint, user: "User", proof: str) -> bool:
     return True
 
 
-def supporter_email_hash(email: str) -> str:
-    """How a supporter's address is kept: a digest, enough to count them once."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
 def complaint_support(
     *, complaint: Complaint, user: "AnyUser | None" = None, email: str = ""
 ) -> bool:
@@ -1003,6 +998,82 @@ def response_template_delete(*, actor: "User", template: ResponseTemplate) -> No
     template.delete()
 
 
+# --- photo redaction ---------------------------------------------------------------------------
+
+MAX_REDACTIONS = 6
+# Who may hide part of a photo and see the photo as uploaded: the agency handling the complaint
+# and provincial staff (not the regency coordinator, not the reporter, not the public).
+REDACTION_ROLES = (Role.AGENCY_OFFICER, Role.PROVINCE_STAFF)
+
+
+def redaction_role(user: "AnyUser | None", complaint: Complaint) -> str | None:
+    """The role in which ``user`` may redact ``complaint``'s photos and see their originals:
+    officer of the assigned agency first, then provincial staff; None when neither."""
+    roles = actor_roles(complaint, user)
+    return next((role for role in REDACTION_ROLES if role in roles), None)
+
+
+def attachment_redact(
+    *,
+    attachment: Attachment,
+    actor: "User",
+    rectangles: Sequence[Rectangle],
+    now: datetime | None = None,
+) -> ComplaintEvent:
+    """Hide regions of an attached photo: a copy with each rectangle filled black (and no
+    metadata) becomes the file everyone is served; the photo as uploaded is kept in
+    ``original`` for the handling agency and provincial staff until the reporter's personal
+    data is removed (then it is deleted). Redacting again blacks out more of the public copy;
+    nothing hidden comes back. One internal ``redacted`` event.
+
+    Raises WorkflowError (not allowed, not a photo) or ValidationError (no usable rectangle)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=attachment.complaint_id)
+        role = redaction_role(actor, complaint)
+        if role is None:
+            raise WorkflowError(_("You are not allowed to do this."))
+        locked = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if not locked.is_image:
+            raise WorkflowError(_("Only photos can be redacted."))
+        with locked.file.open("rb") as stored:
+            data = stored.read()
+        size = image_size(data)
+        boxes = [box for r in rectangles if (box := r.within(size)) is not None]
+        if not boxes:
+            raise ValidationError(
+                _("Mark at least one area inside the photo (%(width)s × %(height)s pixels).")
+                % {"width": size[0], "height": size[1]}
+            )
+        if len(boxes) > MAX_REDACTIONS:
+            raise ValidationError(
+                _("Mark at most %(count)s areas at once.") % {"count": MAX_REDACTIONS}
+            )
+        redacted = redact_image(data, locked.content_type, boxes)
+        previous = locked.file.name or ""
+        keep_original = not locked.original and complaint.personal_data_removed_at is None
+        if keep_original:
+            locked.original.name = previous
+        locked.file.save(random_name(locked.content_type), ContentFile(redacted), save=False)
+        locked.size = len(redacted)
+        locked.redacted_at = now
+        locked.save(update_fields=["file", "original", "size", "redacted_at"])
+        if not keep_original:  # a redacted copy made before: replaced by the new one
+            storage = locked.file.storage
+            transaction.on_commit(functools.partial(storage.delete, previous))
+        event = _event(
+            complaint,
+            EventKind.REDACTED,
+            now=now,
+            actor=actor,
+            role=role,
+            data={"attachment": locked.pk, "rectangles": [box.as_list() for box in boxes]},
+            is_internal=True,
+        )
+    attachment.refresh_from_db()
+    return event
+
+
 # --- personal data: retention and erasure ------------------------------------------------------
 
 ANONYMISE_BATCH = 500
@@ -1172,6 +1243,18 @@ def _personal_data_remove(
         complaint_ids=ids,
         recipients={a.lower() for _pk, _n, e, _p, acc in rows for a in (e, acc) if a},
     )
+    _originals_delete(Attachment.objects.filter(complaint_id__in=ids))
+    # Staff wrote why they asked for the contact: the record stays, the contact leaves it.
+    for view in ContactView.objects.filter(complaint_id__in=ids).only(
+        "pk", "complaint_id", "reason"
+    ):
+        reason = _scrubbed(view.reason, contacts[view.complaint_id])
+        if reason != view.reason:
+            ContactView.objects.filter(pk=view.pk).update(reason=reason)
+    # The supporters of these complaints: who they were goes, their number stays.
+    Support.objects.filter(complaint_id__in=ids).exclude(user=None, email_hash="").update(
+        user=None, email_hash=""
+    )
     Complaint.objects.filter(pk__in=ids).update(
         reporter_name="",
         reporter_email="",
@@ -1195,6 +1278,27 @@ def _personal_data_remove(
         ),
         batch_size=1000,
     )
+
+
+def _originals_delete(attachments: "QuerySet[Attachment]") -> None:
+    """Inside the caller's transaction: forget the unredacted originals of these attachments
+    (only their redacted copies stay), and delete the files once it commits."""
+    doomed = list(attachments.exclude(original="").only("pk", "original"))
+    if not doomed:
+        return
+    Attachment.objects.filter(pk__in=[a.pk for a in doomed]).update(original="")
+    transaction.on_commit(functools.partial(_files_delete, [a.original for a in doomed]))
+
+
+def supports_personal_data_erase(*, user: "AnyUser | None", emails: Collection[str]) -> int:
+    """A supporter's erasure: their "me too"s (by account, or by one of ``emails``, which the
+    caller has seen them prove) stay counted but no longer say whose they were. Returns how
+    many."""
+    who = Q(email_hash__in=[supporter_email_hash(e) for e in emails if e and e.strip()])
+    if user is not None and user.is_authenticated:
+        who |= Q(user=user)
+    with transaction.atomic():
+        return Support.objects.filter(who).update(user=None, email_hash="")
 
 
 def attachments_prune_spam(*, now: datetime | None = None, batch: int = ANONYMISE_BATCH) -> int:
@@ -1221,7 +1325,7 @@ def attachments_prune_spam(*, now: datetime | None = None, batch: int = ANONYMIS
                 .order_by("pk")
                 .select_for_update(skip_locked=True, of=("self",))[:batch]
             )
-            files = [a.file for a in doomed]
+            files = [a.file for a in doomed] + [a.original for a in doomed if a.original]
             Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
             transaction.on_commit(functools.partial(_files_delete, files))
         total += len(doomed)

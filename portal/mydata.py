@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -19,7 +20,11 @@ from accounts.reporter_session import SESSION_REPORTER_CODES, reporter_codes
 from accounts.services import account_delete
 from complaints.follows import follows_erase
 from complaints.selectors import personal_data_of
-from complaints.services import complaints_contact_correct, complaints_personal_data_erase
+from complaints.services import (
+    complaints_contact_correct,
+    complaints_personal_data_erase,
+    supports_personal_data_erase,
+)
 from notifications.services import notification_queue
 
 from .forms import ContactCorrectForm, EraseForm
@@ -34,7 +39,7 @@ def _held(request) -> dict | None:
     return personal_data_of(user, reporter_codes=codes)
 
 
-def _as_json(held: dict) -> dict:
+def _as_json(request, held: dict) -> dict:
     user = held["account"]
     return {
         "account": (
@@ -62,6 +67,16 @@ def _as_json(held: dict) -> dict:
                 },
                 "rating": c.rating,
                 "rating_comment": c.rating_comment,
+                "attachments": [
+                    {
+                        "url": request.build_absolute_uri(reverse("attachment", args=[a.pk])),
+                        "type": a.content_type,
+                        "size": a.size,
+                        "uploaded_at": a.created_at.isoformat(),
+                        "uploaded_by": a.uploaded_by_role,
+                    }
+                    for a in c.held_attachments
+                ],
                 "events": [
                     {
                         "at": e.created_at.isoformat(),
@@ -74,6 +89,9 @@ def _as_json(held: dict) -> dict:
                 ],
             }
             for c in held["own"]
+        ],
+        "supported": [
+            {"at": s["at"].isoformat(), "complaint": s["complaint"]} for s in held["supports"]
         ],
         "emails_sent_to_you": [
             {
@@ -123,7 +141,7 @@ def my_data_json(request):
     if held is None:
         return redirect("my-data")
     response = HttpResponse(
-        json.dumps(_as_json(held), ensure_ascii=False, indent=2),
+        json.dumps(_as_json(request, held), ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="data-saya-lapor.json"'
@@ -176,6 +194,7 @@ def my_data_erase(request):
     with transaction.atomic():
         complaints_personal_data_erase(complaints=held["own"], actor=user)
         follows_erase(addresses)
+        supports_personal_data_erase(user=user, emails=addresses)
         if user is not None and not user.is_staff and not user.staff_memberships.exists():
             account_delete(user=user)
         token = uuid.uuid4().hex

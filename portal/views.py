@@ -31,7 +31,13 @@ from complaints.selectors import (
     photos_before_after,
     response_templates_for,
 )
-from complaints.services import actions_for, complaint_reply, complaint_submit, complaint_transition
+from complaints.services import (
+    actions_for,
+    complaint_reply,
+    complaint_submit,
+    complaint_transition,
+    redaction_role,
+)
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
 from lapor.ratelimits import (
     first_limit,
@@ -225,6 +231,8 @@ def _detail_context(request, complaint, **forms):
             else None
         ),
         "contact_views": contact_views_of(complaint) if is_staff else [],
+        # The handling agency and the province may hide parts of photos (faces, plates).
+        "can_redact": is_staff and redaction_role(request.user, complaint) is not None,
         "reply_form": forms.get("reply_form") or (NoteForm() if can_reply else None),
         "rating_form": forms.get("rating_form") or (RatingForm() if can_rate else None),
         "reopen_form": forms.get("reopen_form") or (ReopenForm() if can_reopen else None),

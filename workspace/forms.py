@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region, RegionKind
 from agencies.selectors import agencies_visible_to, categories_active, staff_scope_for
-from complaints.attachments import AttachmentsField
+from complaints.attachments import AttachmentsField, Rectangle
 from complaints.codes import tracking_code_normalise
 from complaints.models import RESPONSE_ACTIONS, STAFF_CHANNELS, Channel, Classification
 from complaints.responses import PLACEHOLDERS, response_body_check
@@ -365,3 +365,47 @@ def response_owner_choices(user) -> list:
             )
         )
     return choices
+
+
+class RedactForm(forms.Form):
+    """Areas of a photo to fill black, as numbers (pixels from the top left corner); the page's
+    script fills them in when staff draw on the photo, and works without it too."""
+
+    PARTS = (("x", _("From left")), ("y", _("From top")), ("w", _("Width")), ("h", _("Height")))
+
+    def __init__(self, *args, rows: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_count = rows
+        for row in range(rows):
+            for part, label in self.PARTS:
+                self.fields[f"{part}{row}"] = forms.IntegerField(
+                    label=label,
+                    required=False,
+                    min_value=0,
+                    max_value=100_000,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
+                )
+
+    def rows(self) -> list[list[forms.BoundField]]:
+        return [[self[f"{p}{row}"] for p, _label in self.PARTS] for row in range(self.row_count)]
+
+    def clean(self):
+        data = super().clean()
+        self.rectangles = []
+        for row in range(self.row_count):
+            values = [data.get(f"{p}{row}") for p, _label in self.PARTS]
+            if all(v is None for v in values):
+                continue
+            if any(v is None for v in values):
+                raise ValidationError(
+                    _("Area %(n)s: give all four numbers, or none.") % {"n": row + 1}
+                )
+            x, y, w, h = values
+            if w == 0 or h == 0:
+                raise ValidationError(
+                    _("Area %(n)s: width and height must be more than 0.") % {"n": row + 1}
+                )
+            self.rectangles.append(Rectangle(x, y, w, h))
+        if not self.rectangles and not self.errors:
+            raise ValidationError(_("Mark at least one area to hide."))
+        return data

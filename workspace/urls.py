@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import redaction, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -27,5 +27,15 @@ urlpatterns = [
         "complaints/<str:tracking_code>/contact/",
         views.complaint_contact,
         name="complaint-contact",
+    ),
+    path(
+        "complaints/<str:tracking_code>/photos/<int:pk>/redact/",
+        redaction.photo_redact,
+        name="photo-redact",
+    ),
+    path(
+        "complaints/<str:tracking_code>/photos/<int:pk>/original/",
+        redaction.photo_original,
+        name="photo-original",
     ),
 ]

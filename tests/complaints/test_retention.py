@@ -9,18 +9,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.db.models import Q
 
 from accounts.services import signin_records_prune
 from awards.indicators import indicator_sets, year_bounds
 from awards.models import Level
 from awards.services import ranking_compute, ranking_publish
-from complaints.models import Attachment, Complaint, ComplaintEvent, EventKind
+from complaints.codes import supporter_email_hash
+from complaints.models import Attachment, Complaint, ComplaintEvent, EventKind, Support
+from complaints.search import INDEX_NAME, complaints_search
 from complaints.selectors import breach_counts, complaint_counts, complaint_figures
 from complaints.services import (
     REMOVED,
     attachments_prune_spam,
     complaint_reply,
+    complaint_support,
     complaint_transition,
     complaints_anonymise_due,
     complaints_close_expired,
@@ -281,3 +285,48 @@ def test_old_signin_records_are_deleted(db, settings):
     assert signin_records_prune(now=at + timedelta(days=91)) == 2
     assert AccessAttempt.objects.count() == AccessLog.objects.count() == 1
     assert signin_records_prune(now=at + timedelta(days=91)) == 0
+
+
+def test_supporters_lose_who_they_were_and_stay_counted(year):
+    made, _ = year
+    guest = made["guest"]
+    neighbour = UserFactory(username="tetangga", email="tetangga@example.id")
+    assert complaint_support(complaint=guest, user=neighbour)
+    assert complaint_support(complaint=guest, email="warga.lain@example.id")
+    assert complaint_support(complaint=made["open"], email="warga.lain@example.id")
+
+    assert complaints_anonymise_due(now=RUN) == 3
+
+    rows = Support.objects.filter(complaint=guest)
+    assert list(rows.values_list("user", "email_hash")) == [(None, ""), (None, "")]
+    assert Complaint.objects.get(pk=guest.pk).supporter_count == 2
+    # A complaint not due keeps its supporters as they were.
+    kept = Support.objects.get(complaint=made["open"])
+    assert kept.email_hash == supporter_email_hash("warga.lain@example.id")
+
+
+def test_the_search_index_holds_no_contact(year):
+    made, _ = year
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [INDEX_NAME])
+        [(definition,)] = cursor.fetchall()
+    assert "title" in definition and "reporter" not in definition
+    complaints_anonymise_due(now=RUN)
+    for word in ("siti", "aminah", "siti.aminah@example.id", PHONE, "warga"):
+        assert not complaints_search(Complaint.objects.all(), [word]).exists(), word
+
+
+def test_a_contact_view_stays_on_record_without_the_contact(year):
+    from complaints.services import contact_view_record
+
+    made, _ = year
+    # Seen before the complaint is due; its year is up on 5 January 2027.
+    late = made["late"]
+    staff = province_staff(username="prov.lain")
+    view = contact_view_record(
+        complaint=late, actor=staff, reason="Menelepon late@example.id soal lokasi"
+    )
+    complaints_anonymise_due(now=datetime(2027, 1, 5, tzinfo=WITA))
+    view.refresh_from_db()
+    assert view.reason == f"Menelepon {REMOVED} soal lokasi"
+    assert (view.viewer, view.complaint_id) == (staff, late.pk)

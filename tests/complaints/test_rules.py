@@ -1,6 +1,7 @@
 """The rules the pages and the API share, each tested once here: which staff role acts
 (``acting_role``), what a person may do now (``actions_for``), the staff queues' order
-(``by_urgency``). The adapters call these; their own tests check only that they do."""
+(``by_urgency``), who redacts photos (``redaction_role``). The adapters call these; their own
+tests check only that they do."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -230,3 +231,42 @@ def test_the_reporter_hears_of_a_follow_up_a_resolution_and_an_archive(action, r
     )
     to_reporter = Notification.objects.filter(complaint=complaint, recipient="siti@example.id")
     assert to_reporter.filter(dedupe_key__startswith="status:").exists() == hears
+
+
+# --- who may redact a photo and see its original ---------------------------------------------
+
+REDACTION_CASES = [
+    # who, the role in which they redact (None: they may not)
+    ("officer", OFF),
+    ("officer_and_province", OFF),
+    ("province", PRO),
+    ("coordinator", None),
+    ("coordinator_and_province", PRO),
+    ("other_officer", None),
+    ("reporter", None),
+    ("nobody", None),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("who", "expected"), REDACTION_CASES)
+def test_the_handling_agency_and_the_province_redact_photos(who, expected):
+    from complaints.services import redaction_role
+
+    reporter = UserFactory(username="warga")
+    complaint = complaint_new(now=T0, category_code="pju", reporter=reporter)  # to perkim
+    assert complaint.assigned_agency.code == "perkim"
+    people = {
+        "officer": lambda: officer("63.72", "perkim"),
+        "province": province_staff,
+        "coordinator": lambda: coordinator("63.72"),
+        "other_officer": lambda: officer("63.71", "perkim"),
+        "reporter": lambda: reporter,
+        "nobody": lambda: None,
+    }
+    if who.endswith("_and_province"):
+        person = people[who.removesuffix("_and_province")]()
+        staff_membership_grant(user=person, role=StaffRole.PROVINCE_STAFF)
+    else:
+        person = people[who]()
+    assert redaction_role(person, complaint) == expected

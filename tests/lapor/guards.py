@@ -24,6 +24,8 @@ GUARDED_MODELS = {
         "Attachment",
         "DeadlineBreach",
         "Assignment",
+        "Support",
+        "ContactView",
     },
     "notifications.models": {"Notification"},
 }
@@ -33,6 +35,8 @@ GUARDED_TABLES = (
     "complaints_attachment",
     "complaints_deadlinebreach",
     "complaints_assignment",
+    "complaints_support",
+    "complaints_contactview",
     "notifications_notification",
 )
 MANAGERS = {"objects", "_default_manager", "_base_manager"}

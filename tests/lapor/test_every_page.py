@@ -43,7 +43,26 @@ THIRD_PARTY = ("/admin/", "/api/docs/")
 # Redoc's sidebar asks Redocly's CDN for a logo; the Content-Security-Policy refuses it.
 ALLOWED_CONSOLE = {"/api/docs/": re.compile(r"cdn\.redoc\.ly/redoc/logo-mini\.svg")}
 
-PAGES = {
+REASON = "Perlu konfirmasi lokasi tiang lampu"
+
+
+def submit(button: str, *, fill: dict[str, str] | None = None, check: tuple[str, ...] = ()):
+    """A step after opening a page: fill its form in and send it; the answer is the page."""
+
+    def step(page):
+        for selector, value in (fill or {}).items():
+            page.fill(selector, value)
+        for selector in check:
+            page.check(selector)
+        with page.expect_navigation() as navigation:
+            page.click(button)
+        return navigation.value
+
+    return step
+
+
+# A page is a path, or a path and a form sent from it (the page checked is the answer).
+PAGES: dict[str, list] = {
     "anonymous": [
         "/",
         "/complaints/",
@@ -64,6 +83,7 @@ PAGES = {
         "/ikuti/konfirmasi/not-a-token/",
         "/ikuti/berhenti/{unsubscribe}/",
         "/privasi/",
+        "/data-saya/",
         "/accounts/login/",
         "/accounts/register/",
         "/accounts/password_reset/",
@@ -77,6 +97,12 @@ PAGES = {
         "/complaints/{mine}/",
         "/accounts/two-factor/",
         "/data-saya/",
+        (
+            "/data-saya/",
+            submit("form[action$='/koreksi/'] button", fill={"#id_email": "bukan-email"}),
+        ),
+        # Last: it deletes the account.
+        ("/data-saya/", submit("form[action$='/hapus/'] button", check=("#id_confirm",))),
     ],
     "officer": [
         "/dashboard/",
@@ -89,6 +115,11 @@ PAGES = {
         "/dashboard/templat/",
         "/complaints/{public}/",
         "/complaints/{public}/?templat={template}",
+        (
+            "/complaints/{public}/",
+            submit("form[action$='/contact/'] button", fill={"#id_reason": REASON}),
+        ),
+        "/complaints/{public}/photos/{photo}/redact/",
     ],
     "coordinator": [
         "/dashboard/",
@@ -107,6 +138,7 @@ PAGES = {
         "/rankings/staff/import/",
         "/dashboard/templat/{template}/",
         "/dashboard/sp4n-lapor/",
+        "/complaints/{public}/photos/{photo}/redact/",
         "/admin/",
     ],
 }
@@ -126,7 +158,7 @@ def world(media_root):
     perkim = officer("63.72", "perkim", username="perkim")
     coordinator("63.72", username="kominfo-bjb")
     citizen = UserFactory(username="rahmat@example.id", email="rahmat@example.id")
-    public = complaint_submitted(now=now - timedelta(days=3)).complaint
+    public = complaint_submitted(now=now - timedelta(days=3), files=[photo()]).complaint
     mine = complaint_submitted(
         now=now - timedelta(days=2), reporter_email=citizen.email, reporter=citizen
     ).complaint
@@ -169,7 +201,26 @@ def world(media_root):
         "fixed": fixed.secret,
         "confirm": confirm_token(follow),
         "unsubscribe": unsubscribe_token(follow),
+        "photo": public.attachments.get().pk,
     }
+
+
+def photo():
+    """A small clean photo, as the form stores it."""
+    import io
+
+    from PIL import Image
+
+    from complaints.attachments import CleanFile, clean_image, random_name
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 140, 200)).save(out, "JPEG")
+    return CleanFile(
+        random_name("image/jpeg"),
+        "foto.jpg",
+        "image/jpeg",
+        clean_image(out.getvalue(), "image/jpeg"),
+    )
 
 
 def sign_in(context, live_server, persona):
@@ -234,11 +285,17 @@ def test_every_page_is_clean(live_server, browser, world, persona, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found = {}
     try:
-        for template in PAGES[persona]:
+        for entry in PAGES[persona]:
+            template, step = entry if isinstance(entry, tuple) else (entry, None)
             path = template.format(**world)
             console.clear()
             response = page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")
+            if step is not None:
+                console.clear()
+                response = step(page)
+                page.wait_for_load_state("networkidle")
+                path = page.url.removeprefix(live_server.url) + "#sent"
             if path == "/api/docs/":
                 page.get_by_text("/api/v1/complaints/").first.wait_for()
             assert response is not None and response.status < 500, path

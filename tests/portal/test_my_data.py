@@ -128,6 +128,7 @@ def test_the_privacy_page_states_the_settings_and_is_linked(client, settings, db
     settings.LAPOR_RETENTION_REPORTER_DAYS = 400
     page = client.get("/privasi/").content.decode()
     assert "400" in page and "27" in page
+    assert 'id="photo-redaction"' in page and "pelat kendaraan" in page
     assert 'href="/privasi/"' in client.get("/").content.decode()  # the footer
     form = client.get("/complaints/new/").content.decode()
     assert 'href="/privasi/"' in form
@@ -137,3 +138,69 @@ def test_the_privacy_page_states_the_settings_and_is_linked(client, settings, db
 def test_every_email_links_the_privacy_page(world):
     for mail in Notification.objects.all():
         assert "/privasi/" in mail.body, mail.subject
+
+
+def test_erasure_takes_the_supporters_name_off_their_supports_and_keeps_the_count(client, world):
+    from complaints.codes import supporter_email_hash
+    from complaints.models import Support
+    from complaints.services import complaint_support
+
+    other = world["other"].complaint
+    third = complaint_submitted(reporter_email="ketiga@example.id").complaint
+    assert complaint_support(complaint=other, user=world["citizen"])
+    assert complaint_support(complaint=third, email="Warga@example.id")  # the account's address
+    assert complaint_support(complaint=third, email="orang.lain@example.id")
+    client.force_login(world["citizen"])
+    data = json.loads(client.get("/data-saya/unduh.json").content)
+    assert sorted(s["complaint"] for s in data["supported"]) == sorted(
+        [other.tracking_code, third.tracking_code]
+    )
+
+    assert client.post("/data-saya/hapus/", {"confirm": "on"}).status_code == 200
+
+    assert Support.objects.filter(user__isnull=False).count() == 0
+    assert not Support.objects.filter(email_hash=supporter_email_hash("warga@example.id")).exists()
+    assert Support.objects.filter(email_hash=supporter_email_hash("orang.lain@example.id")).exists()
+    assert Support.objects.count() == 3
+    assert Complaint.objects.get(pk=other.pk).supporter_count == 1
+    assert Complaint.objects.get(pk=third.pk).supporter_count == 2
+
+
+def test_the_forms_warn_that_photos_may_identify_the_reporter(client, world):
+    form = client.get("/complaints/new/").content.decode()
+    assert 'id="photo-identify-warning"' in form and 'id="anonymous-photo-warning"' in form
+    assert "nomor rumah" in form  # in Indonesian, the language users see first
+    client.force_login(world["citizen"])
+    page = client.get(world["mine"].get_absolute_url()).content.decode()
+    assert 'id="reply-photo-warning"' in page
+
+
+def test_the_export_lists_my_attachments_but_not_the_staffs_internal_ones(client, world):
+    from django.core.files.base import ContentFile
+
+    from complaints.models import Attachment
+
+    mine = world["mine"]
+    note = ComplaintEvent.objects.get(complaint=mine, kind=EventKind.NOTE)
+    sent = Attachment.objects.create(
+        complaint=mine,
+        event=ComplaintEvent.objects.get(complaint=mine, kind=EventKind.SUBMITTED),
+        file=ContentFile(b"%PDF-1.4 a", name="a.pdf"),
+        content_type="application/pdf",
+        size=10,
+        uploaded_by_role=Role.REPORTER,
+    )
+    internal = Attachment.objects.create(
+        complaint=mine,
+        event=note,
+        file=ContentFile(b"%PDF-1.4 b", name="b.pdf"),
+        content_type="application/pdf",
+        size=10,
+        uploaded_by_role=Role.AGENCY_OFFICER,
+    )
+    client.force_login(world["citizen"])
+    [complaint] = json.loads(client.get("/data-saya/unduh.json").content)["complaints"]
+    urls = [a["url"] for a in complaint["attachments"]]
+    assert urls == [f"http://testserver/attachments/{sent.pk}/"]
+    page = client.get("/data-saya/").content.decode()
+    assert f"/attachments/{sent.pk}/" in page and f"/attachments/{internal.pk}/" not in page

@@ -179,15 +179,16 @@ def test_missing_everything_lists_every_required_field(en_client):
 
 
 def test_a_photo_is_stored_without_exif_and_served_through_an_access_check(client):
-    response = client.post("/complaints/new/", {**form_data(), "attachments": [jpeg_with_gps()]})
+    upload = jpeg_with_gps("rumah-pak-rt.jpg")
+    response = client.post("/complaints/new/", {**form_data(), "attachments": [upload]})
     assert response.status_code == 302
     attachment = Attachment.objects.get()
-    assert "foto" not in attachment.file.name  # stored under a random name, original not kept
+    assert "rumah" not in attachment.file.name  # stored under a random name, original not kept
     served = client.get(f"/attachments/{attachment.pk}/")
     assert served.status_code == 200
     assert f'filename="lampiran-{attachment.pk}.jpg"' in served["Content-Disposition"]
     page = client.get(attachment.complaint.get_absolute_url()).content.decode()
-    assert "foto" not in page
+    assert "rumah-pak-rt" not in page
     image = Image.open(io.BytesIO(b"".join(served.streaming_content)))
     assert len(image.getexif()) == 0
     assert "exif" not in image.info

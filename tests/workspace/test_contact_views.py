@@ -118,3 +118,35 @@ def test_the_admin_lists_no_contact(client, staff):
     assert "reporter" not in columns
     if ContactView in admin.site._registry:
         assert "reporter" not in " ".join(map(str, admin.site._registry[ContactView].list_display))
+
+
+def test_the_admin_shows_no_email_in_its_tables_and_no_contact_on_a_complaint(client, staff):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    complaint = filed()  # not anonim: the admin follows the staff page's rule all the same
+    UserFactory(username="warga", email="warga.terdaftar@example.id")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    users = client.get(reverse("admin:auth_user_changelist"))
+    assert users.status_code == 200
+    assert "warga" in users.content.decode()
+    assert "warga.terdaftar@example.id" not in users.content.decode()
+    assert "email" not in map(str, admin_of(get_user_model()).list_display)
+
+    page = client.get(reverse("admin:complaints_complaint_change", args=[complaint.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert complaint.title in text
+    for value in (EMAIL, PHONE, "Siti Aminah"):
+        assert value not in text, value
+    assert complaint.get_absolute_url() in text  # where staff of the complaint may ask for it
+    assert not ContactView.objects.exists()
+
+
+def admin_of(model):
+    from django.contrib import admin
+
+    return admin.site._registry[model]
