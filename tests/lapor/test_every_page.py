@@ -158,7 +158,7 @@ def world(media_root):
     perkim = officer("63.72", "perkim", username="perkim")
     coordinator("63.72", username="kominfo-bjb")
     citizen = UserFactory(username="rahmat@example.id", email="rahmat@example.id")
-    public = complaint_submitted(now=now - timedelta(days=3), files=[photo()]).complaint
+    public = complaint_submitted(now=now - timedelta(days=3), files=[clean_photo()]).complaint
     mine = complaint_submitted(
         now=now - timedelta(days=2), reporter_email=citizen.email, reporter=citizen
     ).complaint
@@ -205,7 +205,7 @@ def world(media_root):
     }
 
 
-def photo():
+def clean_photo():
     """A small clean photo, as the form stores it."""
     import io
 
