@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Category, Region
+from notifications.models import MessageChannel
 
 from .querysets import ComplaintQuerySet
 from .workflow import Action, ArchiveReason, ComplaintStatus, Role
@@ -31,6 +32,7 @@ class Channel(models.TextChoices):
     ONLINE_MEDIA = "online_media", _("Online media")
     PRINT_MEDIA = "print_media", _("Print media")
     SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
     PHONE = "phone", _("Phone")
     WALK_IN = "walk_in", _("Walk-in")
     EMAIL = "email", _("Email")
@@ -93,6 +95,11 @@ class Complaint(models.Model):
     reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
     reporter_email = models.EmailField(_("reporter email"), blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
+    # How the reporter wants to hear from us (email, SMS, WhatsApp); blank: by the contact they
+    # left (notifications.messaging.reporter_contact).
+    notify_by = models.CharField(
+        _("notify by"), max_length=8, choices=MessageChannel.choices, blank=True
+    )
     # SHA-256 of the private link's secret; the secret itself is only ever shown to the reporter.
     access_key_hash = models.CharField(max_length=64, blank=True, editable=False)
     idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from agencies.selectors import staff_scope_for
+from notifications.messaging import phone_normalise
 
 from .codes import access_key_hash
 from .models import Complaint
@@ -80,3 +81,15 @@ def private_link_opens(tracking_code: str, key: str) -> bool:
     return Complaint.objects.filter(
         tracking_code=tracking_code, access_key_hash=access_key_hash(key)
     ).exists()
+
+
+def phone_reporter_codes(phone: str) -> frozenset[str]:
+    """Tracking codes of the guest complaints (no account) filed with mobile number ``phone``
+    (``+62...``): the proof that a code sent to that number gives, as a private link does.
+    Numbers are compared in their normal form, whatever way the reporter typed theirs."""
+    if not phone or len(phone) < 8:
+        return frozenset()
+    candidates = Complaint.objects.filter(
+        reporter__isnull=True, reporter_phone__contains=phone[-4:]
+    ).values_list("tracking_code", "reporter_phone")
+    return frozenset(code for code, raw in candidates if phone_normalise(raw) == phone)

@@ -795,3 +795,52 @@ def complaint_for_mail_reply(tracking_code: str) -> Complaint | None:
     """The complaint a mail's subject names, for threading a reply (the caller checks that the
     sender is its reporter; nothing of it is shown to the sender)."""
     return Complaint.objects.filter(tracking_code=tracking_code).first()
+
+
+# Within this time after its first message, a text-message complaint whose regency or category
+# we asked for takes the reporter's next message as the answer.
+ANSWER_WINDOW = timedelta(days=3)
+FALLBACK_CATEGORY = "lainnya"
+
+
+def complaint_details_missing(complaint: Complaint) -> list[str]:
+    """What a text-message complaint lacks: "region" (it waits under the province), "category"
+    (it was filed under "other")."""
+    missing = []
+    if complaint.region.is_province:
+        missing.append("region")
+    if complaint.category.code == FALLBACK_CATEGORY:
+        missing.append("category")
+    return missing
+
+
+def complaint_awaiting_answer(
+    *, reporter_codes: frozenset[str], channels: Iterable[str], now: datetime | None = None
+) -> Complaint | None:
+    """The reporter's newest text-message complaint that still waits for their answer to our
+    question (in triage, regency or category missing, no reply yet, recent), or None."""
+    now = now or timezone.now()
+    replied = ComplaintEvent.objects.filter(complaint_id=OuterRef("pk"), kind="reply")
+    return (
+        complaints_for(None, purpose=Purpose.OWN, reporter_codes=reporter_codes)
+        .filter(
+            Q(region__kind="province") | Q(category__code=FALLBACK_CATEGORY),
+            status=S.TRIAGE,
+            channel__in=list(channels),
+            created_at__gte=now - ANSWER_WINDOW,
+        )
+        .exclude(Exists(replied))
+        .select_related("region", "category")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def complaints_of_codes(reporter_codes: frozenset[str]) -> ComplaintQuerySet:
+    """The complaints a visitor proved theirs (private link, a code sent to their phone)."""
+    return (
+        complaints_for(None, purpose=Purpose.OWN, reporter_codes=reporter_codes)
+        .with_overdue()
+        .select_related(*LIST_RELATED)
+        .order_by("-created_at")
+    )

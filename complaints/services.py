@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Category, Region
 from agencies.selectors import routing_rule_for, staff_scope_for
+from notifications.messaging import phone_normalise, reporter_notify
 from notifications.services import (
     notification_queue,
     notification_queue_each,
@@ -226,11 +227,15 @@ def complaint_submit(
     agency: Agency | None = None,
     files: Sequence[CleanFile] = (),
     idempotency_key: uuid.UUID | None = None,
+    notify_by: str = "",
     to_triage: bool = False,
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store a new complaint with its first event and attachments, then route it (or, with
-    ``to_triage``, send it to its region's triage whatever the routing rule: email intake).
+    ``to_triage``, send it to its region's triage whatever the routing rule: email intake, and
+    text messages, whose regency and category were read from free text).
+
+    ``notify_by`` is the channel the reporter chose to hear from us by (blank: by their contact).
 
     A second call with the same ``idempotency_key`` returns the first complaint unchanged.
     Staff entering a complaint pass ``entered_by`` and the role they act in (``entered_as``),
@@ -284,6 +289,7 @@ def complaint_submit(
         reporter_name=(reporter_name or (reporter.get_full_name() if reporter else "")).strip(),
         reporter_email=(reporter_email or (reporter.email if reporter else "")).strip(),
         reporter_phone=reporter_phone.strip(),
+        notify_by=notify_by,
         access_key_hash=access_key_hash(access_key) if access_key else "",
         idempotency_key=idempotency_key,
         entered_by=entered_by,
@@ -310,16 +316,13 @@ def complaint_submit(
                 complaint, files, role=entered_as if entered_by else Role.REPORTER, event=event
             )
             complaint_route(complaint=complaint, now=now, agency=agency, to_triage=to_triage)
-            recipient = reporter_address(complaint)
-            if recipient:
-                notification_queue(
-                    dedupe_key=f"submitted:{complaint.pk}",
-                    recipient=recipient,
-                    template="submitted",
-                    context={"complaint": complaint},
-                    complaint=complaint,
-                    secret=access_key or "",
-                )
+            reporter_notify(
+                complaint,
+                dedupe_key=f"submitted:{complaint.pk}",
+                template="submitted",
+                context={"complaint": complaint},
+                secret=access_key or "",
+            )
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
         if idempotency_key is not None:
@@ -501,7 +504,7 @@ def complaint_route(
     to_triage: bool = False,
 ) -> None:
     """Route a submitted complaint: to ``agency`` when given (an officer's own intake), else to
-    the agency of its routing rule, or to triage.
+    the agency of its routing rule, or to triage (always with ``to_triage``).
 
     The caller holds the transaction; the complaint is new or locked.
     """
@@ -634,6 +637,41 @@ def complaint_reply(
                 context={"complaint": locked},
                 complaint=locked,
             )
+    return event
+
+
+def complaint_details_answer(
+    *,
+    complaint: Complaint,
+    note: str,
+    region: Region | None = None,
+    category: Category | None = None,
+    files: Sequence[CleanFile] = (),
+    now: datetime | None = None,
+) -> ComplaintEvent:
+    """The reporter of a text-message complaint answers the question we asked about it: their
+    words are a reply event, and the regency or category they named (if any) is set while the
+    complaint still waits in triage. The triage clock does not change."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if not note and not files:
+        raise ValidationError({"note": _("Write your reply.")})
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        data: dict[str, Any] = {}
+        if locked.status == S.TRIAGE:
+            if region is not None and region.pk != locked.region_id:
+                data["region"] = {"from": locked.region_id, "to": region.pk}
+                locked.region = region
+            if category is not None and category.is_active and category.pk != locked.category_id:
+                data["category"] = {"from": locked.category_id, "to": category.pk}
+                locked.category = category
+            if data:
+                locked.save(update_fields=["region", "category", "updated_at"])
+        event = _event(
+            locked, EventKind.REPLY, now=now, role=Role.REPORTER, note=note[:5000], data=data
+        )
+        _attachments_store(locked, files, role=Role.REPORTER, event=event)
     return event
 
 
@@ -1241,7 +1279,8 @@ def _personal_data_remove(
             ComplaintEvent.objects.filter(pk=event.pk).personal_data_scrub(note=note, data=data)
     notifications_personal_data_remove(
         complaint_ids=ids,
-        recipients={a.lower() for _pk, _n, e, _p, acc in rows for a in (e, acc) if a},
+        recipients={a.lower() for _pk, _n, e, _p, acc in rows for a in (e, acc) if a}
+        | {phone for *_rest, p, _acc in rows if (phone := phone_normalise(p))},
     )
     _originals_delete(Attachment.objects.filter(complaint_id__in=ids))
     # Staff wrote why they asked for the contact: the record stays, the contact leaves it.
@@ -1749,15 +1788,9 @@ def _notify_after(
             complaint=complaint,
         )
     if action in (Action.FOLLOW_UP, Action.RESOLVE, Action.ARCHIVE):
-        recipient = reporter_address(complaint)
-        if recipient:
-            notification_queue(
-                dedupe_key=f"status:{event.pk}",
-                recipient=recipient,
-                template="status",
-                context=context,
-                complaint=complaint,
-            )
+        reporter_notify(
+            complaint, dedupe_key=f"status:{event.pk}", template="status", context=context
+        )
     followers_notify(complaint, event)
     if action == Action.RESOLVE:
         _fixed_check_queue(complaint, event=event)

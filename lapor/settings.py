@@ -520,6 +520,35 @@ LOGGING = {
 # Absolute address used in emails (links to complaints). `make run` (run_portal) sets it to the
 # address it serves when it is not set; production sets its public https:// address.
 LAPOR_SITE_URL = env.str("LAPOR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# --- SMS and WhatsApp (docs/channels.md) ---------------------------------------------------------
+# One provider per channel: "fake" writes each message as a JSON line under var/messages/ (the
+# embedded default and the tests), "http" posts it to a gateway: URL, an optional header
+# ("Name: value") for its credentials, and a payload template whose $to, $text and $channel are
+# filled in (escaped for the content type). Inbound webhooks are signed as lapor.webhooks says,
+# with the channel's secret; without a secret the webhook refuses everything.
+LAPOR_MESSAGE_DIR = Path(env.str("LAPOR_MESSAGE_DIR", default=str(VAR_DIR / "messages")))
+
+
+def _messaging_from_env(channel: str) -> dict:
+    prefix = f"LAPOR_{channel.upper()}_"
+    return {
+        "provider": env.str(prefix + "PROVIDER", default="fake"),
+        "url": env.str(prefix + "HTTP_URL", default=""),
+        "auth_header": env.str(prefix + "HTTP_AUTH_HEADER", default=""),
+        "payload": env.str(prefix + "HTTP_PAYLOAD", default='{"to": "$to", "text": "$text"}'),
+        "content_type": env.str(prefix + "HTTP_CONTENT_TYPE", default="application/json"),
+        "timeout": env.int(prefix + "HTTP_TIMEOUT", default=10),
+        "webhook_secret": env.str(prefix + "WEBHOOK_SECRET", default=""),
+        # Hosts inbound media URLs may point to (the provider's own); others are refused.
+        "media_hosts": env.list(prefix + "MEDIA_HOSTS", default=[]),
+    }
+
+
+LAPOR_MESSAGING = {channel: _messaging_from_env(channel) for channel in ("sms", "whatsapp")}
+# One-time codes sent to a phone to follow its complaints: per client address and per number.
+LAPOR_PHONE_CODE_RATE = env.str("LAPOR_PHONE_CODE_RATE", default="5/h")
+# Inbound messages acted on per sender number; beyond it they are dropped (and logged).
+LAPOR_INBOUND_SENDER_RATE = env.str("LAPOR_INBOUND_SENDER_RATE", default="30/h")
 # "Me too" (dukung) per client address.
 LAPOR_SUPPORT_RATE = env.str("LAPOR_SUPPORT_RATE", default="30/h")
 # Days after a resolution the reporter is asked "is it fixed?" by email (0: at once). The email

@@ -12,6 +12,14 @@ class NotificationStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class MessageChannel(models.TextChoices):
+    """How a row is delivered: an email, or a short message through the channel's provider."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
 class Notification(models.Model):
     """Outbox row, written in the same transaction as the change it tells about.
 
@@ -31,7 +39,11 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
     )
-    recipient = models.EmailField()
+    channel = models.CharField(
+        max_length=8, choices=MessageChannel.choices, default=MessageChannel.EMAIL
+    )
+    # An email address, or a phone number in international form (+62...) for SMS and WhatsApp.
+    recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     secret = models.CharField(max_length=200, blank=True)

@@ -32,7 +32,9 @@ from django.utils import timezone, translation
 from agencies.models import Agency, StaffMembership, StaffRole
 from lapor.celery import app
 
-from .models import Notification, NotificationStatus
+from .models import MessageChannel, Notification, NotificationStatus
+from .providers import Provider, ProviderError, provider_for
+from .texts import message_render
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def notification_queue(
     secret: str = "",
     not_before: datetime | None = None,
     unsubscribe_url: str = "",
+    channel: str = MessageChannel.EMAIL,
 ) -> Notification | None:
     """Write one outbox row (once per ``dedupe_key``) and ask for its delivery after commit.
 
@@ -81,15 +84,22 @@ def notification_queue(
     until then (beat's delivery round sends it when it is due).
     ``unsubscribe_url`` (mail to
     followers) is sent as the List-Unsubscribe header, with one-click unsubscribing (RFC 8058).
+    A short message (``channel`` SMS or WhatsApp, ``recipient`` a phone number) is rendered
+    from ``messages/<template>.txt`` and never carries a secret (see notifications.texts).
     """
     if not recipient or _suppressed.get():
         return None
-    if secret:
-        context = {**context, "secret": Notification.SECRET_PLACEHOLDER}
-    subject, body = notification_render(template, context)
+    if channel == MessageChannel.EMAIL:
+        if secret:
+            context = {**context, "secret": Notification.SECRET_PLACEHOLDER}
+        subject, body = notification_render(template, context)
+    else:
+        secret = ""
+        subject, body = "", message_render(template, context, channel=channel)
     notification, created = Notification.objects.get_or_create(
         dedupe_key=dedupe_key[:120],
         defaults={
+            "channel": channel,
             "recipient": recipient,
             "subject": subject,
             "body": body,
@@ -218,7 +228,7 @@ def notifications_deliver(
     if sweep:
         result.stale = notifications_release_stale()
     deadline = time.monotonic() + budget
-    mail = None
+    transports = _Transports()
     helped = False
     try:
         while True:
@@ -230,17 +240,13 @@ def notifications_deliver(
                 # A backlog: ask for one more task, so that a free worker slot sends the next
                 # batch beside this one (it does the same, one at a time, while batches are full).
                 helped = notifications_dispatch()
-            if mail is None:
-                mail = get_connection()
-            if not _send_batch(mail, rows, result, deadline):
-                break  # the mail server cannot be reached: the rest waits for a later round
+            if not _send_batch(transports, rows, result, deadline):
+                break  # a mail server or gateway is unreachable: the rest waits for a later round
             if time.monotonic() > deadline:
                 result.more = _due().exists()
                 break
     finally:
-        if mail is not None:
-            with suppress(Exception):
-                mail.close()
+        transports.close_all()
     if result.more:
         notifications_dispatch()  # the rest in a fresh task, so other tasks get a turn
     return result
@@ -295,11 +301,88 @@ def notifications_claim(
     )
 
 
+class _MailTransport:
+    """Emails, through one mail connection for the whole task."""
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend = get_connection()
+
+    def open(self) -> None:
+        self.connection.open()
+
+    def send(self, row: Notification) -> None:
+        if not self.connection.send_messages([_message(row, self.connection)]):
+            raise RuntimeError("the mail server did not accept it")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _ProviderTransport:
+    """Short messages, through the channel's provider (notifications.providers)."""
+
+    def __init__(self, channel: str) -> None:
+        self.provider: Provider = provider_for(channel)
+
+    def open(self) -> None:
+        pass
+
+    def send(self, row: Notification) -> None:
+        self.provider.send(to=row.recipient, text=row.body)
+
+    def close(self) -> None:
+        pass
+
+
+class _Transports:
+    """One transport per channel for a task, opened when first needed; a channel whose
+    transport cannot be opened is down for the rest of the batch."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, _MailTransport | _ProviderTransport] = {}
+        self.opened: set[str] = set()
+        self.down: dict[str, Exception] = {}
+
+    def ready(self, channel: str) -> "_MailTransport | _ProviderTransport":
+        """The channel's open transport; raises when it cannot be opened."""
+        if channel in self.down:
+            raise self.down[channel]
+        try:
+            transport = self.made.get(channel)
+            if transport is None:
+                transport = self.made[channel] = (
+                    _MailTransport()
+                    if channel == MessageChannel.EMAIL
+                    else _ProviderTransport(channel)
+                )
+            if channel not in self.opened:
+                transport.open()
+                self.opened.add(channel)
+        except Exception as exc:
+            self.down[channel] = exc
+            raise
+        return transport
+
+    def reset(self, channel: str) -> None:
+        """After a refusal: the connection may be broken, open a fresh one for the next row."""
+        transport = self.made.get(channel)
+        if transport is not None and channel in self.opened:
+            with suppress(Exception):
+                transport.close()
+        self.opened.discard(channel)
+
+    def close_all(self) -> None:
+        for channel in list(self.opened):
+            self.reset(channel)
+        self.down.clear()
+
+
 def _send_batch(
-    mail: BaseEmailBackend, rows: list[Notification], result: DeliveryResult, deadline: float
+    transports: _Transports, rows: list[Notification], result: DeliveryResult, deadline: float
 ) -> bool:
-    """Send claimed rows in order, recording each result before the next is sent; False when
-    the mail server cannot be reached (the rows wait, with a back-off).
+    """Send claimed rows in id order, each through its channel's transport, recording each
+    result before the next is sent; False when a mail server or gateway cannot be reached (its
+    rows wait, with a back-off).
 
     So, whatever stops this, at most one row (the one being sent) has an unknown fate: it is
     given up rather than sent again; rows not yet sent go back to pending.
@@ -307,42 +390,34 @@ def _send_batch(
     done = 0
     in_flight = False
     try:
-        try:
-            mail.open()
-        except Exception as exc:  # the mail server cannot be reached: the whole batch waits
-            result.failed += _record_failed(rows, exc)
-            done = len(rows)
-            return False
         for row in rows:
             if time.monotonic() > deadline:
                 break
+            try:
+                transport = transports.ready(row.channel)
+            except Exception as exc:  # cannot connect: this row (and its channel's) wait
+                result.failed += _record_failed([row], exc)
+                done += 1
+                continue
             in_flight = True
             try:
-                accepted = mail.send_messages([_message(row, mail)])
-                error: Exception | None = (
-                    None if accepted else RuntimeError("the mail server did not accept it")
-                )
+                transport.send(row)
+                error: Exception | None = None
             except SoftTimeLimitExceeded:
                 raise
-            except Exception as exc:  # SMTP and socket errors: this row tries again later
+            except (Exception, ProviderError) as exc:  # SMTP, socket, gateway: try again later
                 error = exc
             if error is None:
                 _record_sent(row)
                 result.sent += 1
             else:
                 result.failed += _record_failed([row], error)
+                transports.reset(row.channel)
             in_flight = False
             done += 1
-            if error is not None:
-                with suppress(Exception):
-                    mail.close()  # the connection may be broken: open a fresh one for the rest
-                try:
-                    mail.open()
-                except Exception as exc:
-                    result.failed += _record_failed(rows[done:], exc)
-                    done = len(rows)
-                    return False
-        return True
+        reachable = not transports.down
+        transports.down.clear()  # the next batch tries again
+        return reachable
     finally:
         rest = rows[done:]
         if in_flight and rest:
@@ -538,8 +613,9 @@ def reporter_address(complaint: Any) -> str:
 
 
 def notifications_personal_data_remove(*, complaint_ids: list[int], recipients: set[str]) -> int:
-    """A complaint's reporter is anonymised: their emails about it lose recipient, body and
-    key (the row stays, so its dedupe key still stops a second send). Returns how many."""
+    """A complaint's reporter is anonymised: their emails and short messages about it (to
+    one of ``recipients``: addresses in lower case, numbers as ``+62...``) lose recipient, body
+    and key (the row stays, so its dedupe key still stops a second send). Returns how many."""
     if not complaint_ids or not recipients:
         return 0
     rows = Notification.objects.filter(complaint_id__in=complaint_ids).only("pk", "recipient")

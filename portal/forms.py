@@ -18,6 +18,7 @@ from complaints.responses import placeholders_left, response_fill
 from complaints.scope import Purpose, complaints_for
 from complaints.services import check_complaint_fields
 from complaints.workflow import Action, ArchiveReason
+from notifications.messaging import phone_normalise
 
 
 class ComplaintForm(forms.Form):
@@ -93,6 +94,17 @@ class ComplaintForm(forms.Form):
         required=False,
         error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
     )
+    notify_by = forms.ChoiceField(
+        label=_("Tell me about progress by"),
+        choices=[
+            ("", _("Email if I gave one, else SMS")),
+            ("email", _("Email")),
+            ("sms", _("SMS")),
+            ("whatsapp", _("WhatsApp")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+    )
     # Idempotency: one token per rendered form, so a double click makes one complaint.
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     # Honeypot: hidden from people; bots fill it in.
@@ -164,7 +176,19 @@ class ComplaintForm(forms.Form):
                 if field not in self.errors:
                     for message in messages:
                         self.add_error(field, message)
+        self._check_notify_by(cleaned)
         return cleaned
+
+    def _check_notify_by(self, cleaned: dict) -> None:
+        choice = cleaned.get("notify_by") or ""
+        if choice in ("sms", "whatsapp") and not phone_normalise(
+            cleaned.get("reporter_phone") or ""
+        ):
+            self.add_error(
+                "notify_by", _("For SMS or WhatsApp, give a mobile number, e.g. 0812 3456 7890.")
+            )
+        if choice == "email" and self.is_guest and not cleaned.get("reporter_email"):
+            self.add_error("notify_by", _("For email, give your email address."))
 
 
 class NoteForm(forms.Form):

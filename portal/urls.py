@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discover, feeds, fixed, follow, mydata, opendata, views
+from . import discover, feeds, fixed, follow, mydata, opendata, phone, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -47,6 +47,9 @@ urlpatterns = [
     ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("track/", views.track, name="track"),
+    path("track/phone/", phone.phone_follow, name="phone-follow"),
+    path("k/<str:tracking_code>", phone.short, name="short-link"),
+    path("messages/<str:channel>/inbound/", phone.webhook, name="message-webhook"),
     path("data-saya/", mydata.my_data, name="my-data"),
     path("data-saya/unduh.json", mydata.my_data_json, name="my-data-json"),
     path("data-saya/koreksi/", mydata.my_data_correct, name="my-data-correct"),

@@ -120,6 +120,7 @@ def complaint_new(request):
                     reporter_name=data["reporter_name"],
                     reporter_email=data["reporter_email"],
                     reporter_phone=data["reporter_phone"],
+                    notify_by=data["notify_by"] if form.is_guest else "",
                     files=data["attachments"],
                     idempotency_key=data["submission_token"],
                 )

@@ -88,9 +88,11 @@ def complaint_submitted(*, region_code: str = "63.72", category_code: str = "pju
 def complaint_new(*, now, region_code: str = "63.72", category_code: str = "jalan", **kw):
     """A guest's complaint submitted at ``now`` (routed, or sent to triage); returns the complaint.
 
-    Without an email address, so that only the notifications under test are in the outbox.
+    Without an email address, and with a landline (no SMS reaches it), so that only the
+    notifications under test are in the outbox.
     """
     kw.setdefault("reporter_email", "")
+    kw.setdefault("reporter_phone", "0511 3352 000")
     return complaint_submitted(
         region_code=region_code, category_code=category_code, now=now, **kw
     ).complaint

@@ -679,13 +679,19 @@ def test_a_guest_with_an_email_gets_one_receipt_with_the_private_link(
 
 
 @pytest.mark.django_db
-def test_no_receipt_without_an_email_and_no_private_link_for_accounts(
+def test_no_receipt_without_an_email_or_a_mobile_and_no_private_link_for_accounts(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        complaint_submitted(now=FRIDAY, reporter_email="", reporter_phone=PHONE)
+        complaint_submitted(now=FRIDAY, reporter_email="", reporter_phone="0511 3352 000")
     assert callbacks == []
     assert not Notification.objects.exists()
+
+    # A mobile number only: the receipt goes by SMS, without the private link's key.
+    sms = complaint_submitted(now=FRIDAY, reporter_email="", reporter_phone=PHONE)
+    (receipt,) = Notification.objects.filter(complaint=sms.complaint)
+    assert (receipt.channel, receipt.secret) == ("sms", "")
+    assert sms.complaint.tracking_code in receipt.body and "key=" not in receipt.body
 
     user = UserFactory(username="akun", email="akun@example.id")
     result = complaint_submitted(now=FRIDAY, reporter=user, reporter_email="")

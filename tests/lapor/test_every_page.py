@@ -72,6 +72,7 @@ PAGES: dict[str, list] = {
         "/complaints/is-it-fixed/fixed/?t={fixed}",
         "/complaints/is-it-fixed/not-fixed/?t={fixed}",
         "/track/",
+        "/track/phone/",
         "/rankings/",
         "/rankings/{year}/?level=agency",
         "/rankings/{year}/regions/63.72/",
