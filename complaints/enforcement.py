@@ -8,6 +8,12 @@ the watermark, all in one short transaction that holds the watermark's row lock.
 never writes to the complaints it reads. Its work grows with the number of complaints newly
 past a deadline, not with the table; a second sweep, or one running at the same time (it waits
 for the lock), finds nothing left. Breach rows are also unique per (complaint, kind, due time).
+
+The reminder step's boundary is a day ahead of now, so a complaint with a one-day follow-up is
+due for its reminder the moment it is written. Its watermark therefore trails the boundary by
+``REMINDER_TRAIL``: a complaint whose transaction took its time stamp before a sweep and
+committed after it is read again by the next sweeps, and a reminder already on record for that
+due time (its ``reminder`` event) is not sent twice.
 """
 
 import hashlib
@@ -46,6 +52,9 @@ logger = logging.getLogger(__name__)
 S = ComplaintStatus
 BATCH = 10000
 REMINDER_BEFORE = timedelta(hours=24)
+# Longer than any transaction that writes a follow-up deadline (a submission, a re-route): such
+# a complaint is found by the sweeps that start up to this long after its time stamp.
+REMINDER_TRAIL = timedelta(minutes=15)
 PROVINCE_ESCALATION_AFTER = timedelta(days=3)
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 ALL_IDS = 2**62  # a watermark's last_id once every complaint due at its time is handled
@@ -87,6 +96,9 @@ class Step:
     # The watermark's target for a sweep at ``now``: complaints due up to it are handled.
     boundary: Callable[[datetime], datetime]
     handle: Callable
+    # How far the watermark stays behind the boundary. Complaints due in between are read
+    # again by later sweeps, so ``handle`` must skip what it has already done.
+    trail: timedelta = timedelta(0)
 
 
 def deadlines_sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
@@ -108,15 +120,19 @@ def _run(step: Step, now: datetime, batch: int, result: SweepResult) -> int:
     and the watermark moves in that transaction too: a sweep that dies loses nothing.
     """
     boundary = step.boundary(now)
+    done = (boundary, ALL_IDS)  # (due time, id): everything due up to the boundary
+    settled = (boundary - step.trail, ALL_IDS)  # the furthest the watermark may move
+    cursor: tuple[datetime, int] | None = None  # how far this sweep has read
     total = 0
     while True:
         digests = _Digests()
         with transaction.atomic():
             mark = _mark_locked(step.name)
-            if boundary <= mark.until and mark.last_id == ALL_IDS:
+            start = max((mark.until, mark.last_id), cursor or (BEGINNING, 0))
+            if start >= done:
                 return total
-            after = Q(**{f"{step.due_field}__gt": mark.until}) | Q(
-                **{step.due_field: mark.until, "pk__gt": mark.last_id}
+            after = Q(**{f"{step.due_field}__gt": start[0]}) | Q(
+                **{step.due_field: start[0], "pk__gt": start[1]}
             )
             rows = list(
                 Complaint.objects.filter(
@@ -130,11 +146,12 @@ def _run(step: Step, now: datetime, batch: int, result: SweepResult) -> int:
             if rows:
                 total += step.handle(rows, now, digests)
                 result.notifications += digests.send(now)
-            if len(rows) == batch:
-                mark.until, mark.last_id = rows[-1][step.due_field], rows[-1]["pk"]
-            else:
-                mark.until, mark.last_id = max(boundary, mark.until), ALL_IDS
-            mark.save(update_fields=["until", "last_id"])
+            full = len(rows) == batch
+            cursor = (rows[-1][step.due_field], rows[-1]["pk"]) if full else done
+            moved = min(cursor, settled)
+            if moved > (mark.until, mark.last_id):
+                mark.until, mark.last_id = moved
+                mark.save(update_fields=["until", "last_id"])
         if len(rows) < batch:
             return total
 
@@ -199,6 +216,8 @@ def _breach_triage(rows: list[Row], now: datetime, digests: "_Digests") -> int:
 
 def _remind(rows: list[Row], now: datetime, digests: "_Digests") -> int:
     rows = [row for row in rows if row["follow_up_due_at"] > now]  # past due: a breach instead
+    reminded = _reminded([row["pk"] for row in rows])
+    rows = [row for row in rows if (row["pk"], row["follow_up_due_at"]) not in reminded]
     _internal_events(
         rows,
         EventKind.REMINDER,
@@ -238,8 +257,20 @@ STEPS = {
         "follow_up_due_at",
         lambda now: now + REMINDER_BEFORE,
         _remind,
+        trail=REMINDER_TRAIL,
     ),
 }
+
+
+def _reminded(ids: list[int]) -> set[tuple[int, datetime]]:
+    """(complaint, follow-up due time) of the reminders already on record for ``ids``: the
+    trailing watermark reads a complaint again, and a re-route's new due time earns a new one."""
+    events = ComplaintEvent.objects.filter(complaint_id__in=ids, kind=EventKind.REMINDER)
+    return {
+        (complaint_id, datetime.fromisoformat(due_at))
+        for complaint_id, due_at in events.values_list("complaint_id", "data__due_at")
+        if due_at
+    }
 
 
 def _record(rows: list[dict], kind: str, due_field: str, now: datetime) -> list[dict]:

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 from agencies.models import RoutingRule
 from complaints import workflow
 from complaints.enforcement import (
     PROVINCE_ESCALATION_AFTER,
+    REMINDER_BEFORE,
+    REMINDER_TRAIL,
     complaints_close_expired,
     deadlines_sweep,
 )
@@ -33,7 +35,14 @@ from complaints.services import complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
 from notifications import services as notifications
 from notifications.models import Notification, NotificationStatus
-from tests.factories import agency, complaint_new, coordinator, officer, province_staff
+from tests.factories import (
+    agency,
+    category,
+    complaint_new,
+    coordinator,
+    officer,
+    province_staff,
+)
 
 WITA = ZoneInfo("Asia/Makassar")
 # A Monday morning in Banjarbaru, far from holidays.
@@ -258,6 +267,23 @@ def test_reminder_24_hours_before_the_follow_up_deadline_once(assigned, staff):
     deadlines_sweep(now=due + timedelta(minutes=1))
     assert ComplaintEvent.objects.filter(kind=EventKind.REMINDER).count() == 1
     assert notifications_to(staff["officer"].email).count() == 2
+
+
+@pytest.mark.django_db
+def test_sweeps_within_the_reminder_trail_remind_once(staff):
+    """A one-day follow-up is due for its reminder at once; the sweeps after it read it again
+    (the watermark trails by ``REMINDER_TRAIL``) and neither remind nor email a second time."""
+    jalan = category("jalan")
+    jalan.follow_up_days = 1
+    jalan.save(update_fields=["follow_up_days"])
+    complaint = complaint_new(now=T0)
+    assert complaint.follow_up_due_at == T0 + timedelta(days=1)
+    counts = [deadlines_sweep(now=T0 + timedelta(minutes=m)).reminders for m in (1, 2, 5, 10, 30)]
+    assert counts == [1, 0, 0, 0, 0]
+    assert ComplaintEvent.objects.filter(kind=EventKind.REMINDER).count() == 1
+    assert notifications_to(staff["officer"].email).count() == 1
+    mark = SweepMark.objects.get(step="reminder")
+    assert mark.until == T0 + timedelta(minutes=30) + REMINDER_BEFORE - REMINDER_TRAIL
 
 
 @pytest.mark.django_db
@@ -584,3 +610,58 @@ def test_the_breach_event_says_who_it_was_escalated_to(assigned, staff):
     assert event.data["deadline"] == BreachKind.FOLLOW_UP
     assert event.data["escalated_to"] == "region_coordinator"
     assert datetime.fromisoformat(event.data["due_at"]) == assigned.follow_up_due_at
+
+
+# --- a submission committed after a sweep that began before it -----------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql",
+    reason="a transaction open beside a sweep: two PostgreSQL connections",
+)
+def test_a_complaint_committed_after_a_sweep_that_passed_its_reminder_time_is_still_reminded(
+    monkeypatch,
+):
+    """A one-day follow-up: the reminder is due at once. The submission's transaction takes its
+    time stamp, then stays open while a sweep runs and moves the reminder watermark past the
+    complaint's due time minus 24 hours; it commits after. The next sweep still reminds it, once.
+    """
+    monkeypatch.setattr(notifications, "notification_dispatch", lambda pk: None)
+    monkeypatch.setattr(notifications, "notifications_dispatch", lambda pks: None)
+    pupr = officer("63.72", "pupr", username="pupr.bjb")
+    jalan = category("jalan")
+    jalan.follow_up_days = 1  # the shortest follow-up a category may have
+    jalan.save(update_fields=["follow_up_days"])
+    written, release = threading.Event(), threading.Event()
+    submitted: list = []
+
+    def submit():
+        try:
+            with transaction.atomic():
+                submitted.append(complaint_new(now=T0))
+                written.set()
+                assert release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    submission = threading.Thread(target=submit)
+    submission.start()
+    try:
+        assert written.wait(timeout=30)
+        # The sweep cannot see the uncommitted complaint; its watermark moves on.
+        assert deadlines_sweep(now=T0 + timedelta(minutes=1)).reminders == 0
+    finally:
+        release.set()
+        submission.join(timeout=30)
+    assert not submission.is_alive()
+    (complaint,) = submitted
+    assert complaint.follow_up_due_at == T0 + timedelta(days=1)
+
+    assert deadlines_sweep(now=T0 + timedelta(minutes=6)).reminders == 1
+    # Exactly once, however many sweeps follow before the deadline.
+    for minutes in range(11, 60, 5):
+        assert deadlines_sweep(now=T0 + timedelta(minutes=minutes)).reminders == 0
+    reminders = ComplaintEvent.objects.filter(complaint=complaint, kind=EventKind.REMINDER)
+    assert reminders.count() == 1
+    assert sum(complaint.tracking_code in n.body for n in notifications_to(pupr.email)) == 1
