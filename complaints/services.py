@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Category, Region
 from agencies.selectors import routing_rule_for, staff_scope_for
+from lapor.dbrouter import privacy_watermark_raise
 from notifications.messaging import phone_normalise, reporter_notify
 from notifications.services import (
     notification_queue,
@@ -576,7 +577,7 @@ def complaint_transition(
         )
         if action == Action.RESOLVE:
             _check_after_photo(locked, files)
-        old_status, old_agency = locked.status, locked.assigned_agency
+        old_status, old_agency, was_public = locked.status, locked.assigned_agency, locked.is_public
         kind, data = _apply(
             locked,
             action,
@@ -590,6 +591,8 @@ def complaint_transition(
         if transition.target is not None:
             locked.status = transition.target
         locked.save()
+        if was_public and not locked.is_public:
+            transaction.on_commit(privacy_watermark_raise)  # replicas behind it: not read
         event = _event(
             locked,
             kind,
@@ -695,6 +698,7 @@ def complaint_privacy_change(
             return locked
         locked.is_anonymous, locked.is_confidential = is_anonymous, is_confidential
         locked.save(update_fields=["is_anonymous", "is_confidential", "updated_at"])
+        transaction.on_commit(privacy_watermark_raise)  # replicas behind it: not read
         _event(
             locked,
             EventKind.PRIVACY,
@@ -1261,6 +1265,7 @@ def _personal_data_remove(
     the reporter's notifications; one ``anonymised`` event per complaint."""
     if not ids:
         return
+    transaction.on_commit(privacy_watermark_raise)  # replicas behind it: not read
     rows = list(
         Complaint.objects.filter(pk__in=ids).values_list(
             "pk", "reporter_name", "reporter_email", "reporter_phone", "reporter__email"

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import random
 import re
 
 from django.conf import settings
@@ -128,6 +129,16 @@ class DatabaseUnavailableMiddleware:
 
 
 PIN_COOKIE = "lapor_primary"
+
+
+def _read_from(alias, content):
+    """A streamed body whose queries run as it is sent, from the replica ``alias``."""
+    from .dbrouter import replica_reads
+
+    with replica_reads(alias):
+        yield from content
+
+
 SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -137,7 +148,9 @@ class ReplicaReadsMiddleware:
     A safe request by an anonymous visitor, without an Authorization header, on a path of
     ``LAPOR_REPLICA_PATHS`` and not pinned runs inside ``replica_reads()``. Any other request
     reads from the primary; an unsafe one pins the browser to the primary for
-    ``LAPOR_REPLICA_PIN_SECONDS``. Without replicas configured it does nothing.
+    ``LAPOR_REPLICA_PIN_SECONDS``. A public read whose replica has not replayed the latest
+    privacy change (``replica_fresh``) reads from the primary. Without replicas configured it
+    does nothing.
     """
 
     def __init__(self, get_response):
@@ -154,13 +167,20 @@ class ReplicaReadsMiddleware:
         )
 
     def __call__(self, request):
-        from .dbrouter import replica_aliases, replica_reads
+        from .dbrouter import replica_aliases, replica_fresh, replica_reads
 
-        if not replica_aliases():
+        replicas = replica_aliases()
+        if not replicas:
             return self.get_response(request)
         if self._public_read(request):
-            with replica_reads():
-                return self.get_response(request)
+            alias = random.choice(replicas)  # noqa: S311 - load spreading, not security
+            if replica_fresh(alias):
+                with replica_reads(alias):
+                    response = self.get_response(request)
+                if response.streaming:  # read while it is sent (open data): the same replica
+                    response.streaming_content = _read_from(alias, response.streaming_content)
+                return response
+            return self.get_response(request)  # behind a privacy change: the primary
         response = self.get_response(request)
         if request.method not in SAFE_METHODS:
             response.set_cookie(

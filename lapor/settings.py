@@ -177,6 +177,8 @@ LAPOR_REPLICA_PATHS = [
     r"^/$",
     r"^/complaints/$",
     r"^/complaints/(?!new/)[A-Za-z0-9-]+/$",
+    r"^/peta/(data/)?$",
+    r"^/data/complaints\.(csv|geojson)$",
     r"^/rankings/(\d{4}/)?$",
     r"^/rankings/\d{4}/regions/[0-9.]+/$",
     r"^/api/v1/(regions|categories|agencies|complaints)/$",

@@ -33,7 +33,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
-from lapor.dbrouter import ReplicaRouter, reading_from_replica, replica_reads
+from lapor import dbrouter
+from lapor.dbrouter import ReplicaRouter, reading_from_replica, replica_fresh, replica_reads
 from lapor.middleware import PIN_COOKIE, ReplicaReadsMiddleware
 from tests.factories import UserFactory, complaint_submitted
 
@@ -75,7 +76,19 @@ def _through_middleware(request):
 
 @override_settings(LAPOR_DATABASE_REPLICAS=["replica1"])
 @pytest.mark.django_db
-def test_only_anonymous_safe_public_unpinned_requests_read_from_the_replica():
+def test_a_replica_that_cannot_be_asked_how_far_it_replayed_is_not_read_from():
+    # "replica1" is not a configured database here: replica_fresh cannot ask it.
+    assert replica_fresh("replica1") is False
+    request = RequestFactory().get("/complaints/")
+    request.user = AnonymousUser()
+    assert _through_middleware(request)[0] is False
+
+
+@override_settings(LAPOR_DATABASE_REPLICAS=["replica1"])
+@pytest.mark.django_db
+def test_only_anonymous_safe_public_unpinned_requests_read_from_the_replica(monkeypatch):
+    # The replica's freshness is tested against a real standby below; here only the rules.
+    monkeypatch.setattr(dbrouter, "replica_fresh", lambda alias: True)
     factory = RequestFactory()
 
     def request(method="get", path="/complaints/", user=None, **extra):
@@ -86,6 +99,8 @@ def test_only_anonymous_safe_public_unpinned_requests_read_from_the_replica():
     assert _through_middleware(request())[0] is True
     assert _through_middleware(request(path="/open311/v2/requests.json"))[0] is True
     assert _through_middleware(request(path="/api/v1/complaints/"))[0] is True
+    for path in ("/peta/", "/peta/data/", "/data/complaints.csv", "/data/complaints.geojson"):
+        assert _through_middleware(request(path=path))[0] is True, path
     # Staff pages, forms, signed-in visitors, API tokens, pinned browsers: the primary.
     assert _through_middleware(request(path="/dashboard/"))[0] is False
     assert _through_middleware(request(path="/complaints/new/"))[0] is False
