@@ -78,8 +78,6 @@ def _primary_position() -> int | None:
 def privacy_watermark_raise() -> None:
     """Call after a commit that narrows what the public may see of a complaint: replicas that
     have not replayed the primary's present position are not read from until they have."""
-    if not replica_aliases():
-        return
     position = _primary_position()
     if position is None:
         return
