@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
@@ -119,6 +120,29 @@ def test_only_anonymous_safe_public_unpinned_requests_read_from_the_replica(monk
     replica, response = _through_middleware(request(method="post", path="/complaints/new/"))
     assert replica is False
     assert response.cookies[PIN_COOKIE]["max-age"] == 10
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="WAL positions: PostgreSQL")
+def test_a_privacy_change_records_the_primarys_position_on_commit_and_never_lowers_it(
+    django_capture_on_commit_callbacks,
+):
+    complaint = complaint_submitted().complaint
+    cache.delete(dbrouter.WATERMARK_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint_privacy_change(
+            complaint=complaint,
+            actor=province_staff(username="prov.watermark"),
+            role=Role.PROVINCE_STAFF,
+            is_anonymous=False,
+            is_confidential=True,
+        )
+    recorded = cache.get(dbrouter.WATERMARK_KEY)
+    assert recorded and recorded > 0
+    # A later position recorded by another process is never lowered.
+    cache.set(dbrouter.WATERMARK_KEY, recorded + 2**40)
+    dbrouter.privacy_watermark_raise()
+    assert cache.get(dbrouter.WATERMARK_KEY) == recorded + 2**40
 
 
 # --- a real streaming replica -------------------------------------------------------------------
