@@ -103,7 +103,7 @@ def replica_fresh(alias: str) -> bool:
     try:
         watermark = _watermark()
         if watermark is None:
-            return True  # no PostgreSQL primary: nothing to replay (tests without replicas)
+            return False  # no PostgreSQL primary to compare with: do not trust the replica
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT pg_last_wal_replay_lsn()::text")
             replayed = cursor.fetchone()[0]
