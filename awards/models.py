@@ -421,3 +421,53 @@ class RankingLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.level} {self.action}"
+
+
+class ActionPlan(models.Model):
+    """The province's follow-up plan ("rencana tindak lanjut") with one regency or city for one
+    year. Its text lives in its versions: every edit adds one, and none is ever changed."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("regency or city")
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-year", "region__code"]
+        verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "region"], name="actionplan_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region}"
+
+
+class ActionPlanVersion(models.Model):
+    """One version of a plan's text: who wrote it and when. The newest is the plan."""
+
+    plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    text = models.TextField(_("plan"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    written_at = models.DateTimeField(_("written at"))
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("follow-up plan version")
+        verbose_name_plural = _("follow-up plan versions")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="actionplanversion_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} v{self.number}"

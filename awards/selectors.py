@@ -9,8 +9,17 @@ from django.utils import timezone
 
 from agencies.models import Region, RegionKind
 
-from .indicators import IndicatorSet, region_months, year_bounds
-from .models import Level, RankingLog, Result, ResultRow, ResultStatus, ResultValue
+from .indicators import IndicatorSet, indicator_sets, region_months, year_bounds
+from .models import (
+    ActionPlan,
+    ActionPlanVersion,
+    Level,
+    RankingLog,
+    Result,
+    ResultRow,
+    ResultStatus,
+    ResultValue,
+)
 
 
 def result_shown(*, year: int, level: str) -> Result | None:
@@ -131,3 +140,39 @@ def region_agencies(*, year: int, region: Region) -> tuple[Result | None, list[R
         result.rows.filter(region=region).select_related("agency").order_by("region_rank", "name")
     )
     return result, rows
+
+
+def province_months(*, year: int, end=None) -> list[tuple]:
+    """The whole province's indicators per month of submission of ``year`` (up to ``end``), as
+    complaints stand now: [(first day of the month, IndicatorSet)], every month present."""
+    start, year_end = year_bounds(year)
+    end = min(year_end, end or timezone.now())
+    sets = indicator_sets(group_by="month", start=start, end=end)
+    months = []
+    for month in range(1, 13):
+        first = start.replace(month=month)
+        if first >= end:
+            break
+        months.append((first.date(), sets.get(first.date()) or IndicatorSet.empty()))
+    return months
+
+
+def action_plans(*, year: int) -> dict[int, ActionPlanVersion]:
+    """{region id: the current version of its follow-up plan} for ``year`` (two queries)."""
+    latest: dict[int, ActionPlanVersion] = {}
+    versions = (
+        ActionPlanVersion.objects.filter(plan__year=year)
+        .select_related("plan__region", "author")
+        .order_by("plan_id", "-number")
+    )
+    for version in versions:
+        latest.setdefault(version.plan.region_id, version)
+    return latest
+
+
+def action_plan_versions(*, year: int, region: Region) -> list[ActionPlanVersion]:
+    """Every version of the plan with ``region`` for ``year``, newest first (none: [])."""
+    plan = ActionPlan.objects.filter(year=year, region=region).first()
+    if plan is None:
+        return []
+    return list(plan.versions.select_related("author").order_by("-number"))

@@ -19,6 +19,8 @@ from agencies.selectors import populations_for, staff_scope_for
 from . import scoring
 from .indicators import IndicatorSet, indicator_sets, year_bounds
 from .models import (
+    ActionPlan,
+    ActionPlanVersion,
     Band,
     Criterion,
     Level,
@@ -475,3 +477,42 @@ def rankings_refresh_current(*, now: datetime | None = None) -> list[Result]:
     now = now or timezone.now()
     year = timezone.localdate(now).year
     return [ranking_compute(year=year, level=level, now=now) for level in Level.values]
+
+
+PLAN_MIN_CHARS = 20
+PLAN_MAX_CHARS = 5000
+
+
+def action_plan_write(
+    *, year: int, region: Region, text: str, actor, now: datetime | None = None
+) -> ActionPlanVersion:
+    """Write the follow-up plan with ``region`` for ``year``: a new version on top of the earlier
+    ones (kept, with their author and time). Provincial staff only; the same text again adds
+    nothing and returns the current version."""
+    now = now or timezone.now()
+    _check_province_staff(actor)
+    check_year(year, now=now)
+    if region.kind == RegionKind.PROVINCE:
+        raise RankingError(_("Choose a regency or city."), field="region")
+    text = (text or "").strip().replace("\r\n", "\n")
+    if not PLAN_MIN_CHARS <= len(text) <= PLAN_MAX_CHARS:
+        raise RankingError(
+            _("Write the plan in %(min)s to %(max)s characters.")
+            % {"min": PLAN_MIN_CHARS, "max": PLAN_MAX_CHARS},
+            field="text",
+        )
+    with transaction.atomic():
+        plan, _created = ActionPlan.objects.get_or_create(
+            year=year, region=region, defaults={"created_at": now}
+        )
+        plan = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+        latest = plan.versions.order_by("-number").first()
+        if latest is not None and latest.text == text:
+            return latest
+        return ActionPlanVersion.objects.create(
+            plan=plan,
+            number=(latest.number + 1) if latest else 1,
+            text=text,
+            author=actor,
+            written_at=now,
+        )

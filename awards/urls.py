@@ -11,6 +11,14 @@ urlpatterns = [
     path("rankings/<int:year>/csv/", views.ranking_csv, name="ranking-csv"),
     path("rankings/<int:year>/csv/excel/", views.ranking_csv_excel, name="ranking-csv-excel"),
     path("rankings/<int:year>/xlsx/", views.ranking_xlsx, name="ranking-xlsx"),
+    path("rankings/<int:year>/report/", views.ranking_report, name="ranking-report"),
+    path("rankings/<int:year>/report/pdf/", views.ranking_report_pdf, name="ranking-report-pdf"),
+    path("rankings/staff/plans/<int:year>/", views.ranking_plans, name="ranking-plans"),
+    path(
+        "rankings/staff/plans/<int:year>/<str:code>/",
+        views.ranking_plan_edit,
+        name="ranking-plan-edit",
+    ),
     path(
         "rankings/<int:year>/regions/<str:code>/",
         views.region_figures,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from agencies.models import Region
 from agencies.selectors import staff_scope_for
 from lapor import spreadsheet
 
-from . import imports, selectors, services, tables, whatif
+from . import imports, report, selectors, services, tables, whatif
 from .models import (
     ALLOWED_NORMALISATIONS,
     LOWER_IS_BETTER,
@@ -520,3 +521,93 @@ def ranking_what_if(request):
         "can_save": not scheme.is_locked and not published.exists(),
     }
     return render(request, "awards/what_if.html", context, status=400 if errors else 200)
+
+
+def _report_result(request, year: int) -> Result:
+    """The year's regency ranking the report is about: staff see it always, the public once
+    it is published (a draft's report is not found for them)."""
+    _check_year_in_range(year)
+    result = selectors.result_shown(year=year, level=Level.REGENCY)
+    if result is None or (not result.is_published and not staff_scope_for(request.user).is_staff):
+        raise Http404(_("There is no monitoring report for that year yet."))
+    return result
+
+
+def ranking_report(request, year: int):
+    """The year's monitoring and evaluation report, as a printable page."""
+    result = _report_result(request, year)
+    context = report.context(result)
+    context["can_write_plans"] = staff_scope_for(request.user).is_province
+    return render(request, "awards/report.html", context)
+
+
+def ranking_report_pdf(request, year: int):
+    """The same report as an A4 PDF (WeasyPrint)."""
+    result = _report_result(request, year)
+    html = render_to_string("awards/report_pdf.html", report.context(result), request=request)
+    status = "" if result.is_published else "-provisional"
+    response = _download("application/pdf", f"lapor-monitoring-report-{year}{status}.pdf")
+    response.write(report.pdf_bytes(html))
+    return response
+
+
+class PlanForm(forms.Form):
+    text = forms.CharField(
+        label=_l("Follow-up plan"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        min_length=services.PLAN_MIN_CHARS,
+        max_length=services.PLAN_MAX_CHARS,
+        help_text=_l(
+            "What the province and the regency or city will do, by whom and by when. Each save "
+            "keeps the earlier versions."
+        ),
+    )
+
+
+@login_required
+def ranking_plans(request, year: int):
+    """The year's regencies and cities, the lagging ones marked, with their follow-up plans."""
+    _province_staff_or_403(request)
+    _check_year_in_range(year)
+    result = selectors.result_shown(year=year, level=Level.REGENCY)
+    rows = selectors.result_rows(result) if result else []
+    behind = report.lagging(result, rows) if result else set()
+    written = selectors.action_plans(year=year)
+    regions = [
+        {
+            "region": row.region,
+            "row": row,
+            "lagging": row.region_id in behind,
+            "version": written.get(row.region_id),
+        }
+        for row in rows
+    ]
+    context = {"year": year, "result": result, "regions": regions}
+    return render(request, "awards/plans.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ranking_plan_edit(request, year: int, code: str):
+    """Write the follow-up plan with one regency or city for the year (a new version)."""
+    _province_staff_or_403(request)
+    _check_year_in_range(year)
+    region = get_object_or_404(selectors.ranked_regions(), code=code)
+    versions = selectors.action_plan_versions(year=year, region=region)
+    initial = {"text": versions[0].text} if versions else {}
+    form = PlanForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.action_plan_write(
+                    year=year, region=region, text=form.cleaned_data["text"], actor=request.user
+                )
+            except RankingError as exc:
+                form.add_error("text" if exc.field == "text" else None, exc.message)
+            else:
+                messages.success(request, _("The follow-up plan has been saved."))
+                return redirect("ranking-plans", year)
+        status = 400
+    context = {"year": year, "region": region, "form": form, "versions": versions}
+    return render(request, "awards/plan_edit.html", context, status=status)
