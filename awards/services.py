@@ -192,6 +192,60 @@ def _previous_ranks(*, year: int, level: str) -> tuple[int | None, dict]:
     return previous.year, dict(previous.rows.filter(rank__isnull=False).values_list(field, "rank"))
 
 
+def thin_for(*, min_received: int, min_rated: int, thin_data: str) -> scoring.Thin:
+    """A scheme's minimums (saved or proposed on the what-if page) as scoring reads them."""
+    return scoring.Thin(
+        min_received=min_received, min_rated=min_rated, rank_after=thin_data == ThinData.AFTER
+    )
+
+
+def scheme_specs(scheme: Scheme) -> tuple[list[scoring.CriterionSpec], list[scoring.BandSpec]]:
+    """A saved scheme's criteria and bands as scoring reads them."""
+    criteria = [
+        scoring.CriterionSpec(
+            indicator=c.indicator,
+            weight=c.weight,
+            normalisation=c.normalisation,
+            name_id=c.name_id,
+            name_en=c.name_en,
+            order=c.order,
+        )
+        for c in scheme.criteria.all()
+    ]
+    bands = [
+        scoring.BandSpec(name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
+        for b in scheme.bands.all()
+    ]
+    return criteria, bands
+
+
+def year_figures(*, year: int, level: str, now: datetime) -> tuple[dict, dict, dict]:
+    """The groups of ``year`` at ``level`` and their indicator sets, counted up to the end of
+    the year or ``now``: (groups, {key: IndicatorSet}, {region id: population used})."""
+    start, end = year_bounds(year)
+    end = min(end, now)
+    sets = indicator_sets(
+        group_by="region" if level == Level.REGENCY else "agency", start=start, end=end
+    )
+    groups = _groups(level, sets)
+    figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
+    populations = populations_for(year) if level == Level.REGENCY else {}
+    if level == Level.REGENCY:
+        figures = {
+            key: f.with_population(populations[key].population if key in populations else None)
+            for key, f in figures.items()
+        }
+    return groups, figures, populations
+
+
+def score_year(groups: dict, figures: dict, criteria, bands, thin: scoring.Thin):
+    """The one scoring of a year's groups, for the stored ranking and the what-if alike: ranked
+    rows (ties by name) and the best value of each criterion."""
+    return scoring.score_groups(
+        figures, criteria, bands, tie_order=lambda key: groups[key][2], thin=thin
+    )
+
+
 def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor=None) -> Result:
     """Compute ``year``'s ranking at ``level`` as a draft, replacing the previous draft.
 
@@ -207,42 +261,16 @@ def ranking_compute(*, year: int, level: str, now: datetime | None = None, actor
     with transaction.atomic():
         # One computation per (year, level) at a time: the scheme row is the lock.
         scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-        criteria = [
-            scoring.CriterionSpec(
-                indicator=c.indicator,
-                weight=c.weight,
-                normalisation=c.normalisation,
-                name_id=c.name_id,
-                name_en=c.name_en,
-                order=c.order,
-            )
-            for c in scheme.criteria.all()
-        ]
+        criteria, bands = scheme_specs(scheme)
         if not criteria:
             raise RankingError(_("The scoring scheme has no criteria."))
-        bands = [
-            scoring.BandSpec(name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
-            for b in scheme.bands.all()
-        ]
-        sets = indicator_sets(
-            group_by="region" if level == Level.REGENCY else "agency", start=start, end=end
-        )
-        groups = _groups(level, sets)
-        figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
-        populations = populations_for(year) if level == Level.REGENCY else {}
-        if level == Level.REGENCY:
-            figures = {
-                key: f.with_population(populations[key].population if key in populations else None)
-                for key, f in figures.items()
-            }
-        thin = scoring.Thin(
+        groups, figures, populations = year_figures(year=year, level=level, now=now)
+        thin = thin_for(
             min_received=scheme.min_received,
             min_rated=scheme.min_rated,
-            rank_after=scheme.thin_data == ThinData.AFTER,
+            thin_data=scheme.thin_data,
         )
-        ranked, bests = scoring.score_groups(
-            figures, criteria, bands, tie_order=lambda key: groups[key][2], thin=thin
-        )
+        ranked, bests = score_year(groups, figures, criteria, bands, thin)
         previous_year, previous = _previous_ranks(year=year, level=level)
         region_ranks = _region_ranks(ranked, groups, thin) if level == Level.AGENCY else {}
 

@@ -2,8 +2,10 @@
 the year's scheme, without saving; then, if staff choose, saved as the year's scheme (until the
 year is published).
 
-Both rankings come from the same figures (one count, as ``ranking_compute`` makes them) and the
-same scoring rules (``awards.scoring``), so the only difference is the scheme.
+Both rankings come from the figures and the scoring ``ranking_compute`` uses
+(``services.year_figures`` counted once, then ``services.score_year`` for each scheme), so the
+only difference is the scheme: with the year's saved scheme, the what-if is the stored draft,
+number for number (tests/awards/test_what_if.py).
 """
 
 from __future__ import annotations
@@ -16,10 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from agencies.selectors import populations_for
-
 from . import scoring
-from .indicators import IndicatorSet, indicator_sets, year_bounds
 from .models import (
     ALLOWED_NORMALISATIONS,
     REGION_ONLY,
@@ -36,10 +35,13 @@ from .models import (
 from .services import (
     RankingError,
     _check_province_staff,
-    _groups,
     check_level,
     check_year,
     scheme_for_year,
+    scheme_specs,
+    score_year,
+    thin_for,
+    year_figures,
 )
 
 
@@ -63,18 +65,9 @@ def _label(indicator: str, language: str) -> str:
 
 
 def proposal_from_scheme(scheme: Scheme) -> Proposal:
+    criteria, _bands = scheme_specs(scheme)
     return Proposal(
-        criteria=[
-            scoring.CriterionSpec(
-                indicator=c.indicator,
-                weight=c.weight,
-                normalisation=c.normalisation,
-                name_id=c.name_id,
-                name_en=c.name_en,
-                order=c.order,
-            )
-            for c in scheme.criteria.all()
-        ],
+        criteria=criteria,
         min_received=scheme.min_received,
         min_rated=scheme.min_rated,
         thin_data=scheme.thin_data,
@@ -133,32 +126,13 @@ def proposal_from_form(data, *, level: str, current: Scheme) -> tuple[Proposal, 
     return Proposal(criteria=criteria, thin_data=thin_data, **minimums), errors
 
 
-def _figures(*, year: int, level: str, now: datetime) -> tuple[dict, dict]:
-    start, end = year_bounds(year)
-    end = min(end, now)
-    sets = indicator_sets(
-        group_by="region" if level == Level.REGENCY else "agency", start=start, end=end
-    )
-    groups = _groups(level, sets)
-    figures = {key: sets.get(key) or IndicatorSet.empty() for key in groups}
-    if level == Level.REGENCY:
-        populations = populations_for(year)
-        figures = {
-            key: f.with_population(populations[key].population if key in populations else None)
-            for key, f in figures.items()
-        }
-    return groups, figures
-
-
-def _score(proposal: Proposal, groups, figures, bands):
-    thin = scoring.Thin(
+def _score(proposal: Proposal, groups, figures, bands) -> dict:
+    thin = thin_for(
         min_received=proposal.min_received,
         min_rated=proposal.min_rated,
-        rank_after=proposal.thin_data == ThinData.AFTER,
+        thin_data=proposal.thin_data,
     )
-    ranked, _bests = scoring.score_groups(
-        figures, proposal.criteria, bands, tie_order=lambda key: groups[key][2], thin=thin
-    )
+    ranked, _bests = score_year(groups, figures, proposal.criteria, bands, thin)
     return {s.key: s for s in ranked}
 
 
@@ -169,11 +143,8 @@ def what_if(*, year: int, level: str, proposal: Proposal, now: datetime | None =
     check_level(level)
     check_year(year, now=now)
     scheme = scheme_for_year(year=year, level=level)
-    bands = [
-        scoring.BandSpec(name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
-        for b in scheme.bands.all()
-    ]
-    groups, figures = _figures(year=year, level=level, now=now)
+    _criteria, bands = scheme_specs(scheme)
+    groups, figures, _populations = year_figures(year=year, level=level, now=now)
     current = _score(proposal_from_scheme(scheme), groups, figures, bands)
     proposed = _score(proposal, groups, figures, bands)
     rows = []

@@ -2,6 +2,7 @@
 saving; saved as the year's scheme only when asked, and only before publication."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -144,3 +145,58 @@ def test_only_provincial_staff(client, staff):
     client.force_login(coordinator())
     assert client.get(URL).status_code == 403
     assert client.post(URL, {**form(**DEFAULT), "action": "save"}).status_code == 403
+
+
+def what_if_against_stored(result, rows) -> list[str]:
+    """Every difference between the what-if's "current" side and the stored result: rank,
+    score, predicate, too little data, and each criterion's raw, normalised and points."""
+    stored = {r.name: r for r in result.rows.prefetch_related("values")}
+    found = []
+    for row in rows:
+        mine, theirs = row["current"], stored.get(row["name"])
+        if theirs is None:
+            found.append(f"{row['name']}: not stored")
+            continue
+        pairs = [
+            ("rank", mine.rank, theirs.rank),
+            ("score", mine.score, theirs.score),
+            ("band", mine.band.name_id if mine.band else "", theirs.band_id),
+            ("insufficient", mine.insufficient, theirs.insufficient),
+        ]
+        for value, saved in zip(mine.values, theirs.values.all(), strict=True):
+            pairs += [
+                (f"{saved.indicator} raw", value.raw, saved.raw),
+                (f"{saved.indicator} normalised", value.normalised, saved.normalised),
+                (f"{saved.indicator} points", value.points, saved.points),
+            ]
+        found += [f"{row['name']} {what}: {a} != {b}" for what, a, b in pairs if a != b]
+    if len(rows) != len(stored):
+        found.append(f"{len(rows)} rows, {len(stored)} stored")
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.scheme_minimums
+@pytest.mark.parametrize("level", Level.values)
+def test_what_if_with_the_years_scheme_is_the_stored_draft_exactly(staff, level):
+    """One rule, one place: the what-if scores through the same count and the same scoring as
+    ``ranking_compute``. Any difference (a planted one here) is caught."""
+    from awards.whatif import proposal_from_scheme, what_if
+    from tests.awards.dataset import generate
+
+    generate(actor=staff, count=40)
+    minimum = 8 if level == Level.REGENCY else 3
+    Scheme.objects.filter(year__isnull=True).update(min_received=minimum, min_rated=2)
+    now = datetime(2026, 1, 5, tzinfo=WITA)
+    draft = ranking_compute(year=2025, level=level, now=now)
+    scheme = Scheme.objects.get(year=2025, level=level)
+    rows = what_if(year=2025, level=level, proposal=proposal_from_scheme(scheme), now=now)
+    assert any(r["current"].insufficient for r in rows)  # the scheme's minimums at work
+    assert any(r["current"].rank == 1 for r in rows)
+    assert what_if_against_stored(draft, rows) == []
+
+    # A planted difference: one stored criterion's points off by the smallest step.
+    value = draft.rows.filter(rank=1).first().values.first()
+    value.points += Decimal("0.00000001")
+    value.save(update_fields=["points"])
+    assert len(what_if_against_stored(draft, rows)) == 1
