@@ -40,6 +40,8 @@ GUARDED_TABLES = (
     "notifications_notification",
 )
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
+# Attributes that lead from another row to complaint data (``event.complaint``).
+COMPLAINT_RELATIONS = frozenset({"complaint", "complaints"})
 # Reverse relations that reach complaints or breaches from a region, agency or category.
 REVERSE = {"complaints", "duplicates", "breaches"}
 LOOKUP_PREFIXES = ("complaints__", "breaches__")
@@ -57,12 +59,19 @@ WRITE_METHODS = {
 }
 # Calls whose result is complaint data: the scope and Django's shortcut around it.
 SCOPE_CALLS = {"complaints_for"}
-SQL_WRITE = re.compile(
-    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(\s+TABLE)?)\s+\"?("
-    + "|".join(GUARDED_TABLES)
-    + r")\b",
-    re.IGNORECASE,
-)
+
+
+def sql_write(tables) -> re.Pattern:
+    """SQL that inserts into, updates, deletes from or truncates one of ``tables``."""
+    return re.compile(
+        r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(\s+TABLE)?)\s+\"?("
+        + "|".join(tables)
+        + r")\b",
+        re.IGNORECASE,
+    )
+
+
+SQL_WRITE = sql_write(GUARDED_TABLES)
 
 
 def module_name(path: Path) -> str:
@@ -76,6 +85,7 @@ class Names:
 
     models: dict[str, str] = field(default_factory=dict)  # local name -> model name
     modules: dict[str, str] = field(default_factory=dict)  # local name -> module path
+    guarded: dict[str, set[str]] = field(default_factory=lambda: GUARDED_MODELS)
 
     def model_of(self, node: ast.AST) -> str | None:
         """The guarded model an expression names, if it names one."""
@@ -85,7 +95,7 @@ class Names:
             owner = dotted(node.value)
             if owner is not None:
                 module = self.modules.get(owner, owner)
-                if node.attr in GUARDED_MODELS.get(module, ()):
+                if node.attr in self.guarded.get(module, ()):
                     return node.attr
         return None
 
@@ -99,8 +109,9 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
-def names_of(tree: ast.AST, package: str) -> Names:
-    names = Names()
+def names_of(tree: ast.AST, package: str, guarded: dict | None = None) -> Names:
+    guarded = GUARDED_MODELS if guarded is None else guarded
+    names = Names(guarded=guarded)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -110,13 +121,13 @@ def names_of(tree: ast.AST, package: str) -> Names:
                 base = ".".join(anchor + ([base] if base else []))
             for alias in node.names:
                 local = alias.asname or alias.name
-                if alias.name in GUARDED_MODELS.get(base, ()):
+                if alias.name in guarded.get(base, ()):
                     names.models[local] = alias.name
-                elif f"{base}.{alias.name}" in GUARDED_MODELS:
+                elif f"{base}.{alias.name}" in guarded:
                     names.modules[local] = f"{base}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name in GUARDED_MODELS:
+                if alias.name in guarded:
                     names.modules[alias.asname or alias.name] = alias.name
     # Plain aliases (``M = Complaint``), followed until nothing new is learnt.
     assignments = [
@@ -141,14 +152,15 @@ def _strings(node: ast.Call) -> list[str]:
     return [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
 
 
-def _get_model(node: ast.AST) -> str | None:
+def _get_model(node: ast.AST, guarded: dict | None = None) -> str | None:
     """``apps.get_model("complaints", "Complaint")`` or ``get_model("complaints.Complaint")``."""
     if not isinstance(node, ast.Call):
         return None
     name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
     if name != "get_model":
         return None
-    every = {model for models in GUARDED_MODELS.values() for model in models}
+    guarded = GUARDED_MODELS if guarded is None else guarded
+    every = {model for models in guarded.values() for model in models}
     for value in _strings(node):
         model = value.rpartition(".")[2]
         if model in every:
@@ -174,7 +186,10 @@ def _is_manager(node: ast.AST, names: Names) -> bool:
     return (
         isinstance(node, ast.Attribute)
         and node.attr in MANAGERS
-        and (names.model_of(node.value) is not None or _get_model(node.value) is not None)
+        and (
+            names.model_of(node.value) is not None
+            or _get_model(node.value, names.guarded) is not None
+        )
     )
 
 
@@ -219,10 +234,35 @@ def unscoped_reads(source: str, package: str = "") -> list[str]:
     return found
 
 
-def unsanctioned_writes(source: str, package: str = "") -> list[str]:
-    """Where ``source`` changes complaint data itself instead of through the services."""
+def manager_reads(source: str, package: str, guarded: dict, relations=frozenset()) -> list[str]:
+    """Where ``source`` reads one of the ``guarded`` models through its manager (or through
+    one of ``relations`` from another row), instead of through the selectors."""
     tree = ast.parse(source)
-    names = names_of(tree, package)
+    names = names_of(tree, package, guarded)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in MANAGERS:
+            model = names.model_of(node.value) or _get_model(node.value, guarded)
+            if model:
+                found.append(f"line {node.lineno}: {model}.{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr in relations:
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def unsanctioned_writes(
+    source: str,
+    package: str = "",
+    *,
+    guarded: dict | None = None,
+    tables=GUARDED_TABLES,
+    relations=COMPLAINT_RELATIONS,
+) -> list[str]:
+    """Where ``source`` changes complaint data (or the ``guarded`` models, their ``tables``,
+    what their ``relations`` lead to) itself instead of through the services."""
+    tree = ast.parse(source)
+    names = names_of(tree, package, guarded)
+    writes_sql = SQL_WRITE if tables is GUARDED_TABLES else sql_write(tables)
     found = []
 
     def add(node, what):
@@ -234,7 +274,7 @@ def unsanctioned_writes(source: str, package: str = "") -> list[str]:
                 return True
             if isinstance(link, ast.Call) and names.model_of(link.func):
                 return True  # Complaint(...)
-            if isinstance(link, ast.Attribute) and link.attr in {"complaint", "complaints"}:
+            if isinstance(link, ast.Attribute) and link.attr in relations:
                 return True
             if isinstance(link, ast.Name) and link.id in bound:
                 return True
@@ -274,7 +314,7 @@ def unsanctioned_writes(source: str, package: str = "") -> list[str]:
             elif (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
-                and SQL_WRITE.search(node.value)
+                and writes_sql.search(node.value)
             ):
                 add(node, "SQL that writes complaint data")
     return sorted(set(found), key=lambda line: int(line.split()[1].rstrip(":")))

@@ -23,6 +23,7 @@ from .guards import (
     app_edges,
     application_files,
     cycles,
+    manager_reads,
     module_name,
     unsanctioned_writes,
     unscoped_reads,
@@ -193,6 +194,79 @@ def test_a_write_planted_in_a_real_view_is_found(tmp_path):
         "    complaint.save(update_fields=['status'])\n"
     )
     assert unsanctioned_writes(source, "workspace") != []
+
+
+# --- the follow-up plans (awards) ---------------------------------------------------------------
+
+# The province's follow-up plans keep every version: written only by the awards services (a new
+# version each time, never an edit), read only through the awards selectors.
+PLAN_MODELS = {"awards.models": {"ActionPlan", "ActionPlanVersion"}}
+PLAN_TABLES = ("awards_actionplan", "awards_actionplanversion")
+PLAN_RELATIONS = frozenset({"versions"})
+PLAN_WRITERS = {
+    "awards/services.py": "action_plan_write: a new version on top of the earlier ones",
+}
+PLAN_READERS = {
+    **PLAN_WRITERS,
+    "awards/models.py": "the models",
+    "awards/selectors.py": "the reads",
+}
+
+
+def plan_writes(source: str, package: str) -> list[str]:
+    return unsanctioned_writes(
+        source, package, guarded=PLAN_MODELS, tables=PLAN_TABLES, relations=PLAN_RELATIONS
+    )
+
+
+def plan_reads(source: str, package: str) -> list[str]:
+    return manager_reads(source, package, PLAN_MODELS, PLAN_RELATIONS)
+
+
+def test_only_the_awards_services_write_plans_and_the_selectors_read_them():
+    assert offenders(plan_writes, PLAN_WRITERS) == {}
+    assert offenders(plan_reads, PLAN_READERS) == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from awards.models import ActionPlanVersion as V\nV.objects.filter(pk=1).update(text='x')",
+        "from .models import ActionPlan as P\nP.objects.get(pk=1).delete()",
+        "from awards import models as m\nm.ActionPlanVersion.objects.create(text='x')",
+        "def edit(plan):\n    plan.versions.first().save()\n",
+        'cursor.execute("UPDATE awards_actionplanversion SET text = %s", ["x"])',
+    ],
+)
+def test_the_plan_guard_catches_writes_around_the_service(source):
+    assert plan_writes(source, "awards") != []
+    assert unsanctioned_writes(source, "awards") == []  # not complaint data
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from awards.models import ActionPlan\nActionPlan.objects.filter(year=2025)",
+        "from .models import ActionPlanVersion as V\nV._default_manager.all()",
+        "def show(plan):\n    return plan.versions.all()\n",
+    ],
+)
+def test_the_plan_guard_catches_reads_around_the_selectors(source):
+    assert plan_reads(source, "awards") != []
+
+
+def test_a_plan_write_planted_in_the_real_views_is_found():
+    source = (ROOT / "awards/views.py").read_text(encoding="utf-8")
+    assert plan_writes(source, "awards") == [] and plan_reads(source, "awards") == []
+    source += (
+        "\n\ndef quick_edit(request, pk):\n"
+        "    version = ActionPlanVersion.objects.get(pk=pk)\n"
+        "    version.text = request.POST['text']\n"
+        "    version.save()\n"
+    )
+    source = "from awards.models import ActionPlanVersion\n" + source
+    assert len(plan_writes(source, "awards")) == 1
+    assert len(plan_reads(source, "awards")) == 1
 
 
 # --- imports between apps ----------------------------------------------------------------------
