@@ -16,8 +16,9 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from agencies.models import Region
 from awards.models import Level
-from awards.services import ranking_compute, ranking_publish
+from awards.services import action_plan_write, ranking_compute, ranking_publish
 from complaints.attachments import clean_uploads
 from complaints.follows import confirm_token, follow_request, unsubscribe_token
 from complaints.services import complaint_transition, response_template_save
@@ -76,6 +77,7 @@ PAGES: dict[str, list] = {
         "/rankings/",
         "/rankings/{year}/?level=agency",
         "/rankings/{year}/regions/63.72/",
+        "/rankings/{year}/report/",
         "/peta/",
         "/complaints/similar/?category=pju&region=63.72",
         "/complaints/?region=63.72&category=pju",
@@ -140,6 +142,9 @@ PAGES: dict[str, list] = {
         "/dashboard/templat/{template}/",
         "/dashboard/sp4n-lapor/",
         "/complaints/{public}/photos/{photo}/redact/",
+        "/rankings/staff/plans/{year}/",
+        "/rankings/staff/plans/{year}/63.72/",
+        "/rankings/{year}/report/",
         "/admin/",
     ],
 }
@@ -183,6 +188,12 @@ def world(media_root):
     year = timezone.localdate(now).year - 1
     for level in Level.values:
         ranking_publish(result=ranking_compute(year=year, level=level, now=now), actor=staff)
+    action_plan_write(
+        year=year,
+        region=Region.objects.get(code="63.01"),
+        text="Pendampingan admin SP4N-LAPOR! tiap bulan dan pelatihan operator perangkat daerah.",
+        actor=staff,
+    )
     template = response_template_save(
         actor=staff,
         agency=None,
