@@ -3,7 +3,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 # WeasyPrint (the monitoring report's PDF) needs Pango and a font from the system.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 # The locked production dependencies first (a layer that changes only with the lock), then the
 # project itself without resolving anything again.
