@@ -62,6 +62,13 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests run inside a transaction that never commits, so no change would retire a cached
+    page: the page cache is off unless a test turns it on (tests/lapor/test_page_cache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

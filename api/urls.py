@@ -1,23 +1,25 @@
 from django.urls import path
 
+from lapor.pagecache import public_page
+
 from . import views
 from .inbound_mail import inbound_email
 from .rankings import RankingView
 
 urlpatterns = [
-    path("regions/", views.RegionList.as_view(), name="api-regions"),
+    path("regions/", public_page(views.RegionList.as_view()), name="api-regions"),
     path("inbound/email", inbound_email, name="api-inbound-email"),
-    path("categories/", views.CategoryList.as_view(), name="api-categories"),
-    path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
-    path("complaints/", views.ComplaintListCreate.as_view(), name="api-complaints"),
+    path("categories/", public_page(views.CategoryList.as_view()), name="api-categories"),
+    path("agencies/", public_page(views.AgencyList.as_view()), name="api-agencies"),
+    path("complaints/", public_page(views.ComplaintListCreate.as_view()), name="api-complaints"),
     path(
         "complaints/<str:tracking_code>/",
-        views.ComplaintDetail.as_view(),
+        public_page(views.ComplaintDetail.as_view()),
         name="api-complaint-detail",
     ),
     path(
         "complaints/<str:tracking_code>/timeline/",
-        views.ComplaintTimeline.as_view(),
+        public_page(views.ComplaintTimeline.as_view()),
         name="api-complaint-timeline",
     ),
     path(
@@ -66,5 +68,5 @@ urlpatterns = [
         name="api-complaint-notes",
     ),
     path("staff/queue/", views.StaffQueue.as_view(), name="api-staff-queue"),
-    path("rankings/<int:year>/", RankingView.as_view(), name="api-ranking"),
+    path("rankings/<int:year>/", public_page(RankingView.as_view()), name="api-ranking"),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from agencies.models import Region
 from agencies.selectors import staff_scope_for
 from lapor import spreadsheet
+from lapor.pagecache import public_page
 
 from . import imports, report, selectors, services, tables, whatif
 from .models import (
@@ -59,12 +60,14 @@ def _check_year_in_range(year: int) -> None:
         raise Http404(_("There is no ranking for that year."))
 
 
+@public_page
 def rankings(request):
     """The latest published year, else the current year's provisional draft."""
     year = selectors.latest_published_year() or timezone.localdate().year
     return _ranking_page(request, year, is_index=True)
 
 
+@public_page
 def ranking_year(request, year: int):
     _check_year_in_range(year)
     return _ranking_page(request, year, is_index=False)
@@ -193,6 +196,7 @@ def ranking_xlsx(request, year: int):
     return response
 
 
+@public_page
 def region_figures(request, year: int, code: str):
     _check_year_in_range(year)
     region = get_object_or_404(selectors.ranked_regions(), code=code)

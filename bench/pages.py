@@ -190,8 +190,8 @@ def submission(setup: dict, token: str) -> dict:
 
 
 def scenarios(setup: dict) -> list[dict]:
-    """Every page family: public pages, staff pages, the API and Open311 (the map and feeds
-    pages are added here when they land)."""
+    """Every page family: public pages, the map and the open data, staff pages, the API and
+    Open311."""
     deep = max(1, setup["open"] // 50 // 2)  # the page half-way down, 50 rows a page
     year = setup["year"]
     return [
@@ -239,11 +239,34 @@ def scenarios(setup: dict) -> list[dict]:
             "name": "ranking, a regency's figures",
             "path": f"/rankings/{year}/regions/{setup['region_code']}/",
         },
+        {"name": "ranking CSV, regencies", "path": f"/rankings/{year}/csv/"},
+        # The map and the open data.
+        {"name": "map page", "path": "/peta/"},
+        {
+            "name": "map data, province (cells)",
+            "path": "/peta/data/?zoom=8&bbox=114.0,-4.3,116.6,-1.3",
+        },
+        {
+            "name": "map data, town (markers)",
+            "path": "/peta/data/?zoom=16&bbox=114.55,-3.36,114.64,-3.28",
+        },
+        {
+            "name": "open data CSV (regency, 30 days)",
+            "path": f"/data/complaints.csv?region={setup['region_code']}&period=30",
+        },
+        {
+            "name": "open data GeoJSON (regency, 30 days)",
+            "path": f"/data/complaints.geojson?region={setup['region_code']}&period=30",
+        },
         {"name": "track form", "path": "/track/"},
         {"name": "new complaint form", "path": "/complaints/new/"},
         # The API and Open311, read anonymously.
         {"name": "API list", "path": "/api/v1/complaints/"},
         {"name": "API complaint", "path": f"/api/v1/complaints/{setup['detail']}/"},
+        {
+            "name": "API complaint timeline",
+            "path": f"/api/v1/complaints/{setup['detail']}/timeline/",
+        },
         {"name": "API rankings, agencies", "path": f"/api/v1/rankings/{year}/?level=agency"},
         {"name": "API reference data (categories)", "path": "/api/v1/categories/"},
         {"name": "Open311 services.json", "path": "/open311/v2/services.json"},

@@ -6,3 +6,8 @@ class LaporConfig(AppConfig):
 
     name = "lapor"
     verbose_name = "Lapor"
+
+    def ready(self) -> None:
+        from . import pagecache
+
+        pagecache.install()

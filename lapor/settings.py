@@ -199,6 +199,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 1, "socket_timeout": 1}
     )
+# Whole public pages for anonymous visitors (lapor/pagecache.py): how long an entry lives at
+# most; every committed change of public data retires all entries at once. 0: no page cache.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120)
 # django-ratelimit: which address a request comes from (see lapor/clientip.py), and let the
 # request through when the cache cannot count it.
 RATELIMIT_IP_META_KEY = "lapor.clientip.client_ip"

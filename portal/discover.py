@@ -27,6 +27,7 @@ from complaints.selectors import (
 )
 from complaints.services import complaint_support
 from complaints.workflow import PUBLIC_STATUSES, ComplaintStatus, WorkflowError
+from lapor.pagecache import public_page
 from lapor.ratelimits import first_limit, target_key, too_many_requests
 
 from .forms import MapViewForm, SimilarForm, SupportForm
@@ -35,6 +36,7 @@ from .views import _detail_context
 MAP_STATUSES = [(s.value, s.label) for s in ComplaintStatus if s in PUBLIC_STATUSES]
 
 
+@public_page
 @require_safe
 def map_page(request):
     """The map, with its filters and, for a page without tiles or scripts, the counts per
@@ -73,6 +75,7 @@ def map_page(request):
     )
 
 
+@public_page
 @require_safe
 def map_data(request):
     """JSON for the box in view: counts per grid cell, or single complaints from

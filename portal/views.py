@@ -39,6 +39,7 @@ from complaints.services import (
     redaction_role,
 )
 from complaints.workflow import NOTE, REPLY, Action, Role, WorkflowError
+from lapor.pagecache import public_page
 from lapor.ratelimits import (
     first_limit,
     reporter_action_wait,
@@ -69,6 +70,7 @@ def _no_store(response):
     return response
 
 
+@public_page
 @require_safe
 def home(request):
     return render(
@@ -175,6 +177,7 @@ def complaint_created(request, tracking_code):
     )
 
 
+@public_page
 @require_safe
 def complaint_detail(request, tracking_code):
     key = request.GET.get("key")
@@ -418,6 +421,7 @@ def track(request):
     )
 
 
+@public_page
 @require_safe
 def complaint_list(request):
     """Public complaints, newest (or, when searching, most relevant) first, a page at a time.

@@ -24,6 +24,7 @@ from complaints.selectors import complaints_public_with_latest_note
 from complaints.services import complaint_submit
 from complaints.workflow import ComplaintStatus
 from lapor.dates import parse_moment
+from lapor.pagecache import public_page
 
 from ..models import Open311Client
 from .forms import Open311RequestForm
@@ -73,6 +74,7 @@ def _iso(value) -> str:
 # --- discovery and services -------------------------------------------------------------------
 
 
+@public_page
 def discovery(request, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
@@ -112,6 +114,7 @@ def _service(category: Category) -> dict:
     }
 
 
+@public_page
 def services(request, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
@@ -150,6 +153,7 @@ def _attributes() -> list[dict]:
     ]
 
 
+@public_page
 def service_definition(request, code, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
@@ -214,6 +218,7 @@ def _csv(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()][:MAX_REQUESTS]
 
 
+@public_page
 def requests(request, fmt):
     if _has_nul(request):
         return _nul_error(fmt)
@@ -263,6 +268,7 @@ def requests(request, fmt):
     return _requests_response(request, fmt, qs[:MAX_REQUESTS])
 
 
+@public_page
 def request_detail(request, request_id, fmt):
     if request.method != "GET":
         return _method_not_allowed(fmt)
