@@ -414,7 +414,15 @@ class ComplaintEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["complaint", "created_at"], name="event_complaint_idx")]
+        indexes = [
+            models.Index(fields=["complaint", "created_at"], name="event_complaint_idx"),
+            # The ranking's reopen count reads the few reopened complaints, not every event.
+            models.Index(
+                fields=["complaint"],
+                condition=models.Q(kind=EventKind.REOPENED),
+                name="event_reopened_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id}: {self.kind}"
