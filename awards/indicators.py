@@ -355,12 +355,16 @@ def _agency_breaches(complaints, *, start, end) -> dict[int, tuple[int, int]]:
     # The period's complaints first (a range on an index), then their breaches through the
     # breach index that leads with the complaint: a small period or one agency's scope never
     # reads the whole breach table.
-    counted = (complaints if complaints is not None else Complaint.objects.all()).filter(
-        counted_q(start=start, end=end)
-    )
-    breaches = DeadlineBreach.objects.filter(
-        agency__isnull=False, complaint__in=counted.order_by().values("pk")
-    )
+    breaches = DeadlineBreach.objects.filter(agency__isnull=False)
+    if complaints is not None:
+        counted = complaints.filter(counted_q(start=start, end=end))
+        breaches = breaches.filter(complaint__in=counted.order_by().values("pk"))
+    else:
+        # The whole province: the period's breaches joined once to their complaints, which
+        # both decides "counted" and says who holds each now (no second pass over complaints).
+        breaches = breaches.filter(
+            counted_q(start=start, end=end, prefix="complaint__"), recorded_at__gte=start
+        )
     rows = (
         breaches.order_by()
         .values("agency_id")

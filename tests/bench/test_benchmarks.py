@@ -54,10 +54,25 @@ def run(script: str, *args: str, env: dict | None = None, timeout: int = 240) ->
     return done.stdout
 
 
+def create(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    conn = psycopg2.connect(f"{base}/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def bench_databases(tmp_path):
     base = URL.split("?", 1)[0]
-    urls = {"main": f"{base}_bench", "awards": f"{base}_bench_awards"}
+    urls = {
+        "main": f"{base}_bench",
+        "awards": f"{base}_bench_awards",
+        "retention": f"{base}_bench_retention",
+    }
     for url in urls.values():
         drop(url)
     yield urls
@@ -93,6 +108,15 @@ def test_every_benchmark_runs_on_a_small_fill(bench_databases, tmp_path):
     out = run("mail.py", "--count", "20", "--no-smtp", "--brokers", "filesystem")
     assert "file system  SQLite      file  |" in out and "not all" not in out
 
+    # Retention: a small year's worth of closed complaints anonymised at once, then nothing.
+    create(bench_databases["retention"])
+    out = run(
+        "retention.py",
+        *("--count", "200"),
+        env={"DATABASE_URL": bench_databases["retention"], "DEBUG": "1"},
+    )
+    assert "anonymised 200 in" in out and "second run: 0 in" in out
+
     # Pages: every page once beside the bare view, through gunicorn (last: it adds complaints).
     output = tmp_path / "pages.json"
     out = run(
@@ -109,4 +133,8 @@ def test_every_benchmark_runs_on_a_small_fill(bench_databases, tmp_path):
         name: f["1"]["error_statuses"] for name, f in report["pages"].items() if f["1"]["errors"]
     }
     assert not broken
+    for family in ("map data, town (markers)", "open data CSV (regency, 30 days)", "officer queue"):
+        assert family in report["pages"]
+    submissions = report["submissions"]
+    assert submissions["answered_stored"] == submissions["in_database"] > 0
     assert "| bare_before |" in out and output.with_suffix(".md").exists()
