@@ -84,6 +84,8 @@ bench-deadlines: $(VENV)/.installed
 
 # The pages served by gunicorn (2 sync workers, production settings) on the bench database; the
 # POST scenario adds complaints, so point it at a copy: BENCH_PAGES_DATABASE_URL=postgres://.../copy
+# The public pages' cache needs a shared cache: give CACHE_URL=rediscache://... (without it the
+# benchmark's local-memory cache turns the page cache off).
 BENCH_PAGES_DATABASE_URL ?= $(BENCH_DATABASE_URL)
 
 bench-pages: $(VENV)/.installed

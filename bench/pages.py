@@ -26,6 +26,10 @@ bare view. The submission rate limits are raised for the run (``LAPOR_SUBMIT_RAT
 against the new rows in the database (nothing lost). Celery
 messages go to a file-system broker under ``bench-results/`` that no worker reads. The figures
 go to stdout and to ``bench-results/pages.json`` (``--output``).
+
+The page cache of the public pages (``lapor/pagecache.py``) needs a cache shared by the
+processes: ``CACHE_URL`` (a Redis database) is passed on; without it a local-memory cache is
+used, which turns the page cache off.
 """
 
 import argparse
