@@ -142,6 +142,7 @@ def _download(content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+@public_page
 def ranking_csv(request, year: int):
     """The full table, numbers with a decimal point, comma-separated (UTF-8 with a BOM)."""
     export = _export(request, year)
@@ -156,6 +157,7 @@ def ranking_csv(request, year: int):
     return response
 
 
+@public_page
 def ranking_csv_excel(request, year: int):
     """The same table in the form Indonesian Excel opens: ";", decimal comma, UTF-8 BOM."""
     export = _export(request, year)
@@ -170,6 +172,7 @@ def ranking_csv_excel(request, year: int):
     return response
 
 
+@public_page
 def ranking_xlsx(request, year: int):
     """The same table as an Excel workbook: numbers as numbers, text formula-safe."""
     export = _export(request, year)
