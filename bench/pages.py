@@ -251,7 +251,7 @@ def scenarios(setup: dict) -> list[dict]:
             "name": "ranking, a regency's figures",
             "path": f"/rankings/{year}/regions/{setup['region_code']}/",
         },
-        {"name": "ranking CSV, regencies", "path": f"/rankings/{year}/csv/"},
+        {"name": "ranking CSV (regencies)", "path": f"/rankings/{year}/csv/"},
         # The map and the open data.
         {"name": "map page", "path": "/peta/"},
         {
