@@ -27,6 +27,7 @@ from complaints.services import (
     complaint_transition,
 )
 from complaints.workflow import Action, ArchiveReason, ComplaintStatus, Role, WorkflowError
+from lapor.pagecache import generation_bump
 from notifications import services as notifications
 from notifications.models import Notification
 from tests.factories import (
@@ -671,10 +672,10 @@ def test_a_guest_with_an_email_gets_one_receipt_with_the_private_link(
     assert f"{complaint.get_absolute_url()}?key={Notification.SECRET_PLACEHOLDER}" in receipt.body
     assert complaint.tracking_code in receipt.body
     assert complaint.tracking_code in receipt.subject
-    # Handed to Celery only after the commit.
-    assert len(callbacks) == 1
+    # Handed to Celery only after the commit (beside it: the public page cache's retirement).
+    (deliver,) = [c for c in callbacks if c is not generation_bump]
     assert dispatched == []
-    callbacks[0]()
+    deliver()
     assert dispatched == [receipt.pk]
 
 
@@ -684,7 +685,7 @@ def test_no_receipt_without_an_email_or_a_mobile_and_no_private_link_for_account
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         complaint_submitted(now=FRIDAY, reporter_email="", reporter_phone="0511 3352 000")
-    assert callbacks == []
+    assert [c for c in callbacks if c is not generation_bump] == []
     assert not Notification.objects.exists()
 
     # A mobile number only: the receipt goes by SMS, without the private link's key.
