@@ -73,13 +73,20 @@ def fill(count: int, now) -> int:
             "WHERE c.tracking_code LIKE 'B%%' AND e.complaint_id = %s"
         )
         cursor.execute(copy, [seed.pk])
-        cursor.execute(
-            "INSERT INTO notifications_notification (dedupe_key, complaint_id, recipient, subject, "
-            "body, secret, status, attempts, last_error, created_at, claim) "
-            "SELECT 'bench:' || c.id, c.id, c.reporter_email, 's', 'Halo Siti Aminah', '', "
-            "'sent', 1, '', %s, '' FROM complaints_complaint c WHERE c.tracking_code LIKE 'B%%'",
-            [now - timedelta(days=400)],
-        )
+        # The outbox rows follow the model (bench/fill.py): a new NOT NULL column gets its
+        # default, or stops the fill naming it.
+        from fill import insert_select
+
+        from notifications.models import Notification
+
+        sql, params = insert_select(
+            Notification,
+            ["dedupe_key", "complaint_id", "recipient", "subject", "body", "status", "attempts",
+             "created_at"],
+            "SELECT 'bench:' || c.id, c.id, c.reporter_email, 's', 'Halo Siti Aminah', 'sent', 1, "
+            "%(created_at)s FROM complaints_complaint c WHERE c.tracking_code LIKE 'B%%'",
+        )  # fmt: skip
+        cursor.execute(sql, {**params, "created_at": now - timedelta(days=400)})
         cursor.execute("ANALYZE")
     return count
 

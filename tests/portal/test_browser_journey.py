@@ -41,7 +41,7 @@ def test_a_guest_files_with_a_photo_and_follows_the_complaint(
     page.get_by_label("Foto atau dokumen").set_input_files(str(photo))
     page.get_by_label("Anonim").check()
     page.get_by_label("Nama Anda").fill("Rahmat Hidayat")
-    page.get_by_label("Email").fill("rahmat@example.id")
+    page.get_by_role("textbox", name="Email").fill("rahmat@example.id")
     page.get_by_role("button", name="Kirim pengaduan").click()
 
     code = page.locator("#tracking-code").inner_text().strip()
