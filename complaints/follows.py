@@ -30,6 +30,8 @@ from .workflow import PUBLIC_STATUSES, ComplaintStatus, WorkflowError
 
 CONFIRM_SALT = "lapor.follow.confirm"
 UNSUBSCRIBE_SALT = "lapor.follow.unsubscribe"
+# The reporter follows their own complaint by default; their status messages' one-click link.
+REPORTER_UNSUBSCRIBE_SALT = "lapor.follow.reporter-unsubscribe"
 # Status changes a follower hears about: into a status the public sees, or the archive (the end).
 FOLLOWED_STATUSES = PUBLIC_STATUSES | {ComplaintStatus.ARCHIVED}
 DIGEST_LIMIT = 100  # complaints listed in one digest; the rest are counted
@@ -38,23 +40,52 @@ DIGEST_LIMIT = 100  # complaints listed in one digest; the rest are counted
 # --- tokens --------------------------------------------------------------------------------------
 
 
+def _signed(value: Any, *, salt: str) -> str:
+    """A token naming ``value``, signed with the site's key under ``salt`` (one salt per use, so
+    a token made for one link opens no other)."""
+    return signing.dumps(value, salt=salt, compress=True)
+
+
+def _unsigned(token: str, *, salt: str, max_age: timedelta | None = None) -> Any:
+    """What a token made by ``_signed`` with ``salt`` names, or None (changed, made for another
+    use, or older than ``max_age``)."""
+    try:
+        return signing.loads(token, salt=salt, max_age=max_age)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+
+
 def confirm_token(follow: Follow) -> str:
-    return signing.dumps(follow.pk, salt=CONFIRM_SALT, compress=True)
+    return _signed(follow.pk, salt=CONFIRM_SALT)
 
 
 def unsubscribe_token(follow: Follow) -> str:
-    return signing.dumps(follow.pk, salt=UNSUBSCRIBE_SALT, compress=True)
+    return _signed(follow.pk, salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_url(follow: Follow) -> str:
     return settings.LAPOR_SITE_URL + reverse("follow-unsubscribe", args=[unsubscribe_token(follow)])
 
 
+def reporter_unsubscribe_token(complaint: Complaint) -> str:
+    """The reporter's own one-click link: it names the complaint by its tracking code (no
+    expiry; stopping and resuming are both harmless to repeat)."""
+    return _signed(complaint.tracking_code, salt=REPORTER_UNSUBSCRIBE_SALT)
+
+
+def reporter_unsubscribe_url(complaint: Complaint) -> str:
+    token = reporter_unsubscribe_token(complaint)
+    return settings.LAPOR_SITE_URL + reverse("reporter-unsubscribe", args=[token])
+
+
+def reporter_unsubscribe_code(token: str) -> str | None:
+    """The tracking code a reporter's unsubscribe link names, or None when it was not made here."""
+    code = _unsigned(token, salt=REPORTER_UNSUBSCRIBE_SALT)
+    return code if isinstance(code, str) and code else None
+
+
 def _follow_from(token: str, *, salt: str, max_age: timedelta | None = None) -> Follow | None:
-    try:
-        pk = signing.loads(token, salt=salt, max_age=max_age)
-    except signing.BadSignature:  # also SignatureExpired
-        return None
+    pk = _unsigned(token, salt=salt, max_age=max_age)
     if not isinstance(pk, int):
         return None
     return Follow.objects.select_related("complaint", "region", "category").filter(pk=pk).first()

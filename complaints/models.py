@@ -173,6 +173,11 @@ class Complaint(models.Model):
     personal_data_removed_at = models.DateTimeField(
         _("personal data removed at"), null=True, blank=True, editable=False
     )
+    # When the reporter stopped this complaint's status messages (the one-click link in them);
+    # empty: they get them. Written by ``complaints.services.complaint_reporter_updates_set``.
+    reporter_updates_stopped_at = models.DateTimeField(
+        _("reporter's status messages stopped at"), null=True, blank=True, editable=False
+    )
 
     # Indexed with id by complaint_created_idx: the lists' keyset order and the year ranges.
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
@@ -357,6 +362,7 @@ class EventKind(models.TextChoices):
     ANONYMISED = "anonymised", _("Personal data anonymised")
     NATIONAL = "national", _("SP4N-LAPOR! number recorded")
     REDACTED = "redacted", _("Part of a photo hidden")
+    UPDATES = "updates", _("Reporter's status messages stopped or resumed")
 
 
 class ImmutableError(Exception):

@@ -844,3 +844,14 @@ def complaints_of_codes(reporter_codes: frozenset[str]) -> ComplaintQuerySet:
         .select_related(*LIST_RELATED)
         .order_by("-created_at")
     )
+
+
+def complaint_of_reporter_link(tracking_code: str, *, lock: bool = False) -> Complaint | None:
+    """The complaint a reporter's signed link names (the one-click link of their status
+    messages, ``follows.reporter_unsubscribe_token``). The link proves its holder is the reporter
+    (the message went to them), as the private link does: read as theirs (``Purpose.OWN``).
+    ``lock``: lock its row (the service, inside its transaction)."""
+    own = complaints_for(None, purpose=Purpose.OWN, reporter_codes=frozenset({tracking_code}))
+    if lock:
+        own = own.select_for_update()
+    return own.first()

@@ -48,7 +48,7 @@ from .codes import (
     supporter_email_hash,
     tracking_code_new,
 )
-from .follows import followers_notify, follows_of_complaints_remove
+from .follows import followers_notify, follows_of_complaints_remove, reporter_unsubscribe_url
 from .models import (
     KALSEL_LAT,
     KALSEL_LON,
@@ -709,6 +709,37 @@ def complaint_privacy_change(
         )
     complaint.refresh_from_db()
     return complaint
+
+
+def complaint_reporter_updates_set(
+    *, complaint: Complaint, stopped: bool, now: datetime | None = None
+) -> bool:
+    """The reporter stops (or resumes) this complaint's status messages: the one-click link in
+    them, which proves the holder is the reporter (the caller has read the signed token). While
+    stopped, ``_notify_after`` queues no status message and no "is it fixed?" email to the
+    reporter (followers are told as before); stopping also withdraws those still waiting to be
+    sent. Records an internal event (the public timeline does not show it). Returns True when
+    something changed; asking twice changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if (locked.reporter_updates_stopped_at is not None) == stopped:
+            return False
+        locked.reporter_updates_stopped_at = now if stopped else None
+        locked.save(update_fields=["reporter_updates_stopped_at", "updated_at"])
+        _event(
+            locked,
+            EventKind.UPDATES,
+            now=now,
+            role=Role.REPORTER,
+            data={"stopped": stopped},
+            is_internal=True,
+        )
+        if stopped:
+            for prefix in (STATUS_KEY, FIXED_CHECK_KEY):
+                notifications_withdraw(dedupe_key_prefix=prefix, complaint=locked)
+    complaint.refresh_from_db()
+    return True
 
 
 NATIONAL_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,31}$"
@@ -1792,18 +1823,26 @@ def _notify_after(
             context=context,
             complaint=complaint,
         )
-    if action in (Action.FOLLOW_UP, Action.RESOLVE, Action.ARCHIVE):
+    # The reporter follows their own complaint until they stop it (the link in these messages).
+    tell_reporter = complaint.reporter_updates_stopped_at is None
+    if action in (Action.FOLLOW_UP, Action.RESOLVE, Action.ARCHIVE) and tell_reporter:
+        link = reporter_unsubscribe_url(complaint)
         reporter_notify(
-            complaint, dedupe_key=f"status:{event.pk}", template="status", context=context
+            complaint,
+            dedupe_key=f"{STATUS_KEY}{event.pk}",
+            template="status",
+            context={**context, "unsubscribe_url": link},
+            unsubscribe_url=link,
         )
     followers_notify(complaint, event)
-    if action == Action.RESOLVE:
+    if action == Action.RESOLVE and tell_reporter:
         _fixed_check_queue(complaint, event=event)
     if action in (Action.REOPEN, Action.RATE, Action.CLOSE):
         # Answered on the site (or closed): an "is it fixed?" email still waiting is not sent.
         notifications_withdraw(dedupe_key_prefix=FIXED_CHECK_KEY, complaint=complaint)
 
 
+STATUS_KEY = "status:"
 FIXED_CHECK_KEY = "fixed-check:"
 
 
@@ -1818,12 +1857,14 @@ def _fixed_check_queue(complaint: Complaint, *, event: ComplaintEvent) -> None:
     send_at = resolved_at + timedelta(days=settings.LAPOR_FIXED_CHECK_DAYS)
     if complaint.reply_due_at is not None:
         send_at = min(send_at, complaint.reply_due_at - timedelta(days=1))
+    link = reporter_unsubscribe_url(complaint)
     notification_queue(
         dedupe_key=f"{FIXED_CHECK_KEY}{event.pk}",
         recipient=recipient,
         template="fixed_check",
-        context={"complaint": complaint, "event": event},
+        context={"complaint": complaint, "event": event, "unsubscribe_url": link},
         complaint=complaint,
+        unsubscribe_url=link,
         secret=fixed_check_token(tracking_code=complaint.tracking_code, resolved_event_id=event.pk),
         not_before=send_at if send_at > resolved_at else None,
     )

@@ -73,9 +73,12 @@ def reporter_notify(
     template: str,
     context: dict[str, Any],
     secret: str = "",
+    unsubscribe_url: str = "",
 ) -> Notification | None:
     """Queue a message to a complaint's reporter, by email (``emails/<template>_*.txt``) or as a
-    short message (``messages/<template>.txt``, with the tracking code and the short link)."""
+    short message (``messages/<template>.txt``, with the tracking code and the short link).
+    ``unsubscribe_url``: an email's one-click link, also sent as List-Unsubscribe (RFC 8058);
+    short messages carry no link but the short one."""
     contact = reporter_contact(complaint)
     if contact is None:
         return None
@@ -88,6 +91,7 @@ def reporter_notify(
         context=context,
         complaint=complaint,
         secret=secret if contact.channel == MessageChannel.EMAIL else "",
+        unsubscribe_url=unsubscribe_url if contact.channel == MessageChannel.EMAIL else "",
         channel=contact.channel,
     )
 

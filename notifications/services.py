@@ -83,7 +83,8 @@ def notification_queue(
     stored apart from the body, and only until the email is sent. ``not_before``: the row waits
     until then (beat's delivery round sends it when it is due).
     ``unsubscribe_url`` (mail to
-    followers) is sent as the List-Unsubscribe header, with one-click unsubscribing (RFC 8058).
+    followers, and the reporter's status emails) is sent as the List-Unsubscribe header, with
+    one-click unsubscribing (RFC 8058).
     A short message (``channel`` SMS or WhatsApp, ``recipient`` a phone number) is rendered
     from ``messages/<template>.txt`` and never carries a secret (see notifications.texts).
     """

@@ -18,9 +18,11 @@ from complaints.follows import (
     follow_for_confirm,
     follow_for_unsubscribe,
     follow_request,
+    reporter_unsubscribe_code,
 )
 from complaints.scope import Purpose, complaints_for
-from complaints.selectors import complaint_for_detail
+from complaints.selectors import complaint_for_detail, complaint_of_reporter_link
+from complaints.services import complaint_reporter_updates_set
 from complaints.workflow import WorkflowError
 from lapor.ratelimits import first_limit, target_key, too_many_requests
 
@@ -135,3 +137,31 @@ def follow_unsubscribe_view(request, token):
     return _no_store(
         render(request, "complaints/follow_unsubscribe.html", {"follow": follow, "token": token})
     )
+
+
+@csrf_exempt  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click", with no session
+@require_http_methods(["GET", "HEAD", "POST"])
+def reporter_unsubscribe_view(request, token):
+    """The one-click link of the reporter's own status emails: a GET shows a button (mail
+    scanners open links), a POST stops the complaint's status messages (the button, or the mail
+    client's one-click POST), or resumes them (``action=resume``, the button offered once they
+    are stopped). No sign-in; the signed token is the proof. The page names the complaint by its
+    tracking code only. A link not made here: 404."""
+    code = reporter_unsubscribe_code(token)
+    complaint = complaint_of_reporter_link(code) if code else None
+    if complaint is None:
+        return _no_store(
+            render(request, "complaints/reporter_updates_invalid.html", {}, status=404)
+        )
+    done = ""
+    if request.method == "POST":
+        stop = request.POST.get("action") != "resume"
+        complaint_reporter_updates_set(complaint=complaint, stopped=stop)
+        done = "stopped" if stop else "resumed"
+    context = {
+        "tracking_code": complaint.tracking_code,
+        "token": token,
+        "stopped": complaint.reporter_updates_stopped_at is not None,
+        "done": done,
+    }
+    return _no_store(render(request, "complaints/reporter_updates.html", context))

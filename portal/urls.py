@@ -36,6 +36,9 @@ urlpatterns = [
     path("ikuti/wilayah/", follow.area_follow, name="follow-area"),
     path("ikuti/konfirmasi/<str:token>/", follow.follow_confirm_view, name="follow-confirm"),
     path("ikuti/berhenti/<str:token>/", follow.follow_unsubscribe_view, name="follow-unsubscribe"),
+    path(
+        "ikuti/pelapor/<str:token>/", follow.reporter_unsubscribe_view, name="reporter-unsubscribe"
+    ),
     path("feeds/regency/<str:code>/", feeds.RegionFeed(), name="feed-region"),
     path("feeds/category/<str:code>/", feeds.CategoryFeed(), name="feed-category"),
     path("feeds/agency/<int:pk>/", feeds.AgencyFeed(), name="feed-agency"),

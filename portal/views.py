@@ -17,6 +17,7 @@ from accounts.reporter_session import new_link_key, new_link_set, reporter_codes
 from agencies.selectors import staff_scope_for
 from complaints.codes import tracking_code_normalise
 from complaints.filters import ComplaintFilter
+from complaints.follows import reporter_unsubscribe_token
 from complaints.models import RESPONSE_ACTIONS
 from complaints.pagination import NEWEST_FIRST, RELEVANT_FIRST, page_from_query
 from complaints.responses import response_fill
@@ -254,6 +255,12 @@ def _detail_context(request, complaint, **forms):
         # Following by email, for anyone but the reporter (who is told of every change already).
         "follow_form": forms.get("follow_form")
         or (FollowForm() if complaint.is_public and not is_reporter else None),
+        # The reporter who stopped the status emails may turn them on again from here.
+        "reporter_updates_path": reverse(
+            "reporter-unsubscribe", args=[reporter_unsubscribe_token(complaint)]
+        )
+        if is_reporter and complaint.reporter_updates_stopped_at is not None
+        else "",
         "staff_form": forms.get("staff_form")
         or (StaffActionForm(complaint=complaint, user=request.user) if staff_actions else None),
     }

@@ -179,7 +179,7 @@ def test_one_mail_per_change_per_follower_and_none_to_the_reporter_twice(public)
     assert deliver() == []  # delivered once
     assert sorted(m.to[0] for m in sent) == ["ana@x.id", "budi@x.id", REPORTER[1]]
     to_reporter = [m for m in sent if m.to == [REPORTER[1]]]
-    assert len(to_reporter) == 1 and "berhenti" not in to_reporter[0].body
+    assert len(to_reporter) == 1 and "/ikuti/berhenti/" not in to_reporter[0].body
     assert Notification.objects.filter(dedupe_key__startswith=f"follow:{event.pk}:").count() == 2
 
 
