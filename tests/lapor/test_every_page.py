@@ -20,7 +20,12 @@ from agencies.models import Region
 from awards.models import Level
 from awards.services import action_plan_write, ranking_compute, ranking_publish
 from complaints.attachments import clean_uploads
-from complaints.follows import confirm_token, follow_request, unsubscribe_token
+from complaints.follows import (
+    confirm_token,
+    follow_request,
+    reporter_unsubscribe_token,
+    unsubscribe_token,
+)
 from complaints.services import complaint_transition, response_template_save
 from complaints.workflow import Action, Role
 from notifications.models import Notification
@@ -85,6 +90,11 @@ PAGES: dict[str, list] = {
         "/ikuti/konfirmasi/{confirm}/",
         "/ikuti/konfirmasi/not-a-token/",
         "/ikuti/berhenti/{unsubscribe}/",
+        "/ikuti/pelapor/{reporter_unsubscribe}/",
+        # Stopped (the page offers to resume), then resumed.
+        ("/ikuti/pelapor/{reporter_unsubscribe}/", submit("main form button")),
+        ("/ikuti/pelapor/{reporter_unsubscribe}/", submit("main form button")),
+        "/ikuti/pelapor/not-a-token/",
         "/privasi/",
         "/data-saya/",
         "/accounts/login/",
@@ -213,6 +223,7 @@ def world(media_root):
         "fixed": fixed.secret,
         "confirm": confirm_token(follow),
         "unsubscribe": unsubscribe_token(follow),
+        "reporter_unsubscribe": reporter_unsubscribe_token(public),
         "photo": public.attachments.get().pk,
     }
 
