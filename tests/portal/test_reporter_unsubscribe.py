@@ -238,3 +238,18 @@ def test_the_reporters_page_offers_to_resume_once_stopped(media_root):
     assert reporter.post(path, {"action": "resume"}).status_code == 200
     complaint.refresh_from_db()
     assert complaint.reporter_updates_stopped_at is None
+
+
+def test_a_text_message_reporter_gets_no_link_and_a_stop_holds_on_every_channel(media_root):
+    complaint = complaint_submitted(reporter_email="", notify_by="sms").complaint
+    act(complaint, Action.FOLLOW_UP)
+    (row,) = Notification.objects.filter(
+        complaint_id=complaint.pk, dedupe_key__startswith="status:"
+    )
+    assert row.channel == "sms" and row.unsubscribe_url == "" and PATH not in row.body
+    complaint_reporter_updates_set(complaint=complaint, stopped=True)
+    assert not Notification.objects.filter(pk=row.pk).exists()  # not sent yet: withdrawn
+    act(complaint, Action.RESOLVE)
+    assert not Notification.objects.filter(
+        complaint_id=complaint.pk, dedupe_key__regex=r"^(status|fixed-check):"
+    ).exists()
