@@ -61,7 +61,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from psycopg2 import sql as pgsql  # noqa: E402
 
-from awards.indicators import counted, indicator_sets, year_bounds  # noqa: E402
+from awards.indicators import _without_jit, counted, indicator_sets, year_bounds  # noqa: E402
 from awards.models import Level  # noqa: E402
 from awards.services import ranking_compute  # noqa: E402
 from complaints.models import Complaint  # noqa: E402
@@ -247,8 +247,11 @@ def main() -> None:
         if q["sql"].lstrip().upper().startswith("SELECT"):
             qs_sql = q["sql"]
     if qs_sql:
+        # With the settings the computation runs under (``_without_jit``): without its memory
+        # the breach hashes do not fit, and PostgreSQL probes a list once per complaint (the
+        # plan then runs for many minutes).
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            _without_jit(connection.alias)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + qs_sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         print("\nEXPLAIN (ANALYZE, BUFFERS) of the regency aggregate:\n" + plan)
