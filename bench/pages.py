@@ -237,6 +237,26 @@ def scenarios(setup: dict) -> list[dict]:
             "path": "/dashboard/figures/?period=year",
             "user": "bench.officer",
         },
+        {
+            "name": "coordinator figures (month)",
+            "path": "/dashboard/figures/",
+            "user": "bench.coordinator",
+        },
+        {
+            "name": "coordinator figures (year)",
+            "path": "/dashboard/figures/?period=year",
+            "user": "bench.coordinator",
+        },
+        {
+            "name": "province figures (month)",
+            "path": "/dashboard/figures/",
+            "user": "bench.province",
+        },
+        {
+            "name": "province figures (year)",
+            "path": "/dashboard/figures/?period=year",
+            "user": "bench.province",
+        },
         {"name": "coordinator dashboard", "path": "/dashboard/", "user": "bench.coordinator"},
         {"name": "province dashboard", "path": "/dashboard/", "user": "bench.province"},
         {"name": "triage desk", "path": "/dashboard/triage/", "user": "bench.coordinator"},
@@ -263,11 +283,11 @@ def scenarios(setup: dict) -> list[dict]:
             "path": "/peta/data/?zoom=16&bbox=114.55,-3.36,114.64,-3.28",
         },
         {
-            "name": "open data CSV (regency, 30 days)",
+            "name": "open data CSV (regency 30 days)",
             "path": f"/data/complaints.csv?region={setup['region_code']}&period=30",
         },
         {
-            "name": "open data GeoJSON (regency, 30 days)",
+            "name": "open data GeoJSON (regency 30 days)",
             "path": f"/data/complaints.geojson?region={setup['region_code']}&period=30",
         },
         {"name": "track form", "path": "/track/"},
