@@ -6,11 +6,14 @@ rahasia). Licence: Creative Commons Attribution 4.0 (see docs/open-data.md).
 """
 
 import csv
+import io
 import json
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from django.views.decorators.http import require_safe
 
 from complaints.filters import OpenDataFilter
@@ -62,19 +65,29 @@ def _value(row, key):
     return str(value) if not isinstance(value, str | int) else value
 
 
-def _url(code: str) -> str:
-    return settings.LAPOR_SITE_URL + reverse("complaint-detail", args=[code])
+# About 64 KB of rows per chunk of the answer: one write to the socket for a few hundred rows,
+# not one per row (a regency's month is thousands of rows).
+CHUNK_CHARS = 64 * 1024
+_PLACEHOLDER = "TRACKINGCODE"
+
+
+def _url_maker():
+    """``code -> the complaint page's full URL``, as ``reverse`` gives it, resolved once per
+    download rather than once per row (a third of a row's formatting time)."""
+    head, tail = reverse("complaint-detail", args=[_PLACEHOLDER]).split(_PLACEHOLDER)
+    head = settings.LAPOR_SITE_URL + head
+    safe = RFC3986_SUBDELIMS + "/~:@"  # what ``reverse`` leaves unquoted in a path
+
+    def url(code: str) -> str:
+        return head + quote(code, safe=safe) + tail
+
+    return url
 
 
 def _headers(response, filename: str):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Link"] = f'<{LICENSE_URL}>; rel="license"'
     return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @require_safe
@@ -84,12 +97,23 @@ def complaints_csv(request):
         return error
 
     def rows():
-        writer = csv.writer(_Echo())
-        yield writer.writerow([name for name, _key in COLUMNS] + ["url"])
+        url = _url_maker()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([name for name, _key in COLUMNS] + ["url"])
+        yield buffer.getvalue()  # the header at once
+        buffer.seek(0)
+        buffer.truncate()
         for row in open_data_rows(qs):
-            yield writer.writerow(
-                [_value(row, key) for _name, key in COLUMNS] + [_url(row["tracking_code"])]
+            writer.writerow(
+                [_value(row, key) for _name, key in COLUMNS] + [url(row["tracking_code"])]
             )
+            if buffer.tell() >= CHUNK_CHARS:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue()
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     return _headers(response, "lapor-complaints.csv")
@@ -102,12 +126,15 @@ def complaints_geojson(request):
         return error
 
     def chunks():
+        url = _url_maker()
         head = {"type": "FeatureCollection", "license": LICENSE_NAME, "license_url": LICENSE_URL}
         yield json.dumps(head)[:-1] + ', "features": ['
         first = True
+        pending: list[str] = []
+        size = 0
         for row in open_data_rows(qs.filter(latitude__isnull=False)):
             properties = {name: _value(row, key) for name, key in COLUMNS[:10] + COLUMNS[12:]}
-            properties["url"] = _url(row["tracking_code"])
+            properties["url"] = url(row["tracking_code"])
             feature = {
                 "type": "Feature",
                 "geometry": {
@@ -116,9 +143,15 @@ def complaints_geojson(request):
                 },
                 "properties": properties,
             }
-            yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+            text = ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
             first = False
-        yield "]}"
+            pending.append(text)
+            size += len(text)
+            if size >= CHUNK_CHARS:
+                yield "".join(pending)
+                pending, size = [], 0
+        pending.append("]}")
+        yield "".join(pending)
 
     response = StreamingHttpResponse(chunks(), content_type="application/geo+json")
     return _headers(response, "lapor-complaints.geojson")

@@ -257,6 +257,32 @@ def test_open_data_has_no_reporter_and_no_rahasia(client, points):
         assert "description" not in output
 
 
+def test_open_data_links_each_row_as_reverse_would_in_chunks_of_many_rows(
+    client, points, monkeypatch
+):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from portal import opendata
+
+    monkeypatch.setattr(opendata, "CHUNK_CHARS", 1)  # every row its own chunk
+    text = b"".join(client.get("/data/complaints.csv").streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 3
+    for row in rows:
+        page = reverse("complaint-detail", args=[row["tracking_code"]])
+        assert row["url"] == settings.LAPOR_SITE_URL + page
+    odd = "LPR-A B?ü%"
+    assert opendata._url_maker()(odd) == settings.LAPOR_SITE_URL + reverse(
+        "complaint-detail", args=[odd]
+    )
+    # By default a few hundred rows share a chunk: the header, then one chunk for these three.
+    monkeypatch.undo()
+    assert len(list(client.get("/data/complaints.csv").streaming_content)) == 2
+    geo = list(client.get("/data/complaints.geojson").streaming_content)
+    assert len(geo) == 2 and len(json.loads(b"".join(geo))["features"]) == 3
+
+
 def test_open_data_is_filtered_like_the_list(client, points):
     text = b"".join(client.get("/data/complaints.csv?category=jalan").streaming_content).decode()
     assert [r["tracking_code"] for r in csv.DictReader(io.StringIO(text))] == [
