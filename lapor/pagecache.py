@@ -34,6 +34,7 @@ import re
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -201,3 +202,37 @@ def public_page(view: Callable) -> Callable:
         return response
 
     return cached
+
+
+# --- Values (the staff figures) ----------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def generation_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept under the generation like a page: for a value that only a committed
+    write to the watched tables can change (the staff figures' indicator counts; never "overdue
+    now", which moves with the clock). ``parts`` must name everything the value depends on: for
+    staff, the SQL and parameters of the caller's own queryset, so two people share an entry
+    only when they ask for the very same rows (never another person's scope). The generation is
+    read before ``compute`` runs, as for a page; nothing read from a replica is stored."""
+    seconds = _seconds()
+    if seconds <= 0:
+        return compute()
+    key = KEY_PREFIX + name + ":" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    try:
+        got = cache.get_many([GENERATION_KEY, key])
+        generation = _current_generation(got)
+    except Exception:  # the cache is down: compute as if there were none
+        logger.warning("Value cache unavailable", exc_info=True)
+        return compute()
+    entry = got.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        return entry[1]
+    value = compute()
+    if not reading_from_replica():
+        try:
+            cache.set(key, (generation, value), seconds)
+        except Exception:
+            logger.warning("Value not cached: cache unavailable", exc_info=True)
+    return value

@@ -20,6 +20,7 @@ from agencies.selectors import agencies_visible_to
 from complaints.querysets import overdue_q
 from complaints.scope import Purpose, complaints_for
 from lapor.dates import BoundedDateField
+from lapor.pagecache import generation_cached
 
 from .common import staff_scope_or_403
 
@@ -147,13 +148,29 @@ def _trend_bars(months: dict, start: date, end: date, empty) -> list[Bar]:
     return bars
 
 
+def _indicator_sets(*, group_by: str, start: datetime, end: datetime, complaints) -> dict:
+    """``awards.indicators.indicator_sets`` over ``complaints`` (the caller's scope), kept in the
+    cache until the next committed change of complaints or breaches (the page cache's
+    generation, ``lapor.pagecache.generation_cached``). The key is the scope's own SQL and
+    parameters: only someone asking for exactly these rows gets the entry."""
+    from awards.indicators import indicator_sets
+
+    sql, params = complaints.query.sql_with_params()
+    parts = (group_by, start.isoformat(), end.isoformat(), sql, tuple(map(repr, params)))
+    return generation_cached(
+        "figures",
+        parts,
+        lambda: indicator_sets(group_by=group_by, start=start, end=end, complaints=complaints),
+    )
+
+
 def _count_by(queryset, field: str) -> dict:
     return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
 
 
 @login_required
 def figures(request):
-    from awards.indicators import IndicatorSet, indicator_sets
+    from awards.indicators import IndicatorSet
 
     scope = staff_scope_or_403(request)
     user = request.user
@@ -180,20 +197,19 @@ def figures(request):
     context = {"form": form, "start": start_day, "end": end_day - timedelta(days=1)}
     if agency is not None:
         subject = work.filter(assigned_agency=agency)
-        sets = indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
+        sets = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
         context["subject"] = agency.name
         context["total"] = Row(
             agency.name, sets.get(agency.pk, empty), subject.filter(overdue_q(now)).count()
         )
     elif region is not None:
         subject = work.filter(region=region)
-        regions = indicator_sets(group_by="region", start=start, end=end, complaints=subject)
-        context["subject"] = region.name
-        context["total"] = Row(
-            region.name, regions.get(region.pk, empty), subject.filter(overdue_q(now)).count()
-        )
-        agencies = indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
+        regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
+        # One count per agency (None: in triage); the regency's is their sum.
         overdue = _count_by(subject.filter(overdue_q(now)), "assigned_agency_id")
+        context["subject"] = region.name
+        context["total"] = Row(region.name, regions.get(region.pk, empty), sum(overdue.values()))
+        agencies = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
         names = Agency.objects.filter(pk__in=set(agencies) | set(overdue)).order_by("name")
         context["rows_title"] = _("Agencies side by side")
         context["rows"] = [
@@ -201,7 +217,7 @@ def figures(request):
         ]
     else:  # the province: every regency and city side by side
         subject = work
-        regions = indicator_sets(group_by="region", start=start, end=end, complaints=subject)
+        regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
         overdue = _count_by(subject.filter(overdue_q(now)), "region_id")
         rows = [
             Row(r.name, regions.get(r.pk, empty), overdue.get(r.pk, 0))
@@ -216,7 +232,7 @@ def figures(request):
     trend_start = start_day
     if (end_day - start_day).days < 60:
         trend_start = _add_months(_month_start(start_day), -11)
-    months = indicator_sets(
+    months = _indicator_sets(
         group_by="month", start=_aware(trend_start), end=end, complaints=subject
     )
     bars = _trend_bars(months, trend_start, end_day, empty)
