@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.signals import connection_created
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 
 from .dbrouter import reading_from_replica
@@ -51,7 +51,11 @@ GENERATION_KEY = "lapor:pages:generation"
 KEY_PREFIX = "lapor:pages:v1:"
 CSRF_PLACEHOLDER = b"@@lapor-csrf-token@@"
 CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")([^"]*)(")')
-KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
+KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link")
+# A streamed answer (the open-data downloads) is kept only up to this size: it is gathered while
+# it is sent, and dropped (not stored) once bigger, so a worker never holds more than this.
+MAX_STREAMED_BYTES = 8 * 1024 * 1024
+STREAMED_CHUNK_BYTES = 64 * 1024
 
 # Tables whose rows a public page may show: a committed write to one of them retires every page.
 # Not the tally (its live view already counts the deltas), the sweep's watermarks, the outbox,
@@ -134,7 +138,7 @@ def _page_key(request: HttpRequest) -> str:
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
+    if response.status_code != 200 or response.cookies:
         return False
     control = response.get("Cache-Control", "").lower()
     if any(word in control for word in ("private", "no-store", "no-cache")):
@@ -149,8 +153,18 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return getattr(request, "user", None) is None or not request.user.is_authenticated
 
 
-def _answer(request: HttpRequest, entry: dict) -> HttpResponse:
+def _answer(request: HttpRequest, entry: dict) -> HttpResponse | StreamingHttpResponse:
     body = entry["body"]
+    if entry.get("streamed"):
+        chunks = (
+            body[at : at + STREAMED_CHUNK_BYTES] for at in range(0, len(body), STREAMED_CHUNK_BYTES)
+        )
+        response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
+            chunks, status=entry["status"]
+        )
+        for name, value in entry["headers"]:
+            response[name] = value
+        return response
     if CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, get_token(request).encode())
     response = HttpResponse(body, status=entry["status"])
@@ -188,6 +202,10 @@ def public_page(view: Callable) -> Callable:
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response = response.render()  # a DRF or template response: its final bytes
+        if response.streaming:
+            if _storable(request, response):
+                _store_while_streaming(key, generation, response)
+            return response
         if _storable(request, response):
             entry = {
                 "generation": generation,
@@ -202,6 +220,42 @@ def public_page(view: Callable) -> Callable:
         return response
 
     return cached
+
+
+def _store_while_streaming(key: str, generation: int, response) -> None:
+    """Send the streamed answer as it comes and keep a copy of what was sent; store it once the
+    whole answer was sent, if it stayed within ``MAX_STREAMED_BYTES`` (else the copy is dropped
+    as soon as it grows past it). An answer cut short (the client went away) is never stored."""
+    headers = [(h, response[h]) for h in KEPT_HEADERS if h in response]
+    status = response.status_code
+    source = response.streaming_content
+
+    def tee():
+        kept: list[bytes] | None = []
+        size = 0
+        for chunk in source:
+            if kept is not None:
+                size += len(chunk)
+                if size > MAX_STREAMED_BYTES:
+                    kept = None
+                else:
+                    kept.append(chunk)
+            yield chunk
+        if kept is None:
+            return
+        entry = {
+            "generation": generation,
+            "status": status,
+            "headers": headers,
+            "body": b"".join(kept),
+            "streamed": True,
+        }
+        try:
+            cache.set(key, entry, _seconds())
+        except Exception:
+            logger.warning("Download not cached: cache unavailable", exc_info=True)
+
+    response.streaming_content = tee()
 
 
 # --- Values (the staff figures) ----------------------------------------------------------------

@@ -3,6 +3,9 @@
 No personal data leaves here: the rows come from ``complaints.selectors.open_data_rows`` (fixed
 columns, nothing about the reporter, no free text but the title) over ``Purpose.PUBLIC`` (never
 rahasia). Licence: Creative Commons Attribution 4.0 (see docs/open-data.md).
+
+Anonymous downloads of up to ``lapor.pagecache.MAX_STREAMED_BYTES`` are kept in the page cache
+while they are sent, and later ones streamed from it until the next change of public data.
 """
 
 import csv
@@ -18,6 +21,7 @@ from django.views.decorators.http import require_safe
 
 from complaints.filters import OpenDataFilter
 from complaints.selectors import complaints_open_data, open_data_rows
+from lapor.pagecache import public_page
 
 LICENSE_NAME = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -90,6 +94,7 @@ def _headers(response, filename: str):
     return response
 
 
+@public_page
 @require_safe
 def complaints_csv(request):
     qs, error = _filtered(request)
@@ -119,6 +124,7 @@ def complaints_csv(request):
     return _headers(response, "lapor-complaints.csv")
 
 
+@public_page
 @require_safe
 def complaints_geojson(request):
     qs, error = _filtered(request)

@@ -133,3 +133,42 @@ def test_a_lost_generation_starts_afresh_and_old_pages_are_not_taken(public):
     with CaptureQueriesContext(connection) as queries:
         anonymous.get("/complaints/")
     assert [q for q in queries if "complaints_complaint" in q["sql"]]
+
+
+def download(client: Client, path: str):
+    response = client.get(path)
+    assert response.status_code == 200 and response.streaming
+    return response, b"".join(response.streaming_content).decode()
+
+
+def test_the_open_data_downloads_stream_from_the_cache_until_a_change(public, monkeypatch):
+    code = public.tracking_code
+    anonymous = Client()
+    paths = ("/data/complaints.csv", "/data/complaints.geojson?period=30")
+    first = {path: download(anonymous, path)[1] for path in paths}
+    assert all(code in body for body in first.values())
+    with CaptureQueriesContext(connection) as queries:
+        for path in paths:
+            response, body = download(Client(), path)
+            assert body == first[path]
+            assert "license" in response["Link"] and response["Content-Disposition"]
+    assert not [q for q in queries if "complaints_" in q["sql"]]
+
+    complaint_privacy_change(
+        complaint=public,
+        actor=province_staff(),
+        role=Role.PROVINCE_STAFF,
+        is_anonymous=False,
+        is_confidential=True,
+    )
+    for path in paths:
+        assert code not in download(anonymous, path)[1]
+
+
+def test_a_download_bigger_than_the_limit_is_streamed_but_not_kept(public, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_STREAMED_BYTES", 100)
+    body = download(Client(), "/data/complaints.csv")[1]
+    assert public.tracking_code in body and len(body) > 100
+    with CaptureQueriesContext(connection) as queries:
+        assert download(Client(), "/data/complaints.csv")[1] == body
+    assert [q for q in queries if "complaints_" in q["sql"]]
