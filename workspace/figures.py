@@ -1,7 +1,9 @@
 """Figures for an agency, a regency and the province over a period, side by side, with a
 trend by month drawn as inline SVG. The indicators are the awards ranking's own
 (``awards.indicators.indicator_sets``), computed over the caller's scope; "overdue now" is the
-scope's overdue rule (``overdue_q``). A fixed number of queries, however many agencies or months."""
+scope's overdue count (``complaints.selectors.overdue_counts``: the rule of ``overdue_q``, read
+from the two partial deadline indexes). A fixed number of queries, however many agencies or
+months."""
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -9,7 +11,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region
 from agencies.selectors import agencies_visible_to
-from complaints.querysets import overdue_q
 from complaints.scope import Purpose, complaints_for
+from complaints.selectors import overdue_counts
 from lapor.dates import BoundedDateField
 from lapor.pagecache import generation_cached
 
@@ -164,10 +165,6 @@ def _indicator_sets(*, group_by: str, start: datetime, end: datetime, complaints
     )
 
 
-def _count_by(queryset, field: str) -> dict:
-    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
-
-
 @login_required
 def figures(request):
     from awards.indicators import IndicatorSet
@@ -200,13 +197,17 @@ def figures(request):
         sets = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
         context["subject"] = agency.name
         context["total"] = Row(
-            agency.name, sets.get(agency.pk, empty), subject.filter(overdue_q(now)).count()
+            agency.name,
+            sets.get(agency.pk, empty),
+            overdue_counts(user, purpose=Purpose.WORK, agency_ids=[agency.pk], now=now),
         )
     elif region is not None:
         subject = work.filter(region=region)
         regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
         # One count per agency (None: in triage); the regency's is their sum.
-        overdue = _count_by(subject.filter(overdue_q(now)), "assigned_agency_id")
+        overdue = overdue_counts(
+            user, purpose=Purpose.WORK, by="assigned_agency_id", region_ids=[region.pk], now=now
+        )
         context["subject"] = region.name
         context["total"] = Row(region.name, regions.get(region.pk, empty), sum(overdue.values()))
         agencies = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
@@ -218,7 +219,7 @@ def figures(request):
     else:  # the province: every regency and city side by side
         subject = work
         regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
-        overdue = _count_by(subject.filter(overdue_q(now)), "region_id")
+        overdue = overdue_counts(user, purpose=Purpose.WORK, by="region_id", now=now)
         rows = [
             Row(r.name, regions.get(r.pk, empty), overdue.get(r.pk, 0))
             for r in Region.objects.order_by("code")
