@@ -133,7 +133,7 @@ def test_every_benchmark_runs_on_a_small_fill(bench_databases, tmp_path):
         name: f["1"]["error_statuses"] for name, f in report["pages"].items() if f["1"]["errors"]
     }
     assert not broken
-    for family in ("map data, town (markers)", "open data CSV (regency, 30 days)", "officer queue"):
+    for family in ("map data, town (markers)", "open data CSV (regency 30 days)", "officer queue"):
         assert family in report["pages"]
     submissions = report["submissions"]
     assert submissions["answered_stored"] == submissions["in_database"] > 0
