@@ -24,6 +24,12 @@ yet that moved the generation.
 
 **CSRF.** Every page carries the language switch, a POST form with a CSRF token. The stored page
 holds a placeholder; each answer gets the visitor's own token, as an uncached page would.
+
+**Streamed answers** (the open-data downloads) are copied while they are sent and stored once
+sent in full, if at most ``MAX_STREAMED_BYTES``; a hit is streamed again from the stored copy.
+
+**Values.** ``generation_cached`` keeps a computed value (the staff figures' counts) under the
+same generation, keyed on what the caller passes: for staff, their own queryset's SQL.
 """
 
 from __future__ import annotations
