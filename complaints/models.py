@@ -52,6 +52,8 @@ LINK_CHANNELS = (Channel.SOCIAL_MEDIA, Channel.ONLINE_MEDIA)
 
 
 class Complaint(models.Model):
+    # Unique; on PostgreSQL without Django's second ("_like", for LIKE 'prefix%') index, which
+    # no query uses (migration 0011 drops it).
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     classification = models.CharField(
         _("classification"), max_length=24, choices=Classification.choices
@@ -102,7 +104,9 @@ class Complaint(models.Model):
     )
     # SHA-256 of the private link's secret; the secret itself is only ever shown to the reporter.
     access_key_hash = models.CharField(max_length=64, blank=True, editable=False)
-    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Unique where set (complaint_idempotency_key_once), indexed where set: most complaints have
+    # none, and an index entry for every row would cost every write of a complaint.
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -110,6 +114,7 @@ class Complaint(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("entered by"),
+        db_index=False,  # complaint_entered_by_idx, where set
     )
     # Where staff found a complaint they entered by hand (channels other than web, API, Open311).
     source_url = models.URLField(_("source link"), max_length=500, blank=True)
@@ -157,6 +162,7 @@ class Complaint(models.Model):
         blank=True,
         related_name="duplicates",
         verbose_name=_("duplicate of"),
+        db_index=False,  # complaint_duplicate_of_idx, where set
     )
     rating = models.PositiveSmallIntegerField(
         _("rating"),
@@ -210,6 +216,11 @@ class Complaint(models.Model):
                 condition=~Q(national_number=""),
                 name="complaint_national_number_once",
             ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="complaint_idempotency_key_once",
+            ),
         ]
         indexes = [
             # "Overdue" on every page, and the deadline sweep's range scans in (due, id) order.
@@ -239,7 +250,11 @@ class Complaint(models.Model):
             ),
             models.Index(fields=["assigned_agency", "status"], name="complaint_agency_status_idx"),
             models.Index(fields=["region", "status"], name="complaint_region_status_idx"),
-            models.Index(fields=["reporter", "-created_at"], name="complaint_reporter_idx"),
+            models.Index(
+                fields=["reporter", "-created_at"],
+                name="complaint_reporter_idx",
+                condition=Q(reporter__isnull=False),
+            ),
             models.Index(fields=["created_at", "id"], name="complaint_created_idx"),
             # The staff queue sorted by date, within an agency or a region.
             models.Index(
@@ -253,6 +268,17 @@ class Complaint(models.Model):
                 name="complaint_map_idx",
                 condition=Q(is_confidential=False, latitude__isnull=False),
                 include=["status", "category", "region", "created_at"],
+            ),
+            # Who entered a complaint, and its duplicates: only the rows that have one.
+            models.Index(
+                fields=["entered_by"],
+                name="complaint_entered_by_idx",
+                condition=Q(entered_by__isnull=False),
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="complaint_duplicate_of_idx",
+                condition=Q(duplicate_of__isnull=False),
             ),
             # "Was this post entered already?" on manual intake.
             models.Index(

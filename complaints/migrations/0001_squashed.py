@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from complaints.search import INDEX_NAME, SEARCH_INDEX_SQL
+from complaints.search import OLD_INDEX_NAME as INDEX_NAME
+from complaints.search import SEARCH_INDEX_SQL
 from complaints.tally import tally_install, tally_uninstall
 
 
