@@ -985,9 +985,8 @@ def _close_expired_in_sql(transition: Transition, *, now: datetime, batch: int) 
     a round trip of their ids through Python. Returns (locked, closed)."""
     complaint, event = Complaint._meta.db_table, ComplaintEvent._meta.db_table
     fields = {"status": transition.target, "updated_at": now, **_closed_fields(now)}
-    columns = ", ".join(
-        f"{Complaint._meta.get_field(name).column} = %(set_{name})s" for name in fields
-    )
+    column = {field.attname: field.column for field in Complaint._meta.concrete_fields}
+    columns = ", ".join(f"{column[name]} = %(set_{name})s" for name in fields)
     sources = sorted(transition.sources)
     with connection.cursor() as cursor:
         cursor.execute(
