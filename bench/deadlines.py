@@ -27,7 +27,8 @@ Reports figures, asserts nothing. ``make bench-deadlines``, or on a database of 
 3. **Committed**: scenario A once more, committed as production does, its notifications handed
    to a file-system broker under ``bench-results/var/`` that no worker reads; then undone by SQL.
 
-Figures go to stdout and ``bench-results/deadlines.json``.
+Figures go to stdout and ``bench-results/deadlines.json``. ``--only A,D,A_committed`` runs only
+those scenarios (default: all).
 """
 
 import argparse
