@@ -53,7 +53,7 @@ LINK_CHANNELS = (Channel.SOCIAL_MEDIA, Channel.ONLINE_MEDIA)
 
 class Complaint(models.Model):
     # Unique; on PostgreSQL without Django's second ("_like", for LIKE 'prefix%') index, which
-    # no query uses (migration 0012 drops it).
+    # no query uses (migration 0013 drops it).
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     classification = models.CharField(
         _("classification"), max_length=24, choices=Classification.choices

@@ -23,7 +23,7 @@ MAX_WORDS = 5
 WEIGHTS = {"title": 4, "address": 2, "description": 1}
 TABLE = "complaints_searchtext"
 INDEX_NAME = "searchtext_trgm_idx"
-OLD_INDEX_NAME = "complaint_search_trgm_idx"  # on the complaint table, until migration 0012
+OLD_INDEX_NAME = "complaint_search_trgm_idx"  # on the complaint table, until migration 0013
 
 
 def search_words(value: str) -> list[str]:
@@ -62,7 +62,7 @@ def complaints_search(queryset, words: list[str]):
     return queryset.annotate(search_rank=rank)
 
 
-SEARCH_INDEX_SQL = (  # what migration 0001 made; 0012 moves the text to TABLE
+SEARCH_INDEX_SQL = (  # what migration 0001 made; 0013 moves the text to TABLE
     f"CREATE INDEX IF NOT EXISTS {OLD_INDEX_NAME} ON complaints_complaint USING gin "
     "((title || ' ' || address || ' ' || description) gin_trgm_ops)"
 )
@@ -71,7 +71,7 @@ DOCUMENT = "{row}title || ' ' || {row}address || ' ' || {row}description"
 
 def search_text_install(schema_editor) -> None:
     """PostgreSQL: the side table, filled from the complaints, its trigram index, and the
-    triggers that keep it (from migration 0012). Inserts and deletes are statement-level (one
+    triggers that keep it (from migration 0013). Inserts and deletes are statement-level (one
     statement for a bulk load); an update is row-level and only of the three fields, so a status
     change never runs it."""
     if schema_editor.connection.vendor != "postgresql":

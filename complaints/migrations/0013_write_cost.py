@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0005_category_requires_after_photo'),
-        ('complaints', '0011_reporter_updates_stopped'),
+        ('complaints', '0012_breach_triage_idx'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0005_category_requires_after_photo'),
-        ('complaints', '0012_write_cost'),
+        ('complaints', '0013_write_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
