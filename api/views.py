@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -20,10 +21,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, generics, status
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.reporter_session import reporter_codes as session_reporter_codes
@@ -35,7 +37,12 @@ from complaints.models import Channel
 from complaints.pagination import NEWEST_FIRST
 from complaints.pagination import ordering as keyset_ordering
 from complaints.scope import Purpose, complaints_for, private_link_opens
-from complaints.selectors import LIST_RELATED, attachments_submitted, complaint_timeline
+from complaints.selectors import (
+    LIST_RELATED,
+    attachments_submitted,
+    complaint_timeline,
+    queue_page,
+)
 from complaints.services import (
     acting_role,
     actions_for,
@@ -696,10 +703,96 @@ class StaffNote(_StaffAction):
         )
 
 
-class QueuePagination(PageNumberPagination):
+class QueuePagination(BasePagination):
+    """The staff queue's pages: an adapter over the HTML queue's pager
+    (``complaints.selectors.queue_page``: the urgency order, signed ``after``/``before``
+    cursors, nothing counted). A cursor that is not ours is the first page, as on the pages;
+    ``page_size`` is bounded (an unusable one is the default)."""
+
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
+    page_size_query_param = "page_size"
+    sort = "urgency"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page = queue_page(
+            queryset,
+            sort=self.sort,
+            now=timezone.now(),
+            after=request.query_params.get("after"),
+            before=request.query_params.get("before"),
+            size=self.get_page_size(request),
+        )
+        return self.page.object_list
+
+    def get_page_size(self, request) -> int:
+        try:
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            return self.page_size
+        return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def _link(self, name: str, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        for param in ("after", "before", "page"):
+            url = remove_query_param(url, param)
+        return replace_query_param(url, name, cursor)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self._link("after", self.page.next_cursor),
+                "previous": self._link("before", self.page.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {**link, "description": "Halaman berikutnya (kursor `after`)."},
+                "previous": {**link, "description": "Halaman sebelumnya (kursor `before`)."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        cursor = (
+            "Kursor dari tautan `{link}` jawaban sebelumnya (ditandatangani; jangan dibuat "
+            "sendiri). Kursor yang tidak dikenal: halaman pertama."
+        )
+        return [
+            {
+                "name": "after",
+                "required": False,
+                "in": "query",
+                "description": cursor.format(link="next"),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "before",
+                "required": False,
+                "in": "query",
+                "description": cursor.format(link="previous"),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Jumlah baris per halaman, 1 sampai {self.max_page_size} "
+                    f"(bawaan {self.page_size})."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
 
 
 @extend_schema(
@@ -708,7 +801,9 @@ class QueuePagination(PageNumberPagination):
     description=(
         "Pengaduan dalam cakupan pemanggil: instansi petugas, seluruh kabupaten/kota "
         "koordinator (termasuk verifikasi), seluruh provinsi untuk staf provinsi. Yang paling "
-        "mendesak lebih dulu: terlambat, lalu tenggat terdekat."
+        "mendesak lebih dulu: terlambat, lalu tenggat terdekat; urutan dan kursor sama dengan "
+        "antrean di dasbor. Halaman berikutnya/sebelumnya lewat tautan `next`/`previous`; "
+        "jumlah seluruh pengaduan tidak dihitung."
     ),
     responses={200: s.StaffComplaintSerializer(many=True), **errors(400, 401, 403, 404)},
 )
@@ -719,8 +814,5 @@ class StaffQueue(generics.ListAPIView):
     pagination_class = QueuePagination
 
     def get_queryset(self):
-        return (
-            complaints_for(self.request.user, purpose=Purpose.WORK)
-            .select_related(*LIST_RELATED)
-            .by_urgency()
-        )
+        # Filtered here, ordered and annotated by the pager (``queue_page``).
+        return complaints_for(self.request.user, purpose=Purpose.WORK)

@@ -40,7 +40,16 @@ from .models import (
     Support,
     TallyLive,
 )
-from .querysets import ComplaintQuerySet
+from .pagination import (
+    MOST_SUPPORTED_FIRST,
+    NEWEST_FIRST,
+    OLDEST_FIRST,
+    Keys,
+    KeysetPage,
+    keyset_page,
+    ordering,
+)
+from .querysets import URGENCY, ComplaintQuerySet
 from .scope import Purpose, complaints_for, counts_scope_q
 from .workflow import HANDLERS, ComplaintStatus
 
@@ -50,6 +59,45 @@ if TYPE_CHECKING:
 S = ComplaintStatus
 
 LIST_RELATED = ("category", "region", "assigned_agency")
+
+# The staff queue's orders, as the pager's keys (``complaints.pagination``): the same on the
+# officer's overview, the work queue, its CSV export and the API's staff queue.
+QUEUE_ORDERINGS: dict[str, Keys] = {
+    "urgency": URGENCY,
+    "newest": NEWEST_FIRST,
+    "oldest": OLDEST_FIRST,
+    "supporters": MOST_SUPPORTED_FIRST,
+}
+
+
+def queue_keys(sort: str) -> Keys:
+    return QUEUE_ORDERINGS.get(sort, QUEUE_ORDERINGS["urgency"])
+
+
+def queue_rows(queryset: ComplaintQuerySet, *, sort: str, now: datetime) -> ComplaintQuerySet:
+    """The rows of a (scoped, filtered) staff queue in a stable order (``queue_keys``), with
+    what each row shows (``is_overdue``, ``next_due``, category, region, agency)."""
+    return (
+        queryset.with_overdue(now)
+        .with_next_due()
+        .select_related(*LIST_RELATED)
+        .order_by(*ordering(queue_keys(sort)))
+    )
+
+
+def queue_page(
+    queryset: ComplaintQuerySet,
+    *,
+    sort: str,
+    now: datetime,
+    after: str | None = None,
+    before: str | None = None,
+    size: int,
+) -> KeysetPage:
+    """One page of a staff queue (``queue_rows``) after or before a signed cursor: the HTML
+    queue's pager, for callers that are not a page (the API)."""
+    rows = queue_rows(queryset, sort=sort, now=now)
+    return keyset_page(rows, keys=queue_keys(sort), after=after, before=before, size=size)
 
 
 def complaints_public_list() -> ComplaintQuerySet:

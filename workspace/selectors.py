@@ -4,10 +4,9 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 
-from complaints.pagination import MOST_SUPPORTED_FIRST, NEWEST_FIRST, OLDEST_FIRST, ordering
-from complaints.querysets import URGENCY, next_due_expression, overdue_q
+from complaints.querysets import next_due_expression, overdue_q
 from complaints.scope import Purpose, complaints_for
-from complaints.selectors import LIST_RELATED, breached_q
+from complaints.selectors import breached_q, queue_keys, queue_rows
 from complaints.workflow import ComplaintStatus
 
 S = ComplaintStatus
@@ -30,30 +29,6 @@ def queue_work_set(user):
     """The caller's work set, to filter (no annotations, ordering or joins yet: counting it
     stays an index scan)."""
     return complaints_for(user, purpose=Purpose.WORK)
-
-
-# The queue's orders, as the pager's keys (``complaints.pagination``).
-ORDERINGS = {
-    "urgency": URGENCY,
-    "newest": NEWEST_FIRST,
-    "oldest": OLDEST_FIRST,
-    "supporters": MOST_SUPPORTED_FIRST,
-}
-
-
-def queue_keys(sort: str):
-    return ORDERINGS.get(sort, ORDERINGS["urgency"])
-
-
-def queue_rows(queryset, *, sort: str, now):
-    """The rows of a filtered queue in a stable order (``queue_keys``), with what each row
-    shows."""
-    return (
-        queryset.with_overdue(now)
-        .with_next_due()
-        .select_related(*LIST_RELATED)
-        .order_by(*ordering(queue_keys(sort)))
-    )
 
 
 def status_counts(queryset) -> dict[str, int]:

@@ -340,11 +340,11 @@ def test_staff_queue_filters_and_token_auth(people, filed):
     key = token_for(people["coordinator"])
     client = client_as(None, HTTP_AUTHORIZATION=f"Token {key}")
     everything = client.get("/api/v1/staff/queue/").json()
-    assert everything["count"] == 3
+    assert len(everything["results"]) == 3 and everything["next"] is None
     found = client.get("/api/v1/staff/queue/", {"q": filed["rahasia"].tracking_code}).json()
     assert [r["tracking_code"] for r in found["results"]] == [filed["rahasia"].tracking_code]
-    assert client.get("/api/v1/staff/queue/", {"status": "triage"}).json()["count"] == 0
-    assert client.get("/api/v1/staff/queue/", {"overdue": "true"}).json()["count"] == 0
+    assert client.get("/api/v1/staff/queue/", {"status": "triage"}).json()["results"] == []
+    assert client.get("/api/v1/staff/queue/", {"overdue": "true"}).json()["results"] == []
     bad = client.get("/api/v1/staff/queue/", {"status": "nope"})
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
 

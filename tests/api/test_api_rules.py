@@ -10,9 +10,12 @@ from django.utils import timezone
 from agencies.models import StaffRole
 from agencies.services import staff_membership_grant
 from complaints.models import Complaint, ComplaintEvent, EventKind
+from complaints.pagination import keyset_page
 from complaints.scope import Purpose, complaints_for
+from complaints.selectors import queue_keys, queue_rows
 from complaints.services import complaint_transition
 from complaints.workflow import Action, ComplaintStatus, Role
+from tests.factories import complaint_submitted
 
 from .conftest import client_as
 
@@ -120,3 +123,49 @@ def test_the_staff_queue_comes_most_urgent_first(people, filed, time_machine):
     assert [row["tracking_code"] for row in body["results"]] == expected
     assert body["results"][0]["is_overdue"] is True
     assert Complaint.objects.get(pk=anonim.pk).status == ComplaintStatus.RESOLVED
+
+
+def test_the_staff_queue_pages_with_the_dashboards_cursors(people, filed, time_machine):
+    """The API's pages are the HTML queue's pager: the same order, the same signed cursors
+    (``after``/``before``), nothing counted; a cursor that is not ours is the first page and
+    ``page_size`` is bounded."""
+    officer = people["officer"]
+    for minutes in range(4):
+        time_machine.move_to(timezone.now() + timedelta(minutes=minutes + 1))
+        complaint_submitted(
+            reporter=people["reporter"], reporter_name="", reporter_email="", reporter_phone=""
+        )
+    work = complaints_for(officer, purpose=Purpose.WORK)
+    expected = [c.tracking_code for c in queue_rows(work, sort="urgency", now=timezone.now())]
+    assert len(expected) == 7
+    client = client_as(officer)
+
+    first = client.get("/api/v1/staff/queue/", {"page_size": 3}).json()
+    assert set(first) == {"next", "previous", "results"} and first["previous"] is None
+    seen, body = [], first
+    while True:
+        seen += [row["tracking_code"] for row in body["results"]]
+        if body["next"] is None:
+            break
+        assert "page_size=3" in body["next"]
+        body = client.get(body["next"]).json()
+    assert seen == expected
+    # Back from the last page: the rows before it, in the same order.
+    back = client.get(body["previous"]).json()
+    assert [row["tracking_code"] for row in back["results"]] == expected[3:6]
+    # The cursor is the dashboard's: the HTML pager reads it as its own.
+    cursor = first["next"].split("after=")[1].split("&")[0]
+    html = keyset_page(
+        queue_rows(work, sort="urgency", now=timezone.now()),
+        keys=queue_keys("urgency"),
+        after=cursor,
+        size=3,
+    )
+    assert [c.tracking_code for c in html] == expected[3:6]
+
+    for bad in ({"after": "nope"}, {"before": "x" * 500}, {"after": cursor[:-2] + "xx"}):
+        body = client.get("/api/v1/staff/queue/", {"page_size": 3, **bad}).json()
+        assert [row["tracking_code"] for row in body["results"]] == expected[:3], bad
+    for size, rows in (("0", 7), ("-1", 7), ("abc", 7), ("100000", 7), ("2", 2)):
+        body = client.get("/api/v1/staff/queue/", {"page_size": size}).json()
+        assert len(body["results"]) == rows, size
