@@ -9,7 +9,7 @@ from agencies.models import Agency, Category, Region
 from complaints.filters import ComplaintFilter
 from complaints.models import Channel, Classification, Complaint
 from complaints.querysets import overdue_q
-from complaints.workflow import ComplaintStatus
+from complaints.workflow import OPEN_STATUSES, ComplaintStatus
 
 
 class PublicComplaintFilter(ComplaintFilter):
@@ -35,6 +35,13 @@ class StaffQueueFilter(django_filters.FilterSet):
     class Meta:
         model = Complaint
         fields = ["q", "status", "region", "agency", "category", "classification", "channel"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            # As the dashboard's queue: the open complaints unless other statuses are asked for.
+            queryset = queryset.filter(status__in=OPEN_STATUSES)
+        return queryset
 
     def search(self, queryset, name, value):
         value = value.strip()[:100]

@@ -802,8 +802,9 @@ class QueuePagination(BasePagination):
         "Pengaduan dalam cakupan pemanggil: instansi petugas, seluruh kabupaten/kota "
         "koordinator (termasuk verifikasi), seluruh provinsi untuk staf provinsi. Yang paling "
         "mendesak lebih dulu: terlambat, lalu tenggat terdekat; urutan dan kursor sama dengan "
-        "antrean di dasbor. Halaman berikutnya/sebelumnya lewat tautan `next`/`previous`; "
-        "jumlah seluruh pengaduan tidak dihitung."
+        "antrean di dasbor. Tanpa `status`: yang belum selesai (diajukan, verifikasi, "
+        "diteruskan, diproses), seperti di dasbor. Halaman berikutnya/sebelumnya lewat tautan "
+        "`next`/`previous`; jumlah seluruh pengaduan tidak dihitung."
     ),
     responses={200: s.StaffComplaintSerializer(many=True), **errors(400, 401, 403, 404)},
 )

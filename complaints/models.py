@@ -11,7 +11,7 @@ from agencies.models import Agency, Category, Region
 from notifications.models import MessageChannel
 
 from .querysets import ComplaintQuerySet
-from .workflow import Action, ArchiveReason, ComplaintStatus, Role
+from .workflow import OPEN_STATUSES, Action, ArchiveReason, ComplaintStatus, Role
 
 # Kalimantan Selatan's bounding box, a little generous at the edges (degrees).
 KALSEL_LAT = (Decimal("-4.95"), Decimal("-1.30"))
@@ -49,6 +49,11 @@ STAFF_CHANNELS = (
 )
 # Of those, the ones whose source is a link, and the one whose source is a publication.
 LINK_CHANNELS = (Channel.SOCIAL_MEDIA, Channel.ONLINE_MEDIA)
+
+
+# The columns of the staff queue's order (``URGENCY``: overdue, next clock, newest, id), carried
+# by the work-set indexes below.
+QUEUE_KEY_COLUMNS = ["follow_up_due_at", "triage_due_at", "completion_due_at", "created_at", "id"]
 
 
 class Complaint(models.Model):
@@ -250,6 +255,23 @@ class Complaint(models.Model):
             ),
             models.Index(fields=["assigned_agency", "status"], name="complaint_agency_status_idx"),
             models.Index(fields=["region", "status"], name="complaint_region_status_idx"),
+            # The staff queue (open complaints, most urgent first) of an agency or a region: the
+            # included columns are every key of its order (``complaints.querysets.URGENCY``), so
+            # the pager finds a page's ids from the index alone (an index-only scan) and reads
+            # only that page's rows. Open complaints only: the closing of resolved ones (the
+            # bulk of the writes by number) never touches them.
+            models.Index(
+                fields=["assigned_agency", "status"],
+                name="complaint_agency_open_idx",
+                condition=Q(status__in=[str(status) for status in OPEN_STATUSES]),
+                include=QUEUE_KEY_COLUMNS,
+            ),
+            models.Index(
+                fields=["region", "status"],
+                name="complaint_region_open_idx",
+                condition=Q(status__in=[str(status) for status in OPEN_STATUSES]),
+                include=QUEUE_KEY_COLUMNS,
+            ),
             models.Index(
                 fields=["reporter", "-created_at"],
                 name="complaint_reporter_idx",

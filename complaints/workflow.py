@@ -123,6 +123,8 @@ TRANSITIONS_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS
 
 # Statuses the public may see (besides rahasia and archived, which are never public).
 PUBLIC_STATUSES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED})
+# Not yet resolved: what a staff queue (the pages and the API) shows unless asked for more.
+OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
 
 
 class WorkflowError(Exception):

@@ -7,12 +7,10 @@ from django.db.models import Count, Q
 from complaints.querysets import next_due_expression, overdue_q
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import breached_q, queue_keys, queue_rows
-from complaints.workflow import ComplaintStatus
+from complaints.workflow import OPEN_STATUSES, ComplaintStatus
 
 S = ComplaintStatus
 SOON = timedelta(hours=24)
-# Not yet resolved: what a queue shows unless asked for more.
-OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ASSIGNED, S.IN_PROGRESS)
 
 
 def due_soon_q(now) -> Q:
