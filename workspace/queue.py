@@ -22,7 +22,7 @@ from complaints.workflow import Action, ComplaintStatus, Role, WorkflowError
 from .common import PAGE_SIZE, query_without_page, staff_scope_or_403
 from .filters import StaffQueueFilter
 from .forms import BulkTriageForm, TrackingCodesField
-from .selectors import queue_keys, queue_rows, queue_work_set, status_counts
+from .selectors import queue_keys, queue_rows, queue_status_counts, queue_work_set
 
 S = ComplaintStatus
 # Query keys that are not among the folded filters.
@@ -65,7 +65,7 @@ def render_queue(request, filterset, *, scope, now):
     }
     context["filters_open"] = bool(context["filters_used"]) or not valid
     if valid:
-        counts = status_counts(filterset.without_status())
+        counts = queue_status_counts(filterset, request.user)
         rows = queue_rows(filterset.qs, sort=filterset.sort_value, now=now)
         # Every match, added up from the counts per status: no second count.
         context["total"] = sum(counts[status] for status in filterset.selected_statuses())

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 
 from complaints.querysets import next_due_expression, overdue_q
 from complaints.scope import Purpose, complaints_for
-from complaints.selectors import breached_q, queue_keys, queue_rows
+from complaints.selectors import breached_q, complaint_counts, queue_keys, queue_rows
 from complaints.workflow import OPEN_STATUSES, ComplaintStatus
 
 S = ComplaintStatus
@@ -37,6 +37,22 @@ def status_counts(queryset) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in S.values}
 
 
+def queue_status_counts(filterset, user) -> dict[str, int]:
+    """The counts per status of a queue: from the tally (``complaint_counts``, the same scope)
+    while no filter but the status is in use, so the queue's first page counts nothing;
+    otherwise over the filtered queue (``status_counts``)."""
+    filtered = any(
+        value not in (None, "", False)
+        for name, value in filterset.form.cleaned_data.items()
+        if name not in ("status", "sort")
+    )
+    if filtered:
+        return status_counts(filterset.without_status())
+    counts = complaint_counts(user, purpose=Purpose.WORK, by="status")
+    assert isinstance(counts, dict)  # with ``by``: per status
+    return {status: counts.get(status, 0) for status in S.values}
+
+
 def open_statuses() -> list[str]:
     return [str(s) for s in OPEN_STATUSES]
 
@@ -49,6 +65,7 @@ __all__ = [
     "overdue_q",
     "queue_keys",
     "queue_rows",
+    "queue_status_counts",
     "queue_work_set",
     "status_counts",
 ]

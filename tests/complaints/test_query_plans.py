@@ -213,3 +213,51 @@ def test_the_date_ordered_lists_page_in_index_order(client, data, make_user, url
     types = node_types(plan[0]["Plan"])
     assert "Sort" not in types and "Incremental Sort" not in types, types
     assert seq_scans(plan[0]["Plan"]) == []
+
+
+def index_scans(plan) -> list[tuple[str, str]]:
+    found = []
+    if plan.get("Index Name"):
+        found.append((plan["Node Type"], plan["Index Name"]))
+    for child in plan.get("Plans", []):
+        found.extend(index_scans(child))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("make_user", "url", "index"),
+    [
+        (lambda: officer("63.72", "perkim", username="plan"), "/dashboard/", "agency"),
+        (lambda: officer("63.72", "perkim", username="plan"), "/dashboard/queue/", "agency"),
+        (lambda: officer("63.72", "perkim", username="plan"), "/api/v1/staff/queue/", "agency"),
+        (lambda: coordinator("63.72", username="plan"), "/dashboard/queue/", "region"),
+        (lambda: coordinator("63.72", username="plan"), "/api/v1/staff/queue/", "region"),
+    ],
+)
+def test_the_urgent_queue_finds_its_page_from_an_index_alone(client, data, make_user, url, index):
+    """The urgency order is computed (overdue, the next clock), so no index holds it: the pager
+    asks for a page's ids first, and the partial index of the open work set carries every key
+    of the order, so that step reads the index only (``Index Only Scan``), never the table; the
+    page's rows are then read by id."""
+    client.force_login(make_user())
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    found = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "complaints_complaint"."id" AS "pk" FROM')
+        and "ORDER BY CASE WHEN" in q["sql"]
+    ]
+    assert len(found) == 1, [q["sql"][:120] for q in captured.captured_queries]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")  # a few rows: the planner's defaults lie
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+        try:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + found[0])
+            plan = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET enable_bitmapscan")
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    assert index_scans(plan[0]["Plan"]) == [("Index Only Scan", f"complaint_{index}_open_idx")]
