@@ -251,7 +251,11 @@ def test_the_urgent_queue_finds_its_page_from_an_index_alone(client, data, make_
     assert len(found) == 1, [q["sql"][:120] for q in captured.captured_queries]
     with connection.cursor() as cursor:
         # A few rows, never vacuumed: tell the planner what it sees on a large table that
-        # autovacuum keeps, every page all-visible (rolled back with the test).
+        # autovacuum keeps, every page all-visible, and leave it no other index of the work
+        # set to weigh on so few rows (all rolled back with the test): what is asserted is that
+        # the open index alone answers the step, as it does on the million (docs/scaling.md).
+        for other in ("status", "date"):
+            cursor.execute(f"DROP INDEX complaint_{index}_{other}_idx")
         cursor.execute("ANALYZE complaints_complaint")
         cursor.execute(
             "UPDATE pg_class SET relallvisible = relpages, relpages = relpages * 1000, "
