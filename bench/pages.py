@@ -10,7 +10,8 @@ What it does:
    copy with ``--database-url`` to keep the original as it is: the POST scenario adds
    complaints) and collects the static files into ``bench-results/pages/static``.
 2. Creates (or reuses) three staff accounts like the demo's: an officer of the agency with the
-   most open complaints, the coordinator of its regency, and a provincial staff member.
+   most open complaints, the coordinator of its regency, and a provincial staff member; and
+   folds the figures' tally deltas, as the beat does every minute in production.
 3. Starts gunicorn as production does (``DEBUG=0``, 2 sync workers, WhiteNoise, manifest static
    storage) on a free loopback port, serving ``bench/pages_wsgi.py``: the project's URLs plus a
    bare Django view doing ``SELECT 1`` (``/_bench/select-1``), which production never serves.
@@ -98,6 +99,10 @@ from complaints.querysets import URGENCY
 middle = Complaint.objects.filter(
     assigned_agency=agency, status__in=["assigned", "in_progress"]
 ).by_urgency(timezone.now())[max(0, agency.n // 2 - 1)]
+# The beat folds the figures' tally deltas every minute; a fresh fill has left all of its own
+# unfolded, which production never has (the dashboards would read every one of them).
+from complaints.tally import tally_fold
+tally_fold()
 print("BENCH-SETUP " + json.dumps({
     "agency": str(agency), "open": agency.n, "region_code": agency.region.code,
     "region_id": agency.region_id, "category_id": category.pk, "detail": detail,
