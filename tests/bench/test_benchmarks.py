@@ -2,8 +2,10 @@
 
 Asserts only that each runs and reports its figures (no timing: speed is for the benchmarks
 themselves). The million-complaint runs stay ``make bench``. Needs PostgreSQL: the fill is
-PostgreSQL SQL. The databases are ``<DATABASE_URL's name>_bench`` and ``..._bench_awards``,
-dropped at the end.
+PostgreSQL SQL. The databases are ``<DATABASE_URL's name>_test_bench``, ``..._test_bench_awards``
+and ``..._test_bench_retention``, dropped at the start and the end: never the names the
+``make bench`` targets fill (``lapor_bench``, ``lapor_bench_awards``), which a run of the suite
+with ``DATABASE_URL=.../lapor`` used to drop, a million complaints with them.
 """
 
 import json
@@ -69,9 +71,9 @@ def create(url: str) -> None:
 def bench_databases(tmp_path):
     base = URL.split("?", 1)[0]
     urls = {
-        "main": f"{base}_bench",
-        "awards": f"{base}_bench_awards",
-        "retention": f"{base}_bench_retention",
+        "main": f"{base}_test_bench",
+        "awards": f"{base}_test_bench_awards",
+        "retention": f"{base}_test_bench_retention",
     }
     for url in urls.values():
         drop(url)
