@@ -349,8 +349,8 @@ def _without_jit(alias: str, *, parallel: bool = False) -> None:
 
     ``parallel`` (the whole province's breaches by agency: a join of a year's complaints with
     their breaches) lets PostgreSQL share the join among its parallel workers, which its default
-    costs refuse for a query this size: half the wall time on two cores. A one-agency scope
-    reads a few rows and gains nothing from starting workers."""
+    costs refuse for a query this size (on two busy cores the join took half the time). A scope
+    reads few rows and gains nothing from starting workers."""
     with connections[alias].cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
