@@ -40,18 +40,25 @@ DIGEST_LIMIT = 100  # complaints listed in one digest; the rest are counted
 # --- tokens --------------------------------------------------------------------------------------
 
 
-def _signed(value: Any, *, salt: str) -> str:
+def _signed(value: Any, *, salt: str, dated: bool = True) -> str:
     """A token naming ``value``, signed with the site's key under ``salt`` (one salt per use, so
-    a token made for one link opens no other)."""
+    a token made for one link opens no other). ``dated`` tokens carry the moment they were made
+    (for ``max_age``); an undated one is the same string every time for the same value."""
+    if not dated:
+        return signing.Signer(salt=salt).sign_object(value, compress=True)
     return signing.dumps(value, salt=salt, compress=True)
 
 
-def _unsigned(token: str, *, salt: str, max_age: timedelta | None = None) -> Any:
-    """What a token made by ``_signed`` with ``salt`` names, or None (changed, made for another
-    use, or older than ``max_age``)."""
+def _unsigned(
+    token: str, *, salt: str, max_age: timedelta | None = None, dated: bool = True
+) -> Any:
+    """What a token made by ``_signed`` with ``salt`` (and the same ``dated``) names, or None
+    (changed, made for another use, or older than ``max_age``)."""
     try:
+        if not dated:
+            return signing.Signer(salt=salt).unsign_object(token)
         return signing.loads(token, salt=salt, max_age=max_age)
-    except signing.BadSignature:  # also SignatureExpired
+    except (signing.BadSignature, ValueError):  # also SignatureExpired; ValueError: not ours
         return None
 
 
@@ -69,8 +76,9 @@ def unsubscribe_url(follow: Follow) -> str:
 
 def reporter_unsubscribe_token(complaint: Complaint) -> str:
     """The reporter's own one-click link: it names the complaint by its tracking code (no
-    expiry; stopping and resuming are both harmless to repeat)."""
-    return _signed(complaint.tracking_code, salt=REPORTER_UNSUBSCRIBE_SALT)
+    expiry, so undated: every email of the complaint carries the same link; stopping and
+    resuming are both harmless to repeat)."""
+    return _signed(complaint.tracking_code, salt=REPORTER_UNSUBSCRIBE_SALT, dated=False)
 
 
 def reporter_unsubscribe_url(complaint: Complaint) -> str:
@@ -80,7 +88,7 @@ def reporter_unsubscribe_url(complaint: Complaint) -> str:
 
 def reporter_unsubscribe_code(token: str) -> str | None:
     """The tracking code a reporter's unsubscribe link names, or None when it was not made here."""
-    code = _unsigned(token, salt=REPORTER_UNSUBSCRIBE_SALT)
+    code = _unsigned(token, salt=REPORTER_UNSUBSCRIBE_SALT, dated=False)
     return code if isinstance(code, str) and code else None
 
 

@@ -3,8 +3,10 @@ RFC 8058) in each, a confirm page on GET, stopping by POST without signing in, r
 followers' emails going on. Mail goes through the real outbox and its delivery."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 
@@ -253,3 +255,15 @@ def test_a_text_message_reporter_gets_no_link_and_a_stop_holds_on_every_channel(
     assert not Notification.objects.filter(
         complaint_id=complaint.pk, dedupe_key__regex=r"^(status|fixed-check):"
     ).exists()
+
+
+def test_the_link_is_the_same_in_every_email_of_the_complaint(public):
+    """The reporter's token is undated: a page rendered a second later (or an email sent a day
+    later) carries the same link, and it still stops the emails years on."""
+    with time_machine.travel(datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC), tick=False):
+        first = reporter_unsubscribe_token(public)
+    with time_machine.travel(datetime(2029, 12, 7, 10, 0, 1, tzinfo=UTC), tick=False):
+        assert reporter_unsubscribe_token(public) == first
+        assert Client().post(f"{PATH}{first}/").status_code == 200
+    public.refresh_from_db()
+    assert public.reporter_updates_stopped_at is not None
