@@ -176,6 +176,34 @@ def test_breach_escalates_to_the_coordinator_of_the_complaints_region(assigned, 
 
 
 @pytest.mark.django_db
+def test_breach_digest_lists_each_complaint_on_one_line_with_its_link(assigned, staff, settings):
+    settings.LAPOR_SITE_URL = "https://lapor.example.id"
+
+    deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=5))
+
+    body = notifications_to(staff["officer"].email).get().body
+    code = assigned.tracking_code
+    line = f"- {code} — {assigned.title}: https://lapor.example.id/complaints/{code}/"
+    lines = body.splitlines()
+    assert lines[1:3] == ["", line]  # under the opening sentence and a blank line
+    assert lines.count(line) == 1
+    assert "…" not in body  # no "and N more" for one complaint
+
+
+def test_digest_of_more_than_200_complaints_lists_200_and_counts_the_rest():
+    rows = [{"tracking_code": f"LPR-{i:04d}", "title": f"Jalan <{i}>"} for i in range(200)]
+
+    _subject, body = notifications.notification_render(
+        "digest", {"kind": "breach_agency", "rows": rows, "count": 230}
+    )
+
+    listed = [line for line in body.splitlines() if line.startswith("- LPR-")]
+    assert len(listed) == 200
+    assert listed[0].startswith("- LPR-0000 — Jalan <0>: ")  # plain text: nothing escaped
+    assert "30" in body.split(listed[-1])[1].splitlines()[1]  # "… dan 30 lainnya."
+
+
+@pytest.mark.django_db
 def test_breach_without_a_coordinator_email_still_recorded(assigned):
     result = deadlines_sweep(now=assigned.follow_up_due_at + timedelta(minutes=5))
     assert result.follow_up_breaches == 1
