@@ -29,7 +29,9 @@ holds a placeholder; each answer gets the visitor's own token, as an uncached pa
 sent in full, if at most ``MAX_STREAMED_BYTES``; a hit is streamed again from the stored copy.
 
 **Values.** ``generation_cached`` keeps a computed value (the staff figures' counts) under the
-same generation, keyed on what the caller passes: for staff, their own queryset's SQL.
+same generation, keyed on what the caller passes: for staff, their own queryset's SQL;
+``generation_cached_at`` may also serve an entry of an earlier generation for a few seconds
+(the figures say how old their counts are).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import TypeVar
 
@@ -48,6 +51,7 @@ from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 
 from .dbrouter import reading_from_replica
 
@@ -271,28 +275,47 @@ T = TypeVar("T")
 
 def generation_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     """``compute()``, kept under the generation like a page: for a value that only a committed
-    write to the watched tables can change (the staff figures' indicator counts; never "overdue
-    now", which moves with the clock). ``parts`` must name everything the value depends on: for
-    staff, the SQL and parameters of the caller's own queryset, so two people share an entry
-    only when they ask for the very same rows (never another person's scope). The generation is
-    read before ``compute`` runs, as for a page; nothing read from a replica is stored."""
+    write to the watched tables can change. See ``generation_cached_at``."""
+    return generation_cached_at(name, parts, compute)[0]
+
+
+def generation_cached_at(
+    name: str, parts: tuple, compute: Callable[[], T], *, stale_for: int = 0
+) -> tuple[T, datetime]:
+    """``compute()`` and when it was computed, kept under the generation like a page: for a
+    value that only a committed write to the watched tables can change (the staff figures'
+    indicator counts; never "overdue now", which moves with the clock). ``parts`` must name
+    everything the value depends on: for staff, the SQL and parameters of the caller's own
+    queryset, so two people share an entry only when they ask for the very same rows (never
+    another person's scope). The generation is read before ``compute`` runs, as for a page;
+    nothing read from a replica is stored.
+
+    ``stale_for`` (seconds): an entry of an earlier generation is still returned while it is
+    younger than that, so a committed change shows within ``stale_for`` seconds instead of at
+    once, and a steady stream of writes costs one computation per key and period, not one per
+    request. The caller shows the time returned ("as of")."""
     seconds = _seconds()
     if seconds <= 0:
-        return compute()
+        return compute(), timezone.now()
     key = KEY_PREFIX + name + ":" + hashlib.sha256(repr(parts).encode()).hexdigest()
     try:
         got = cache.get_many([GENERATION_KEY, key])
         generation = _current_generation(got)
     except Exception:  # the cache is down: compute as if there were none
         logger.warning("Value cache unavailable", exc_info=True)
-        return compute()
+        return compute(), timezone.now()
     entry = got.get(key)
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        return entry[1]
+    now = timezone.now()
+    if isinstance(entry, tuple) and len(entry) == 3:
+        stored_generation, computed_at, value = entry
+        if stored_generation == generation or (
+            stale_for > 0 and timedelta(0) <= now - computed_at < timedelta(seconds=stale_for)
+        ):
+            return value, computed_at
     value = compute()
     if not reading_from_replica():
         try:
-            cache.set(key, (generation, value), seconds)
+            cache.set(key, (generation, now, value), seconds)
         except Exception:
             logger.warning("Value not cached: cache unavailable", exc_info=True)
-    return value
+    return value, now

@@ -202,6 +202,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Whole public pages for anonymous visitors (lapor/pagecache.py): how long an entry lives at
 # most; every committed change of public data retires all entries at once. 0: no page cache.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120)
+# The staff figures' counts stay on screen for this long after a committed change retired them
+# (the page says "as of"): a steady stream of writes costs one computation per scope and period
+# a minute instead of one per request. 0: every change shows at once.
+FIGURES_STALE_SECONDS = env.int("FIGURES_STALE_SECONDS", default=60)
 # django-ratelimit: which address a request comes from (see lapor/clientip.py), and let the
 # request through when the cache cannot count it.
 RATELIMIT_IP_META_KEY = "lapor.clientip.client_ip"

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -21,7 +22,7 @@ from agencies.selectors import agencies_visible_to
 from complaints.scope import Purpose, complaints_for
 from complaints.selectors import overdue_counts
 from lapor.dates import BoundedDateField
-from lapor.pagecache import generation_cached
+from lapor.pagecache import generation_cached_at
 
 from .common import staff_scope_or_403
 
@@ -149,20 +150,26 @@ def _trend_bars(months: dict, start: date, end: date, empty) -> list[Bar]:
     return bars
 
 
-def _indicator_sets(*, group_by: str, start: datetime, end: datetime, complaints) -> dict:
+def _indicator_sets(
+    *, group_by: str, start: datetime, end: datetime, complaints, as_of: list[datetime]
+) -> dict:
     """``awards.indicators.indicator_sets`` over ``complaints`` (the caller's scope), kept in the
-    cache until the next committed change of complaints or breaches (the page cache's
-    generation, ``lapor.pagecache.generation_cached``). The key is the scope's own SQL and
-    parameters: only someone asking for exactly these rows gets the entry."""
+    cache under the page cache's generation (``lapor.pagecache.generation_cached_at``), and
+    served for up to ``FIGURES_STALE_SECONDS`` after a committed change retired it: appends
+    when the counts were computed to ``as_of``, for the page to say. The key is the scope's
+    own SQL and parameters: only someone asking for exactly these rows gets the entry."""
     from awards.indicators import indicator_sets
 
     sql, params = complaints.query.sql_with_params()
     parts = (group_by, start.isoformat(), end.isoformat(), sql, tuple(map(repr, params)))
-    return generation_cached(
+    sets, computed_at = generation_cached_at(
         "figures",
         parts,
         lambda: indicator_sets(group_by=group_by, start=start, end=end, complaints=complaints),
+        stale_for=settings.FIGURES_STALE_SECONDS,
     )
+    as_of.append(computed_at)
+    return sets
 
 
 @login_required
@@ -192,9 +199,12 @@ def figures(request):
         region = form.fields["region"].queryset.first()
 
     context = {"form": form, "start": start_day, "end": end_day - timedelta(days=1)}
+    as_of: list[datetime] = []  # when each set of counts was computed (cached or now)
     if agency is not None:
         subject = work.filter(assigned_agency=agency)
-        sets = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
+        sets = _indicator_sets(
+            group_by="agency", start=start, end=end, complaints=subject, as_of=as_of
+        )
         context["subject"] = agency.name
         context["total"] = Row(
             agency.name,
@@ -203,14 +213,18 @@ def figures(request):
         )
     elif region is not None:
         subject = work.filter(region=region)
-        regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
+        regions = _indicator_sets(
+            group_by="region", start=start, end=end, complaints=subject, as_of=as_of
+        )
         # One count per agency (None: in triage); the regency's is their sum.
         overdue = overdue_counts(
             user, purpose=Purpose.WORK, by="assigned_agency_id", region_ids=[region.pk], now=now
         )
         context["subject"] = region.name
         context["total"] = Row(region.name, regions.get(region.pk, empty), sum(overdue.values()))
-        agencies = _indicator_sets(group_by="agency", start=start, end=end, complaints=subject)
+        agencies = _indicator_sets(
+            group_by="agency", start=start, end=end, complaints=subject, as_of=as_of
+        )
         names = Agency.objects.filter(pk__in=set(agencies) | set(overdue)).order_by("name")
         context["rows_title"] = _("Agencies side by side")
         context["rows"] = [
@@ -218,7 +232,9 @@ def figures(request):
         ]
     else:  # the province: every regency and city side by side
         subject = work
-        regions = _indicator_sets(group_by="region", start=start, end=end, complaints=subject)
+        regions = _indicator_sets(
+            group_by="region", start=start, end=end, complaints=subject, as_of=as_of
+        )
         overdue = overdue_counts(user, purpose=Purpose.WORK, by="region_id", now=now)
         rows = [
             Row(r.name, regions.get(r.pk, empty), overdue.get(r.pk, 0))
@@ -234,10 +250,11 @@ def figures(request):
     if (end_day - start_day).days < 60:
         trend_start = _add_months(_month_start(start_day), -11)
     months = _indicator_sets(
-        group_by="month", start=_aware(trend_start), end=end, complaints=subject
+        group_by="month", start=_aware(trend_start), end=end, complaints=subject, as_of=as_of
     )
     bars = _trend_bars(months, trend_start, end_day, empty)
     context.update(
+        as_of=min(as_of),
         bars=bars,
         chart_width=max(len(bars) * (BAR_WIDTH + BAR_GAP), 1),
         chart_height=CHART_HEIGHT,

@@ -1,6 +1,7 @@
 """The staff figures' indicator counts from the cache (``workspace.figures._indicator_sets``):
 kept under the page cache's generation and keyed on the caller's own scope, so nobody gets
-another scope's figures, a committed change is counted at once, and "overdue now" stays live.
+another scope's figures; a committed change is counted within ``FIGURES_STALE_SECONDS`` (at once
+with 0), the page says how old its counts are, and "overdue now" stays live.
 
 Transactional tests: the generation moves when a change commits, as in production.
 """
@@ -36,7 +37,8 @@ def aggregates(captured) -> int:
     return sum("COUNT(" in q["sql"] and "GROUP BY" in q["sql"] for q in captured)
 
 
-def test_each_scope_has_its_own_figures_and_a_change_counts_at_once(client):
+def test_each_scope_has_its_own_figures_and_a_change_counts_at_once(client, settings):
+    settings.FIGURES_STALE_SECONDS = 0
     with time_machine.travel(NOW, tick=False):
         perkim = officer("63.72", "perkim", username="perkim")
         pupr = officer("63.72", "pupr", username="pupr")
@@ -57,6 +59,34 @@ def test_each_scope_has_its_own_figures_and_a_change_counts_at_once(client):
         complaint_submitted(now=NOW - timedelta(hours=1), category_code="pju")  # commits
         assert figures(client, perkim)["total"].figures.received == 4
         assert figures(client, pupr)["total"].figures.received == 1
+
+
+@pytest.fixture
+def stale_for_a_minute(settings):
+    settings.FIGURES_STALE_SECONDS = 60
+
+
+def test_after_a_change_the_counts_stay_a_minute_and_say_when_they_were_counted(
+    client, stale_for_a_minute
+):
+    with time_machine.travel(NOW, tick=False):
+        perkim = officer("63.72", "perkim", username="perkim")
+        pupr = officer("63.72", "pupr", username="pupr")
+        complaint_submitted(now=NOW - timedelta(days=1), category_code="pju")
+        assert figures(client, perkim)["total"].figures.received == 1
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        complaint_submitted(now=NOW - timedelta(hours=1), category_code="pju")  # commits
+        client.force_login(perkim)
+        page = client.get("/dashboard/figures/")
+        assert page.context["total"].figures.received == 1  # counted 30 s ago
+        assert page.context["as_of"] == NOW
+        assert "Angka per pukul 10:00 WITA." in page.content.decode()
+        # Another scope has no entry of its own yet: counted now, with the change.
+        assert figures(client, pupr)["as_of"] == NOW + timedelta(seconds=30)
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        context = figures(client, perkim)
+        assert context["total"].figures.received == 2
+        assert context["as_of"] == NOW + timedelta(seconds=61)
 
 
 def test_overdue_now_moves_with_the_clock_while_the_counts_come_from_the_cache(client):
