@@ -9,6 +9,7 @@ from rest_framework import serializers
 from agencies.models import Agency, Category, Region
 from agencies.selectors import categories_active, regions_public
 from complaints.attachments import MAX_FILES
+from complaints.contact import PHONE_MAX_LENGTH, validate_phone
 from complaints.models import Attachment, Classification, ComplaintEvent
 from complaints.workflow import ArchiveReason, ComplaintStatus
 
@@ -111,9 +112,11 @@ class ComplaintSerializer(serializers.Serializer):
 
 
 class ReporterSerializer(serializers.Serializer):
-    name = serializers.CharField(source="reporter_name")
-    email = serializers.CharField(source="reporter_email")
-    phone = serializers.CharField(source="reporter_phone")
+    """Output only: the reporter's own contact, shown to the reporter."""
+
+    name = serializers.CharField(source="reporter_name", read_only=True)
+    email = serializers.CharField(source="reporter_email", read_only=True)
+    phone = serializers.CharField(source="reporter_phone", read_only=True)
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
@@ -208,12 +211,11 @@ class ComplaintCreateSerializer(serializers.Serializer):
         max_length=100, required=False, allow_blank=True, default=""
     )
     reporter_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    reporter_phone = serializers.RegexField(
-        r"^\+?[0-9][0-9 \-]{6,18}$",
-        max_length=20,
+    reporter_phone = serializers.CharField(
+        max_length=PHONE_MAX_LENGTH,
         required=False,
         allow_blank=True,
-        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+        validators=[validate_phone],
     )
     attachments = serializers.ListField(
         child=serializers.FileField(),

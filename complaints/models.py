@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Category, Region
 from notifications.models import MessageChannel
 
+from .contact import PHONE_MAX_LENGTH
 from .querysets import ComplaintQuerySet
 from .workflow import OPEN_STATUSES, Action, ArchiveReason, ComplaintStatus, Role
 
@@ -101,7 +102,7 @@ class Complaint(models.Model):
     )
     reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
     reporter_email = models.EmailField(_("reporter email"), blank=True)
-    reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=PHONE_MAX_LENGTH, blank=True)
     # How the reporter wants to hear from us (email, SMS, WhatsApp); blank: by the contact they
     # left (notifications.messaging.reporter_contact).
     notify_by = models.CharField(

@@ -48,6 +48,7 @@ from .codes import (
     supporter_email_hash,
     tracking_code_new,
 )
+from .contact import validate_phone
 from .follows import followers_notify, follows_of_complaints_remove, reporter_unsubscribe_url
 from .models import (
     KALSEL_LAT,
@@ -200,6 +201,9 @@ def check_complaint_fields(
         check(field, (value or "").strip(), MaxLengthValidator(_max_length(field)))
     if (reporter_email or "").strip():
         check("reporter_email", reporter_email.strip(), validate_email)
+    # A number somebody typed; a text message's or WhatsApp's sender is what the gateway says.
+    if (reporter_phone or "").strip() and channel not in (Channel.SMS, Channel.WHATSAPP):
+        check("reporter_phone", reporter_phone.strip(), validate_phone)
     if errors:
         raise ValidationError(errors)
 
@@ -1297,11 +1301,15 @@ def complaints_contact_correct(
     for field, value in fields.items():
         if len((value or "").strip()) > _max_length(field):
             errors.setdefault(field, []).append(_("This is too long."))
-    if (email or "").strip():
-        try:
-            validate_email(email.strip())
-        except ValidationError as exc:
-            errors.setdefault("reporter_email", []).extend(exc.messages)
+    for field, value, validator in (
+        ("reporter_email", email, validate_email),
+        ("reporter_phone", phone, validate_phone),
+    ):
+        if (value or "").strip():
+            try:
+                validator(value.strip())
+            except ValidationError as exc:
+                errors.setdefault(field, []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     fields = {k: (v or "").strip() for k, v in fields.items()}

@@ -13,6 +13,7 @@ from agencies.reference import REGION_SEATS
 from agencies.selectors import categories_active, regions_public, routing_rule_for
 from complaints.attachments import AttachmentsField
 from complaints.codes import tracking_code_normalise
+from complaints.contact import PHONE_MAX_LENGTH, validate_phone
 from complaints.models import KALSEL_LAT, KALSEL_LON, Classification
 from complaints.responses import placeholders_left, response_fill
 from complaints.scope import Purpose, complaints_for
@@ -87,12 +88,11 @@ class ComplaintForm(forms.Form):
     )
     reporter_name = forms.CharField(label=_("Your name"), max_length=100, required=False)
     reporter_email = forms.EmailField(label=_("Email"), max_length=254, required=False)
-    reporter_phone = forms.RegexField(
+    reporter_phone = forms.CharField(
         label=_("Phone number"),
-        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
-        max_length=20,
+        max_length=PHONE_MAX_LENGTH,
         required=False,
-        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+        validators=[validate_phone],
     )
     notify_by = forms.ChoiceField(
         label=_("Tell me about progress by"),
@@ -487,12 +487,11 @@ class ContactRevealForm(forms.Form):
 class ContactCorrectForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=100, required=False)
     email = forms.EmailField(label=_("Email"), max_length=254, required=False)
-    phone = forms.RegexField(
+    phone = forms.CharField(
         label=_("Phone number"),
-        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
-        max_length=20,
+        max_length=PHONE_MAX_LENGTH,
         required=False,
-        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+        validators=[validate_phone],
     )
 
 

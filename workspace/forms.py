@@ -12,6 +12,7 @@ from agencies.models import Agency, Category, Region, RegionKind
 from agencies.selectors import agencies_visible_to, categories_active, staff_scope_for
 from complaints.attachments import AttachmentsField, Rectangle
 from complaints.codes import tracking_code_normalise
+from complaints.contact import PHONE_MAX_LENGTH, validate_phone
 from complaints.models import RESPONSE_ACTIONS, STAFF_CHANNELS, Channel, Classification
 from complaints.responses import PLACEHOLDERS, response_body_check
 from complaints.workflow import ArchiveReason, Role
@@ -67,12 +68,11 @@ class IntakeForm(forms.Form):
     )
     reporter_name = forms.CharField(label=_("Citizen's name"), max_length=100, required=False)
     reporter_email = forms.EmailField(label=_("Citizen's email"), max_length=254, required=False)
-    reporter_phone = forms.RegexField(
+    reporter_phone = forms.CharField(
         label=_("Citizen's phone number"),
-        regex=r"^\+?[0-9][0-9 \-]{6,18}$",
-        max_length=20,
+        max_length=PHONE_MAX_LENGTH,
         required=False,
-        error_messages={"invalid": _("Enter a phone number, e.g. 0812 3456 7890.")},
+        validators=[validate_phone],
     )
     is_anonymous = forms.BooleanField(
         label=_("Anonymous"),

@@ -243,6 +243,8 @@ def test_post_regency_from_attribute_and_from_address(http, api_key):
         ({"email": "bukan-email"}, 400),
         ({"media_url": "javascript:alert(1)"}, 400),
         ({"phone": "0" * 40}, 400),
+        ({"email": "", "phone": "hubungi saya"}, 400),  # the forms' phone rule, in the service
+        ({"phone": "<script>"}, 400),
         ({"description": "Lampu\x00mati"}, 400),
         ({"lat": "1e400", "long": "1e400"}, 400),
     ],

@@ -120,6 +120,8 @@ INVALID = [
     ("guest without name", lambda: {"reporter_name": " "}, {"reporter_name"}),
     ("name over 100", lambda: {"reporter_name": "x" * 101}, {"reporter_name"}),
     ("phone over 20", lambda: {"reporter_phone": "0" * 21}, {"reporter_phone"}),
+    ("not a phone number", lambda: {"reporter_phone": "hubungi saya"}, {"reporter_phone"}),
+    ("phone too short", lambda: {"reporter_phone": "0812"}, {"reporter_phone"}),
     ("not an email", lambda: {"reporter_email": "siti@"}, {"reporter_email"}),
     (
         "guest without email and phone",
@@ -204,6 +206,13 @@ def test_signed_in_reporters_and_coordinator_entries_need_no_contact_fields():
     check_complaint_fields(**fields, channel=Channel.SMS)
     with pytest.raises(ValidationError):
         check_complaint_fields(**fields, reporter=AnonymousUser())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.WHATSAPP])
+def test_a_gateways_sender_is_taken_as_it_comes(channel):
+    # The number is the gateway's, not typed by anyone: never a reason to lose the message.
+    check_complaint_fields(**complaint_fields(reporter_phone="LAPOR-1708"), channel=channel)
 
 
 @pytest.mark.django_db

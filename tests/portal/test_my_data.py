@@ -94,6 +94,22 @@ def test_correcting_the_contact(client, world):
     assert Complaint.objects.get(pk=world["other"].complaint.pk).reporter_name == "Orang Lain"
 
 
+def test_the_correction_service_refuses_what_the_form_refuses(world):
+    # The phone rule is the service's (complaints.contact): a caller without the form, e.g. the
+    # shell, gets the same field error, and nothing changes.
+    from django.core.exceptions import ValidationError
+
+    from complaints.services import complaints_contact_correct
+
+    mine = Complaint.objects.filter(pk=world["mine"].pk)
+    before = mine.values("reporter_name", "reporter_email", "reporter_phone").get()
+    with pytest.raises(ValidationError) as caught:
+        complaints_contact_correct(complaints=mine, name="W", email="", phone="hubungi saya")
+    assert set(caught.value.message_dict) == {"reporter_phone"}
+    assert mine.values("reporter_name", "reporter_email", "reporter_phone").get() == before
+    assert complaints_contact_correct(complaints=mine, name="W", email="", phone="0812 3456 7890")
+
+
 def test_erasure_anonymises_at_once_deletes_the_account_and_confirms_by_email(
     client, world, django_capture_on_commit_callbacks
 ):
