@@ -66,6 +66,11 @@ def _check_province_staff(actor) -> None:
         raise RankingError(_("Only provincial staff may do this."))
 
 
+# What a year's scheme takes from the scheme it starts from (the default or a ready-made one),
+# besides its criteria and bands (``_rules_copy``).
+COPIED_FIELDS = ("name_id", "name_en", "min_received", "min_rated", "thin_data")
+
+
 def scheme_for_year(*, year: int, level: str) -> Scheme:
     """The scheme of ``year``; the first time, a copy of the level's default scheme."""
     check_level(level)
@@ -83,31 +88,30 @@ def scheme_for_year(*, year: int, level: str) -> Scheme:
                 _("There is no scoring scheme for this level; add one in the administration.")
             )
         scheme = Scheme.objects.create(
-            year=year,
-            level=level,
-            name_id=default.name_id,
-            name_en=default.name_en,
-            min_received=default.min_received,
-            min_rated=default.min_rated,
-            thin_data=default.thin_data,
+            year=year, level=level, **{name: getattr(default, name) for name in COPIED_FIELDS}
         )
-        Criterion.objects.bulk_create(
-            Criterion(
-                scheme=scheme,
-                order=c.order,
-                indicator=c.indicator,
-                weight=c.weight,
-                normalisation=c.normalisation,
-                name_id=c.name_id,
-                name_en=c.name_en,
-            )
-            for c in default.criteria.all()
-        )
-        Band.objects.bulk_create(
-            Band(scheme=scheme, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
-            for b in default.bands.all()
-        )
+        _rules_copy(default, scheme)
         return scheme
+
+
+def _rules_copy(source: Scheme, target: Scheme) -> None:
+    """``source``'s criteria and bands, written again for ``target`` (which has none)."""
+    Criterion.objects.bulk_create(
+        Criterion(
+            scheme=target,
+            order=c.order,
+            indicator=c.indicator,
+            weight=c.weight,
+            normalisation=c.normalisation,
+            name_id=c.name_id,
+            name_en=c.name_en,
+        )
+        for c in source.criteria.all()
+    )
+    Band.objects.bulk_create(
+        Band(scheme=target, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
+        for b in source.bands.all()
+    )
 
 
 def ready_made_schemes(level: str):
@@ -134,27 +138,12 @@ def scheme_apply_ready_made(
             raise RankingError(
                 _("This year's scheme was used by a published ranking; it can no longer change.")
             )
-        for name in ("name_id", "name_en", "min_received", "min_rated", "thin_data"):
+        for name in COPIED_FIELDS:
             setattr(scheme, name, getattr(template, name))
         scheme.save()
         scheme.criteria.all().delete()
         scheme.bands.all().delete()
-        Criterion.objects.bulk_create(
-            Criterion(
-                scheme=scheme,
-                order=c.order,
-                indicator=c.indicator,
-                weight=c.weight,
-                normalisation=c.normalisation,
-                name_id=c.name_id,
-                name_en=c.name_en,
-            )
-            for c in template.criteria.all()
-        )
-        Band.objects.bulk_create(
-            Band(scheme=scheme, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
-            for b in template.bands.all()
-        )
+        _rules_copy(template, scheme)
         RankingLog.objects.create(
             year=year,
             level=level,
