@@ -31,6 +31,9 @@ PER_RESIDENTS = 10_000  # complaints per 10,000 residents
 
 # Archive reasons that mean "not a real complaint": never counted, whatever happened before.
 NOT_COMPLAINTS = (ArchiveReason.SPAM, ArchiveReason.DUPLICATE)
+# A counted complaint followed up at all, and by its follow-up deadline.
+FOLLOWED = Q(first_follow_up_at__isnull=False)
+FOLLOWED_ON_TIME = FOLLOWED & Q(first_follow_up_at__lte=F("follow_up_due_at"))
 RESOLVED_STATUSES = (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
 
 
@@ -237,13 +240,10 @@ def indicator_sets(
     key = _group_key(group_by)
     base = counted(complaints, start=start, end=end)
     postgres = connections[base.db].vendor == "postgresql"
-    followed = Q(first_follow_up_at__isnull=False)
     aggregates = {
         "received": Count("pk"),
-        "followed_up": Count("pk", filter=followed),
-        "followed_up_on_time": Count(
-            "pk", filter=followed & Q(first_follow_up_at__lte=F("follow_up_due_at"))
-        ),
+        "followed_up": Count("pk", filter=FOLLOWED),
+        "followed_up_on_time": Count("pk", filter=FOLLOWED_ON_TIME),
         "resolved": Count("pk", filter=Q(status__in=RESOLVED_STATUSES)),
         "rated": Count("rating"),
         "rating_sum": Sum("rating"),
@@ -319,6 +319,38 @@ def indicator_sets(
             reopened=row["reopened"] if row else 0,
         )
     return result
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """A month's bar of the staff figures' trend: the complaints counted (as ``indicator_sets``
+    counts them) and the share followed up on time."""
+
+    received: int
+    on_time_share: Decimal | None
+
+
+def monthly_received(*, start: datetime, end: datetime, complaints=None) -> dict[date, MonthCount]:
+    """{first day of the month of submission (WITA): MonthCount} over ``complaints`` in [start,
+    end): the two numbers of ``indicator_sets(group_by="month")`` the trend shows, with the same
+    rules (``counted``, ``FOLLOWED_ON_TIME``, ``share``), without the median's sort and the
+    breach and reopen sets that the trend does not show (about 40 % of their cost for the
+    province's year)."""
+    base = counted(complaints, start=start, end=end)
+    rows = (
+        base.annotate(group_key=_group_key("month"))
+        .values("group_key")
+        .annotate(received=Count("pk"), on_time=Count("pk", filter=FOLLOWED_ON_TIME))
+    )
+    with transaction.atomic(using=base.db):
+        if connections[base.db].vendor == "postgresql":
+            _without_jit(base.db)
+        return {
+            _normal_key("month", row["group_key"]): MonthCount(
+                row["received"], share(row["on_time"], row["received"])
+            )
+            for row in rows
+        }
 
 
 def _breaches(start: datetime, kind: str | None = None):

@@ -126,7 +126,10 @@ class Bar:
 CHART_HEIGHT, BAR_WIDTH, BAR_GAP = 120, 28, 12
 
 
-def _trend_bars(months: dict, start: date, end: date, empty) -> list[Bar]:
+def _trend_bars(months: dict, start: date, end: date) -> list[Bar]:
+    from awards.indicators import MonthCount
+
+    empty = MonthCount(received=0, on_time_share=None)
     keys = []
     cursor = _month_start(start)
     while cursor < end:
@@ -153,23 +156,47 @@ def _trend_bars(months: dict, start: date, end: date, empty) -> list[Bar]:
 def _indicator_sets(
     *, group_by: str, start: datetime, end: datetime, complaints, as_of: list[datetime]
 ) -> dict:
-    """``awards.indicators.indicator_sets`` over ``complaints`` (the caller's scope), kept in the
-    cache under the page cache's generation (``lapor.pagecache.generation_cached_at``), and
-    served for up to ``FIGURES_STALE_SECONDS`` after a committed change retired it: appends
-    when the counts were computed to ``as_of``, for the page to say. The key is the scope's
-    own SQL and parameters: only someone asking for exactly these rows gets the entry."""
+    """``awards.indicators.indicator_sets`` over ``complaints`` (the caller's scope), through
+    ``_cached``."""
     from awards.indicators import indicator_sets
 
-    sql, params = complaints.query.sql_with_params()
-    parts = (group_by, start.isoformat(), end.isoformat(), sql, tuple(map(repr, params)))
-    sets, computed_at = generation_cached_at(
-        "figures",
-        parts,
+    return _cached(
+        ("sets", group_by),
         lambda: indicator_sets(group_by=group_by, start=start, end=end, complaints=complaints),
-        stale_for=settings.FIGURES_STALE_SECONDS,
+        start=start,
+        end=end,
+        complaints=complaints,
+        as_of=as_of,
+    )
+
+
+def _monthly_received(*, start: datetime, end: datetime, complaints, as_of: list[datetime]):
+    """The trend's bars (``awards.indicators.monthly_received``), through ``_cached``."""
+    from awards.indicators import monthly_received
+
+    return _cached(
+        ("months",),
+        lambda: monthly_received(start=start, end=end, complaints=complaints),
+        start=start,
+        end=end,
+        complaints=complaints,
+        as_of=as_of,
+    )
+
+
+def _cached(what: tuple, compute, *, start, end, complaints, as_of: list[datetime]):
+    """``compute()`` over ``complaints`` (the caller's scope), kept in the cache under the page
+    cache's generation (``lapor.pagecache.generation_cached_at``) and served for up to
+    ``FIGURES_STALE_SECONDS`` after a committed change retired it; appends when the counts were
+    made to ``as_of``, for the page to say. The key is ``what`` with the period and the scope's
+    own SQL and parameters: only someone asking for exactly these rows gets the entry."""
+    sql, params = complaints.query.sql_with_params()
+    parts = (*what, start.isoformat(), end.isoformat(), sql, tuple(map(repr, params)))
+    value, computed_at = generation_cached_at(
+        "figures", parts, compute, stale_for=settings.FIGURES_STALE_SECONDS
     )
     as_of.append(computed_at)
-    return sets
+    return value
 
 
 @login_required
@@ -249,10 +276,8 @@ def figures(request):
     trend_start = start_day
     if (end_day - start_day).days < 60:
         trend_start = _add_months(_month_start(start_day), -11)
-    months = _indicator_sets(
-        group_by="month", start=_aware(trend_start), end=end, complaints=subject, as_of=as_of
-    )
-    bars = _trend_bars(months, trend_start, end_day, empty)
+    months = _monthly_received(start=_aware(trend_start), end=end, complaints=subject, as_of=as_of)
+    bars = _trend_bars(months, trend_start, end_day)
     context.update(
         as_of=min(as_of),
         bars=bars,

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from awards.indicators import IndicatorSet, indicator_sets, year_bounds
+from awards.indicators import IndicatorSet, indicator_sets, monthly_received, year_bounds
 from complaints.models import DeadlineBreach
 from complaints.services import complaint_transition
 from complaints.workflow import Action, Role
@@ -61,6 +61,22 @@ def test_every_indicator_matches_a_plain_recount(generated, group_by):
         assert any(s.breached_elsewhere for s in got.values())
     # Not every complaint is on time, so the national indicators tell something apart.
     assert totals["completed_on_time"] < totals["resolved"]
+
+
+@pytest.mark.django_db
+def test_the_trends_monthly_counts_are_the_indicator_sets_own(generated):
+    from complaints.scope import Purpose, complaints_for
+    from tests.factories import coordinator
+
+    for scope in (None, complaints_for(coordinator("63.72"), purpose=Purpose.WORK)):
+        sets = indicator_sets(
+            group_by="month", start=dataset.START, end=dataset.END, complaints=scope
+        )
+        months = monthly_received(start=dataset.START, end=dataset.END, complaints=scope)
+        assert {k: (m.received, m.on_time_share) for k, m in months.items()} == {
+            k: (s.received, s.on_time_share) for k, s in sets.items()
+        }
+        assert len(months) > 1 and any(m.on_time_share for m in months.values())
 
 
 @pytest.mark.django_db
