@@ -223,3 +223,35 @@ def recount(group_by: str, start=START, end=END) -> dict:
             "reopen_share": _share(len(reopened), received),
         }
     return out
+
+
+SMALL_YEAR_T0 = datetime(YEAR, 3, 3, 9, 0, tzinfo=WITA)
+
+
+def publish_small_year(levels=("regency",)):
+    """Nine complaints of 2025 in three regencies, some followed up, and the year's ranking
+    computed and published at each of ``levels``; returns the last result published (the
+    pages, exports and report tests read it)."""
+    from awards.services import ranking_compute, ranking_publish
+    from tests.factories import province_staff
+
+    staff = province_staff(username="prov.kalsel")
+    for region_code, count, followed in (("63.72", 3, 2), ("63.71", 2, 2), ("63.03", 4, 1)):
+        for n in range(count):
+            complaint = complaint_new(
+                now=SMALL_YEAR_T0 + timedelta(days=n), region_code=region_code
+            )
+            if n < followed:
+                complaint_transition(
+                    complaint=complaint,
+                    action=Action.FOLLOW_UP,
+                    role=Role.PROVINCE_STAFF,
+                    actor=staff,
+                    note="Ditinjau",
+                    now=complaint.created_at + timedelta(hours=6 + 40 * n),
+                )
+    published = None
+    for level in levels:
+        result = ranking_compute(year=YEAR, level=level, now=datetime(YEAR + 1, 1, 5, tzinfo=WITA))
+        published = ranking_publish(result=result, actor=staff)
+    return published

@@ -3,44 +3,23 @@ clean in print, and the printed ranking page and printed report carry the page's
 
 import io
 import re
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from awards.models import Level
-from awards.services import ranking_compute, ranking_publish
-from complaints.services import complaint_transition
-from complaints.workflow import Action, Role
-from tests.factories import complaint_new, province_staff
 
-from .dataset import WITA
+from . import dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
 
 
 @pytest.fixture
 def published():
-    staff = province_staff(username="prov.kalsel")
-    for region_code, count, followed in (("63.72", 3, 2), ("63.71", 2, 2), ("63.03", 4, 1)):
-        for n in range(count):
-            complaint = complaint_new(now=T0 + timedelta(days=n), region_code=region_code)
-            if n < followed:
-                complaint_transition(
-                    complaint=complaint,
-                    action=Action.FOLLOW_UP,
-                    role=Role.PROVINCE_STAFF,
-                    actor=staff,
-                    note="Ditinjau",
-                    now=complaint.created_at + timedelta(hours=6 + 40 * n),
-                )
-    for level in Level.values:
-        result = ranking_compute(year=2025, level=level, now=datetime(2026, 1, 5, tzinfo=WITA))
-        ranking_publish(result=result, actor=staff)
+    dataset.publish_small_year(levels=Level.values)
 
 
 def words(pdf: bytes) -> str:

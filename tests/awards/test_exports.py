@@ -4,7 +4,7 @@ page, the Indonesian Excel CSV (";", decimal comma, BOM) with the Indonesian pag
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -12,15 +12,11 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from awards.models import Level, ResultRow
-from awards.services import ranking_compute, ranking_publish
-from complaints.services import complaint_transition
-from complaints.workflow import Action, Role
-from tests.factories import complaint_new, province_staff
+from awards.models import ResultRow
 
+from . import dataset
 from .dataset import WITA
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
 NOW = datetime(2026, 2, 1, 9, 0, tzinfo=WITA)
 
 
@@ -32,21 +28,7 @@ def frozen_clock():
 
 @pytest.fixture
 def published(db):
-    staff = province_staff(username="prov.kalsel")
-    for region_code, count, followed in (("63.72", 3, 2), ("63.71", 2, 2), ("63.03", 4, 1)):
-        for n in range(count):
-            complaint = complaint_new(now=T0 + timedelta(days=n), region_code=region_code)
-            if n < followed:
-                complaint_transition(
-                    complaint=complaint,
-                    action=Action.FOLLOW_UP,
-                    role=Role.PROVINCE_STAFF,
-                    actor=staff,
-                    note="Ditinjau",
-                    now=complaint.created_at + timedelta(hours=6 + 40 * n),
-                )
-    result = ranking_compute(year=2025, level=Level.REGENCY, now=datetime(2026, 1, 5, tzinfo=WITA))
-    return ranking_publish(result=result, actor=staff)
+    return dataset.publish_small_year()
 
 
 class Tables(HTMLParser):
