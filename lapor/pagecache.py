@@ -28,10 +28,10 @@ holds a placeholder; each answer gets the visitor's own token, as an uncached pa
 **Streamed answers** (the open-data downloads) are copied while they are sent and stored once
 sent in full, if at most ``MAX_STREAMED_BYTES``; a hit is streamed again from the stored copy.
 
-**Values.** ``generation_cached`` keeps a computed value (the staff figures' counts) under the
-same generation, keyed on what the caller passes: for staff, their own queryset's SQL;
-``generation_cached_at`` may also serve an entry of an earlier generation for a few seconds
-(the figures say how old their counts are).
+**Values.** ``generation_cached_at`` keeps a computed value (the staff figures' counts) under
+the same generation, keyed on what the caller passes: for staff, their own queryset's SQL; it
+may also serve an entry of an earlier generation for a few seconds (the figures say how old
+their counts are).
 """
 
 from __future__ import annotations
@@ -271,12 +271,6 @@ def _store_while_streaming(key: str, generation: int, response) -> None:
 # --- Values (the staff figures) ----------------------------------------------------------------
 
 T = TypeVar("T")
-
-
-def generation_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, kept under the generation like a page: for a value that only a committed
-    write to the watched tables can change. See ``generation_cached_at``."""
-    return generation_cached_at(name, parts, compute)[0]
 
 
 def generation_cached_at(
