@@ -1,4 +1,7 @@
-FROM python:3.11-slim
+# PYTHON_IMAGE: another Python 3.11+ on Debian (deploy/local-images builds one from Debian's
+# packages where Docker Hub is out of reach); the default is the official image.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 # WeasyPrint (the monitoring report's PDF) needs Pango and a font from the system.
@@ -8,8 +11,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # The locked production dependencies first (a layer that changes only with the lock), then the
 # project itself without resolving anything again.
+# Into a virtual environment whose bin is first on the PATH: `python`, `gunicorn` and `celery`
+# are found there on either base (Debian's own Python has no `python` command and refuses pip
+# installs into the system).
+ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH
 COPY requirements/prod.txt requirements/prod.txt
-RUN pip install --no-cache-dir -r requirements/prod.txt
+RUN python3 -m venv /opt/venv \
+ && pip install --no-cache-dir -r requirements/prod.txt
 COPY pyproject.toml README.md ./
 COPY lapor lapor
 COPY agencies agencies

@@ -1,7 +1,8 @@
 """docker-compose.yml puts a reverse proxy in front of the portal, and only the proxy reaches
-it; web and worker scale (`docker compose up --scale web=3 --scale worker=3`). Docker does not
-run here, so the file is read as YAML (merge keys resolved, as compose does) and checked for
-what keeps a client from choosing its own address and what scaling needs."""
+it; web and worker scale (`docker compose up --scale web=3 --scale worker=3`). The test suite
+does not start Docker: the file is read as YAML (merge keys resolved, as compose does) and
+checked for what keeps a client from choosing its own address and what scaling needs.
+`make compose-check` (bin/compose-scale-check) runs it for real where a Docker daemon is."""
 
 import re
 from pathlib import Path
@@ -24,8 +25,13 @@ def caddyfile() -> str:
     return "\n".join(line.split("#", 1)[0].rstrip() for line in text.splitlines())
 
 
+def default(value: str) -> str:
+    """What compose makes of ``${NAME:-default}`` parts when NAME is not set."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
 def published(service: dict) -> list[str]:
-    return [str(port) for port in service.get("ports", [])]
+    return [default(port) for port in service.get("ports", [])]
 
 
 def test_web_is_not_published_only_exposed_to_the_compose_network(services):
@@ -37,7 +43,7 @@ def test_web_is_not_published_only_exposed_to_the_compose_network(services):
 def test_the_proxy_is_the_only_service_that_publishes_a_port(services):
     assert {name for name, service in services.items() if published(service)} == {"proxy"}
     proxy = services["proxy"]
-    assert proxy["image"].startswith("caddy:")
+    assert default(proxy["image"]).startswith("caddy:")
     ports = published(proxy)
     assert "80:80" in ports and "443:443" in ports
     assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
@@ -127,3 +133,24 @@ def test_the_proxy_balances_over_every_web_replica(caddyfile):
     # POSTs that reached a replica are never retried (no lb_retry_match widening it).
     assert "lb_retry_match" not in body
     assert len(re.findall(r"^\s+reverse_proxy\b", caddyfile, re.MULTILINE)) == 1
+
+
+def test_the_images_are_the_official_ones_unless_overridden(services):
+    """deploy/local-images builds stand-ins where Docker Hub is out of reach; without the
+    variables, compose pulls and builds exactly what production uses."""
+    assert default(services["postgres"]["image"]) == "postgres:16"
+    assert default(services["redis"]["image"]) == "redis:7"
+    assert default(services["proxy"]["image"]) == "caddy:2"
+    for name in ("migrate", "web", "worker", "beat"):
+        assert default(services[name]["image"]) == "lapor:latest"
+        assert services[name]["build"]["context"] == "."
+        assert default(services[name]["build"]["args"]["PYTHON_IMAGE"]) == "python:3.11-slim"
+    assert published(services["proxy"]) == ["80:80", "443:443", "443:443/udp"]
+
+
+def test_the_dockerfile_base_defaults_to_the_official_python_and_uses_a_venv():
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in lines
+    assert [line for line in lines if line.startswith("FROM ")] == ["FROM ${PYTHON_IMAGE}"]
+    # python, gunicorn and celery (the services' commands) from the venv on either base.
+    assert "ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH" in lines
