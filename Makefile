@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run test lint typecheck format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages load clean
+.PHONY: install lock run test lint typecheck format migrate messages bench bench-deadlines bench-awards bench-mail bench-pages load compose-check clean
 
 # Dependencies come from the lock files in requirements/ (exact versions for every package,
 # made by `make lock` from pyproject.toml's ranges); the project itself is installed without
@@ -111,3 +111,11 @@ LOAD_SECONDS ?= 120
 
 load: $(VENV)/.installed
 	LOAD_SECONDS=$(LOAD_SECONDS) $(PY) bench/load.py $(LOAD_ARGS)
+
+# docker-compose.yml for real, scaled: `docker-compose up --scale web=3 --scale worker=3` on the
+# stand-in images of deploy/local-images (built from Debian's packages when missing; no Docker
+# Hub needed), complaints and page reads through the proxy alone, then counts from PostgreSQL,
+# the access logs and the workers' mail files; `down -v` at the end. Exits non-zero when a check
+# fails (bin/compose-scale-check; COMPOSE_CHECK_ARGS="--images official" on the official images).
+compose-check:
+	bin/compose-scale-check $(COMPOSE_CHECK_ARGS)
