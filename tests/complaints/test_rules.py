@@ -127,7 +127,7 @@ def test_steps_come_in_the_tables_order_then_reply_and_note():
 @pytest.mark.django_db
 def test_actions_for_a_reporter_end_when_the_complaint_closes():
     reporter = UserFactory()
-    complaint = complaint_new(now=T0, reporter=reporter, reporter_name="", reporter_phone="1")
+    complaint = complaint_new(now=T0, reporter=reporter, reporter_name="", reporter_phone="")
     handler = officer("63.72", complaint.assigned_agency.code)
     stranger = UserFactory()
     assert actions_for(reporter, complaint).reporter == {REPLY}
