@@ -35,7 +35,6 @@ The figures go to ``bench-results/load.json`` and ``.md`` (``--output``).
 
 import argparse
 import email
-import http.client
 import json
 import math
 import os
@@ -54,9 +53,10 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from email import policy
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import psycopg2
+from browser import Browser
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,35 +265,6 @@ def start_beats(procs: Processes, python: str, count: int, phase: str, offset: f
 # --- the clients -------------------------------------------------------------------------------
 
 
-class Client:
-    """One browser: cookies and a CSRF token; a new connection per request (sync gunicorn)."""
-
-    def __init__(self):
-        self.cookies: dict[str, str] = {}
-
-    def request(self, port: int, method: str, path: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        headers = {"Host": "127.0.0.1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        data = None
-        if body is not None:
-            data = urlencode(body)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://127.0.0.1:{port}{path}"
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            content = response.read()
-            for header, value in response.getheaders():
-                if header.lower() == "set-cookie":
-                    name, _, rest = value.partition("=")
-                    self.cookies[name.strip()] = rest.split(";", 1)[0]
-            return response.status, response.getheader("Location") or "", content
-        finally:
-            conn.close()
-
-
 class Run:
     """What the clients saw, under one lock."""
 
@@ -367,7 +338,7 @@ CREATED = re.compile(r"/complaints/([A-Za-z0-9-]+)/created/$")
 
 
 def submitter(run: Run) -> None:
-    client = Client()
+    client = Browser()
     csrf = ""
     while True:
         n = run.slot()
@@ -375,7 +346,7 @@ def submitter(run: Run) -> None:
             return
         try:
             if not csrf:
-                status, _, content = client.request(run.port(n), "GET", "/complaints/new/")
+                status, _, content = client.request("GET", "/complaints/new/", port=run.port(n))
                 match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', content)
                 if status != 200 or not match:
                     with run.lock:
@@ -385,7 +356,7 @@ def submitter(run: Run) -> None:
             token = str(uuid.uuid4())
             body = form_body(run, n, token, csrf)
             started = time.perf_counter()
-            status, location, _ = client.request(run.port(n), "POST", "/complaints/new/", body)
+            status, location, _ = client.request("POST", "/complaints/new/", body, port=run.port(n))
             elapsed = (time.perf_counter() - started) * 1000
         except OSError:
             with run.lock:
@@ -403,7 +374,7 @@ def submitter(run: Run) -> None:
             # The same form again, to the other web process: the same complaint, not a new one.
             try:
                 status, location, _ = client.request(
-                    run.port(n + 1), "POST", "/complaints/new/", body
+                    "POST", "/complaints/new/", body, port=run.port(n + 1)
                 )
             except OSError:
                 with run.lock:
@@ -417,7 +388,7 @@ def submitter(run: Run) -> None:
 
 
 def reader(run: Run, number: int) -> None:
-    client = Client()
+    client = Browser()
     n = number
     while time.monotonic() < run.ends:
         n += 1
@@ -433,7 +404,7 @@ def reader(run: Run, number: int) -> None:
             name = path
         started = time.perf_counter()
         try:
-            status, _, _ = client.request(run.port(n), "GET", path)
+            status, _, _ = client.request("GET", path, port=run.port(n))
         except OSError:
             status = 0
         elapsed = (time.perf_counter() - started) * 1000
@@ -677,7 +648,7 @@ def wait_for_web(procs: Processes, ports: list[int]) -> None:
         for _ in range(600):
             procs.check_alive()
             try:
-                if Client().request(port, "GET", "/healthz")[0] in (200, 503):
+                if Browser(port).request("GET", "/healthz")[0] in (200, 503):
                     break
             except OSError:
                 pass
@@ -688,11 +659,11 @@ def wait_for_web(procs: Processes, ports: list[int]) -> None:
 
 def warm_up(ports: list[int]) -> None:
     """Each web worker's first requests load templates and open connections: not measured."""
-    client = Client()
+    client = Browser()
     for port in ports:
         for _ in range(3):
             for path in ("/complaints/new/", *(p for p in READ_PAGES if p.startswith("/"))):
-                client.request(port, "GET", path)
+                client.request("GET", path, port=port)
 
 
 def phase_two_offset(url: str) -> float:

@@ -34,7 +34,6 @@ used, which turns the page cache off.
 """
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -49,7 +48,8 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
+
+from browser import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench-results"
@@ -141,45 +141,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Client:
-    """One browser: cookies, CSRF token; a new connection per request."""
+class Client(Browser):
+    """One browser (``bench/browser.py``) that signs in and stops the run on a missing form."""
 
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Host": "127.0.0.1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        data = None
-        if body is not None:
-            data = urlencode(body)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            content = response.read()
-            for header, value in response.getheaders():
-                if header.lower() == "set-cookie":
-                    name, _, rest = value.partition("=")
-                    self.cookies[name.strip()] = rest.split(";", 1)[0]
-            return response.status, content
-        finally:
-            conn.close()
-
-    def csrf(self, path: str) -> str:
-        status, content = self.request("GET", path)
-        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', content)
-        if status != 200 or not match:
+    def form_token(self, path: str) -> str:
+        status, token = self.csrf(path)
+        if token is None:
             raise SystemExit(f"no form at {path} (HTTP {status})")
-        return match.group(1).decode()
+        return token
 
     def login(self, username: str) -> None:
-        token = self.csrf("/accounts/login/")
-        status, _ = self.request(
+        token = self.form_token("/accounts/login/")
+        status, _, _ = self.request(
             "POST",
             "/accounts/login/",
             {"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
@@ -328,7 +301,7 @@ def run_level(port, scenario, setup, clients: int, total: int, max_seconds: floa
         client = Client(port)
         if scenario.get("user"):
             client.login(scenario["user"])
-        token = client.csrf("/complaints/new/") if scenario.get("post") else None
+        token = client.form_token("/complaints/new/") if scenario.get("post") else None
         sessions.append((client, token))
     latencies: list[float] = []
     errors: list[int] = []
@@ -345,7 +318,7 @@ def run_level(port, scenario, setup, clients: int, total: int, max_seconds: floa
                 remaining[0] -= 1
             body = submission(setup, token) if token else None
             started = time.perf_counter()
-            status, content = client.request("POST" if body else "GET", scenario["path"], body)
+            status, _, content = client.request("POST" if body else "GET", scenario["path"], body)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
@@ -396,10 +369,10 @@ def measure(port, scenario, setup, levels, args) -> dict:
     warm = Client(port)
     if scenario.get("user"):
         warm.login(scenario["user"])
-    token = warm.csrf("/complaints/new/") if scenario.get("post") else None
+    token = warm.form_token("/complaints/new/") if scenario.get("post") else None
     for _ in range(3):
         body = submission(setup, token) if token else None
-        status, _content = warm.request("POST" if body else "GET", scenario["path"], body)
+        status, _, _content = warm.request("POST" if body else "GET", scenario["path"], body)
         SUBMITTED[0] += bool(body) and status == 302
     result = {}
     for clients in levels:
