@@ -94,11 +94,12 @@ def scheme_for_year(*, year: int, level: str) -> Scheme:
         return scheme
 
 
-def _rules_copy(source: Scheme, target: Scheme) -> None:
-    """``source``'s criteria and bands, written again for ``target`` (which has none)."""
+def criteria_write(scheme: Scheme, criteria) -> None:
+    """Criterion rows of ``scheme`` (which has none) from ``criteria``: another scheme's saved
+    criteria or ``scoring.CriterionSpec`` (the what-if page's), anything with their fields."""
     Criterion.objects.bulk_create(
         Criterion(
-            scheme=target,
+            scheme=scheme,
             order=c.order,
             indicator=c.indicator,
             weight=c.weight,
@@ -106,8 +107,13 @@ def _rules_copy(source: Scheme, target: Scheme) -> None:
             name_id=c.name_id,
             name_en=c.name_en,
         )
-        for c in source.criteria.all()
+        for c in criteria
     )
+
+
+def _rules_copy(source: Scheme, target: Scheme) -> None:
+    """``source``'s criteria and bands, written again for ``target`` (which has none)."""
+    criteria_write(target, source.criteria.all())
     Band.objects.bulk_create(
         Band(scheme=target, name_id=b.name_id, name_en=b.name_en, min_score=b.min_score)
         for b in source.bands.all()

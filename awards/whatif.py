@@ -22,7 +22,6 @@ from . import scoring
 from .models import (
     ALLOWED_NORMALISATIONS,
     REGION_ONLY,
-    Criterion,
     Indicator,
     Level,
     LogAction,
@@ -37,6 +36,7 @@ from .services import (
     _check_province_staff,
     check_level,
     check_year,
+    criteria_write,
     scheme_for_year,
     scheme_specs,
     score_year,
@@ -190,18 +190,7 @@ def scheme_save(
         scheme.thin_data = proposal.thin_data
         scheme.save(update_fields=["min_received", "min_rated", "thin_data", "updated_at"])
         scheme.criteria.all().delete()
-        Criterion.objects.bulk_create(
-            Criterion(
-                scheme=scheme,
-                order=c.order,
-                indicator=c.indicator,
-                weight=c.weight,
-                normalisation=c.normalisation,
-                name_id=c.name_id,
-                name_en=c.name_en,
-            )
-            for c in proposal.criteria
-        )
+        criteria_write(scheme, proposal.criteria)
         RankingLog.objects.create(
             year=year,
             level=level,
